@@ -1,0 +1,358 @@
+"""The transformers backend: exact log-probabilities from a local causal LM, batched with left padding."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import platform
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+import torch
+
+from ..errors import ChatTemplateError, NonFiniteLogitsError
+from .base import (
+    Backend,
+    Context,
+    Continuation,
+    Generation,
+    ModelInfo,
+    Prompt,
+    as_batch,
+    check_sampling_settings,
+)
+
+
+class HFBackend(Backend):
+    """A `transformers` causal LM and its tokenizer. CPU float32 unless told otherwise."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        reference: str,
+        weights_sha256: str,
+        batch_size: int = 8,
+        chat_fallback: bool = False,
+    ):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.reference = reference
+        self.batch_size = batch_size
+        self.chat_fallback = chat_fallback
+        self._weights_sha256 = weights_sha256
+        self._info: ModelInfo | None = None
+        self.device = next(model.parameters()).device
+        self.pad_id = _first_not_none(tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
+        self.eos_ids = _eos_ids(model, tokenizer)
+        self.max_length = _max_length(model.config)
+
+    # ---- prompts and tokens -------------------------------------------------------------------
+
+    def render(self, prompt: Prompt) -> str:
+        if isinstance(prompt, str):
+            return prompt
+        messages = [dict(m) for m in prompt]
+        if any(not isinstance(m.get("content"), str) or "role" not in m for m in messages):
+            raise ValueError("a chat prompt is a list of {'role': ..., 'content': str} messages")
+        if self.tokenizer.chat_template:
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if not self.chat_fallback:
+            raise ChatTemplateError(
+                f"Model {self.reference!r} has no chat template (it looks like a base model), so a chat prompt "
+                "cannot be rendered. Give a plain-text prompt, or ask for the plain-text fallback "
+                "('role: content' lines, then 'assistant:') with chat_fallback=True / --worldprior-chat-fallback."
+            )
+        lines = [f"{m['role']}: {m['content']}" for m in messages]
+        return "\n".join(lines) + "\nassistant:"
+
+    def encode(self, context: Context) -> list[int]:
+        """Token ids of a context. Plain text gets the tokenizer's special tokens (BOS); chat text has them already."""
+        if _is_token_ids(context):
+            ids = [int(t) for t in context]
+        else:
+            is_chat = not isinstance(context, str)
+            ids = self.tokenizer(self.render(context), add_special_tokens=not is_chat)["input_ids"]
+        if not ids:
+            if self.tokenizer.bos_token_id is None:
+                raise ValueError(f"the context is empty and model {self.reference!r} has no BOS token to start from")
+            ids = [self.tokenizer.bos_token_id]
+        if len(ids) > self.max_length:
+            raise ValueError(f"the context has {len(ids)} tokens; model {self.reference!r} takes at most {self.max_length}")
+        return ids
+
+    def continuation_ids(self, context: Context, context_ids: list[int], continuation: Continuation) -> list[int]:
+        """Token ids of a continuation as the model would see it after the context.
+
+        Token ids are taken as they are. Text is tokenized together with the context and split where
+        the context's own tokens end (as lm-evaluation-harness does), so tokens that merge across the
+        boundary are handled; if the context's tokens change, the continuation is tokenized alone.
+        """
+        if _is_token_ids(continuation):
+            return [int(t) for t in continuation]
+        if not continuation:
+            return []
+        if not _is_token_ids(context):
+            text = self.render(context)
+            whole = self.tokenizer(text + continuation, add_special_tokens=isinstance(context, str))["input_ids"]
+            if whole[: len(context_ids)] == context_ids and len(whole) > len(context_ids):
+                return whole[len(context_ids) :]
+        return self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+
+    # ---- exact quantities ---------------------------------------------------------------------
+
+    def next_token_logprobs(self, contexts: Sequence[Context]) -> np.ndarray:
+        encoded = [self.encode(c) for c in as_batch(contexts, "contexts")]
+        rows = self._map_logprobs(encoded, lambda ids, logprobs: logprobs[-1].cpu().numpy())
+        return np.stack(rows) if rows else np.zeros((0, self.vocab_size))
+
+    def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
+        return [float(np.sum(t)) for t in self.score_tokens(contexts, continuations)]
+
+    def score_tokens(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
+        """Per-token log-probabilities of each continuation (teacher forcing), float64."""
+        contexts = as_batch(contexts, "contexts")
+        continuations = as_batch(continuations, "continuations")
+        if len(contexts) != len(continuations):
+            raise ValueError(f"got {len(contexts)} contexts but {len(continuations)} continuations")
+        sequences, starts = [], []
+        for context, continuation in zip(contexts, continuations):
+            ids = self.encode(context)
+            cont = self.continuation_ids(context, ids, continuation)
+            sequences.append(ids + cont)
+            starts.append(len(ids))
+
+        def gather(start: int) -> Callable:
+            def reduce(ids: list[int], logprobs: torch.Tensor) -> np.ndarray:
+                targets = torch.tensor(ids[start:], dtype=torch.long, device=logprobs.device)
+                picked = logprobs[start - 1 : len(ids) - 1].gather(1, targets[:, None])[:, 0]
+                return picked.cpu().numpy()
+
+            return reduce
+
+        return self._map_logprobs(sequences, [gather(s) for s in starts])
+
+    @torch.inference_mode()
+    def _map_logprobs(self, sequences: list[list[int]], reducers) -> list:
+        """Run the model over token sequences in length-sorted, left-padded batches.
+
+        For each sequence, `reducer(ids, logprobs)` gets its unpadded log-softmax rows [len, vocab]
+        and returns what to keep, so the full [batch, len, vocab] tensor is never held for long.
+        """
+        if callable(reducers):
+            reducers = [reducers] * len(sequences)
+        results: list = [None] * len(sequences)
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            input_ids, mask = self._left_pad([sequences[i] for i in batch])
+            logits = self._forward(input_ids, mask)
+            width = input_ids.shape[1]
+            for row, i in enumerate(batch):
+                length = len(sequences[i])
+                # float64 so that probabilities sum to 1 within 1e-12 even over a 262k vocabulary
+                logprobs = torch.log_softmax(logits[row, width - length :].double(), dim=-1)
+                results[i] = reducers[i](sequences[i], logprobs)
+        return results
+
+    def _left_pad(self, sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(len(s) for s in sequences)
+        input_ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            input_ids[row, width - len(seq) :] = torch.tensor(seq, dtype=torch.long)
+            mask[row, width - len(seq) :] = 1
+        return input_ids.to(self.device), mask.to(self.device)
+
+    def _forward(self, input_ids: torch.Tensor, mask: torch.Tensor, **kwargs):
+        # Positions count real tokens only, so a left-padded row sees the same positions as when alone.
+        # With a KV cache only the newest tokens are fed: take their positions from the end.
+        position_ids = (mask.cumsum(-1) - 1).clamp(min=0)[:, -input_ids.shape[1] :]
+        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, **kwargs)
+        self._check_finite(out.logits)
+        return out if kwargs.get("use_cache") else out.logits
+
+    def _check_finite(self, logits: torch.Tensor) -> None:
+        if not torch.isfinite(logits).all():
+            raise NonFiniteLogitsError(
+                f"Model {self.reference!r} produced NaN or infinite logits (dtype {self.model.dtype}, device "
+                f"{self.device}). Its weights may be damaged, or the dtype too narrow: load it in float32."
+            )
+
+    # ---- sampling -----------------------------------------------------------------------------
+
+    def sample(self, context, n, *, max_new_tokens=64, temperature=1.0, top_p=1.0, seed=0, stop=None):
+        check_sampling_settings(n, max_new_tokens, temperature, top_p)
+        if isinstance(stop, str):
+            stop = [stop]
+        prompt_ids = self.encode(context)
+        max_new_tokens = min(max_new_tokens, self.max_length - len(prompt_ids))
+        if max_new_tokens < 1:
+            raise ValueError(f"the context fills the model's {self.max_length}-token window; nothing can be sampled")
+        generations: list[Generation] = []
+        for start in range(0, n, self.batch_size):
+            indices = list(range(start, min(n, start + self.batch_size)))
+            generations += self._sample_batch(prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop or [])
+        return generations
+
+    @torch.inference_mode()
+    def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop):
+        # One random stream per sample index: sample i is the same whatever n or the batch size.
+        rngs = [np.random.default_rng([seed, i]) for i in indices]
+        rows = len(indices)
+        input_ids = torch.tensor([prompt_ids] * rows, dtype=torch.long, device=self.device)
+        mask = torch.ones_like(input_ids)
+        out = self._forward(input_ids, mask, use_cache=True)
+        tokens: list[list[int]] = [[] for _ in indices]
+        model_lp: list[list[float]] = [[] for _ in indices]
+        sample_lp: list[list[float]] = [[] for _ in indices]
+        finish = [None] * rows
+        for _ in range(max_new_tokens):
+            logits = out.logits[:, -1, :].double()
+            model_logprobs = torch.log_softmax(logits, dim=-1)
+            sampling_logprobs = _sampling_logprobs(logits, temperature, top_p)
+            uniforms = torch.tensor([rng.random() for rng in rngs], dtype=torch.float64, device=self.device)
+            chosen = _inverse_cdf(sampling_logprobs, uniforms)
+            for row in range(rows):
+                if finish[row]:
+                    continue
+                token = int(chosen[row])
+                tokens[row].append(token)
+                model_lp[row].append(float(model_logprobs[row, token]))
+                sample_lp[row].append(float(sampling_logprobs[row, token]))
+                finish[row] = self._finished(tokens[row], stop)
+            if all(finish):
+                break
+            next_ids = torch.tensor([[t[-1]] for t in tokens], device=self.device)
+            mask = torch.cat([mask, torch.ones((rows, 1), dtype=mask.dtype, device=self.device)], dim=1)
+            out = self._forward(next_ids, mask, use_cache=True, cache=out.cache)
+        return [
+            Generation(
+                text=self._visible_text(tokens[row], stop),
+                token_ids=tuple(tokens[row]),
+                logprobs=tuple(model_lp[row]),
+                sampling_logprobs=tuple(sample_lp[row]),
+                finish_reason=finish[row] or "length",
+                seed=seed,
+                index=indices[row],
+            )
+            for row in range(rows)
+        ]
+
+    def _finished(self, tokens: list[int], stop: Sequence[str]) -> str | None:
+        if tokens[-1] in self.eos_ids:
+            return "eos"
+        if stop:
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            if any(s and s in text for s in stop):
+                return "stop"
+        return None
+
+    def _visible_text(self, tokens: list[int], stop: Sequence[str]) -> str:
+        """Decoded text without a final EOS token, cut before the first stop string."""
+        if tokens and tokens[-1] in self.eos_ids:
+            tokens = tokens[:-1]
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        cuts = [text.find(s) for s in stop if s and s in text]
+        return text[: min(cuts)] if cuts else text
+
+    # ---- fingerprint and lifetime -------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.model.get_output_embeddings().weight.shape[0])
+
+    def info(self) -> ModelInfo:
+        if self._info is None:
+            self._info = ModelInfo(
+                name=self.reference,
+                reference=self.reference,
+                backend="transformers",
+                weights_sha256=self._weights_sha256,
+                tokenizer_sha256=tokenizer_sha256(self.tokenizer),
+                dtype=str(self.model.dtype).removeprefix("torch."),
+                device=str(self.device),
+                vocab_size=self.vocab_size,
+                has_chat_template=bool(self.tokenizer.chat_template),
+                versions=library_versions(),
+            )
+        return self._info
+
+    def close(self) -> None:
+        self.model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _sampling_logprobs(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
+    """Log-probabilities of the distribution sampled from: softmax(logits / T), then the top-p nucleus."""
+    logprobs = torch.log_softmax(logits / temperature, dim=-1)
+    if top_p >= 1:
+        return logprobs
+    sorted_lp, order = torch.sort(logprobs, dim=-1, descending=True)
+    mass_before = torch.cumsum(sorted_lp.exp(), dim=-1) - sorted_lp.exp()
+    drop_sorted = mass_before >= top_p  # keep the smallest prefix whose mass reaches top_p
+    drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+    return torch.log_softmax(logprobs.masked_fill(drop, float("-inf")), dim=-1)
+
+
+def _inverse_cdf(logprobs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """Draw one token per row by inverse-CDF sampling with the given uniforms in [0, 1)."""
+    cdf = torch.cumsum(logprobs.exp(), dim=-1)
+    chosen = torch.searchsorted(cdf, (uniforms * cdf[:, -1])[:, None], right=True)[:, 0]
+    # A zero-probability token can never be drawn, even where float rounding lands on its flat CDF step.
+    chosen = chosen.clamp(max=logprobs.shape[-1] - 1)
+    impossible = torch.isinf(logprobs.gather(1, chosen[:, None])[:, 0])
+    if impossible.any():
+        chosen[impossible] = logprobs[impossible].argmax(dim=-1)
+    return chosen
+
+
+def tokenizer_sha256(tokenizer) -> str:
+    """A hash of everything that decides tokenization and chat rendering, stable across loads."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        core = json.dumps(json.loads(backend.to_str()), sort_keys=True)
+    else:
+        core = json.dumps(sorted(tokenizer.get_vocab().items()))
+    extra = json.dumps(
+        {"special": tokenizer.special_tokens_map, "chat_template": tokenizer.chat_template}, sort_keys=True, default=str
+    )
+    return hashlib.sha256((core + extra).encode()).hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("pytest-worldprior", "torch", "transformers", "tokenizers", "numpy"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _is_token_ids(value) -> bool:
+    return not isinstance(value, str) and len(value) > 0 and all(isinstance(t, (int, np.integer)) for t in value)
+
+
+def _first_not_none(*values):
+    return next(v for v in values if v is not None)
+
+
+def _eos_ids(model, tokenizer) -> frozenset[int]:
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
+    return frozenset(int(i) for i in ids if i is not None)
+
+
+def _max_length(config) -> int:
+    for name in ("max_position_embeddings", "n_positions"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 1 << 30

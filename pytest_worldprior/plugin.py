@@ -1,0 +1,160 @@
+"""The pytest plugin: options, ini keys, the `worldprior` marker, fixtures and the report header.
+
+Models are loaded once per session, after collection and before the first test, and only those that
+collected tests ask for; a reference that cannot be loaded stops the run with a usage error.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+
+from .errors import WorldpriorError
+from .registry import ModelRegistry
+from .settings import OPTIONS, Settings
+
+MARKER_KEYS = ("model", "baseline", "seed")
+_registry_key = pytest.StashKey[ModelRegistry]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("worldprior", "pytest-worldprior: behavioural tests of language models")
+    for option in OPTIONS:
+        if option.kind == "bool":
+            group.addoption(option.flag, action="store_const", const=True, default=None, dest=option.ini, help=option.help)
+            parser.addini(option.ini, option.help, type="bool", default=None)
+        else:
+            group.addoption(option.flag, default=None, dest=option.ini, help=option.help % {"default": option.default})
+            parser.addini(option.ini, option.help % {"default": option.default}, default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "worldprior(model=None, baseline=None, seed=None): run this test with another model, baseline or seed "
+        "(replaces the worldprior_model / worldprior_baseline / worldprior_seed arguments of this test)",
+    )
+    try:
+        settings = Settings.read(lambda name: config.getoption("worldprior_" + name), config.getini)
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-worldprior: {exc}") from None
+    registry = ModelRegistry(settings)
+    config.stash[_registry_key] = registry
+    # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
+    with _as_usage_error():
+        for name in ("model", "baseline"):
+            if name in settings.explicit:
+                registry.spec(getattr(settings, name))
+        if "device" in settings.explicit and settings.device != "cpu":
+            from .backends.hf_loading import resolve_device
+
+            resolve_device(settings.device)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    registry = config.stash.get(_registry_key, None)
+    if registry is not None:
+        registry.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    s = config.stash[_registry_key].settings
+    return [f"worldprior: model {s.model}, baseline {s.baseline}, seed {s.seed}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for mark in item.iter_markers("worldprior"):
+            _check_marker(item, mark)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Load, before any test runs, every model that the collected tests will use."""
+    config = session.config
+    if config.option.collectonly or not session.items:
+        return
+    registry = config.stash[_registry_key]
+    needed: dict[str, None] = {}
+    for item in session.items:
+        names = getattr(item, "fixturenames", ())
+        mark = item.get_closest_marker("worldprior")
+        for role in ("model", "baseline"):
+            if f"worldprior_{role}" in names:
+                needed[(mark and mark.kwargs.get(role)) or getattr(registry.settings, role)] = None
+    with _as_usage_error():
+        for reference in needed:
+            registry.get(reference)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and needed:
+        for reference, model in registry.loaded().items():
+            info = model.info()
+            reporter.write_line(
+                f"worldprior: {reference}: weights sha256 {info.short_hash}, tokenizer {info.tokenizer_sha256[:12]}, "
+                f"{info.dtype} on {info.device}"
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
+    result = yield
+    mark = item.get_closest_marker("worldprior")
+    funcargs = getattr(item, "funcargs", None)
+    if mark is not None and funcargs is not None:
+        registry = item.config.stash[_registry_key]
+        for role in ("model", "baseline"):
+            if mark.kwargs.get(role) and f"worldprior_{role}" in funcargs:
+                with _as_usage_error():
+                    funcargs[f"worldprior_{role}"] = registry.get(mark.kwargs[role])
+        if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
+            funcargs["worldprior_seed"] = mark.kwargs["seed"]
+    return result
+
+
+@pytest.fixture(scope="session")
+def worldprior_seed(pytestconfig: pytest.Config) -> int:
+    """The session's seed (--worldprior-seed); every sampled measurement should use it."""
+    return pytestconfig.stash[_registry_key].settings.seed
+
+
+@pytest.fixture(scope="session")
+def worldprior_model(pytestconfig: pytest.Config):
+    """The model under test (--worldprior-model), loaded once per session."""
+    registry = pytestconfig.stash[_registry_key]
+    with _as_usage_error():
+        return registry.get(registry.settings.model)
+
+
+@pytest.fixture(scope="session")
+def worldprior_baseline(pytestconfig: pytest.Config):
+    """The model to compare against (--worldprior-baseline), loaded once per session."""
+    registry = pytestconfig.stash[_registry_key]
+    with _as_usage_error():
+        return registry.get(registry.settings.baseline)
+
+
+def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:
+    where = f"{item.nodeid}: @pytest.mark.worldprior"
+    if mark.args:
+        raise pytest.UsageError(f"{where} takes keyword arguments only ({', '.join(MARKER_KEYS)}), got {mark.args!r}")
+    unknown = sorted(set(mark.kwargs) - set(MARKER_KEYS))
+    if unknown:
+        raise pytest.UsageError(f"{where} got unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(MARKER_KEYS)}")
+    seed = mark.kwargs.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise pytest.UsageError(f"{where}: seed must be a non-negative int, got {seed!r}")
+    registry = item.config.stash[_registry_key]
+    for role in ("model", "baseline"):
+        if role in mark.kwargs:
+            with _as_usage_error(prefix=f"{where}({role}=...): "):
+                registry.spec(str(mark.kwargs[role]))
+
+
+@contextmanager
+def _as_usage_error(prefix: str = "pytest-worldprior: "):
+    """Turn our own errors into a pytest.UsageError, so pytest prints the message and stops (exit code 4)."""
+    try:
+        yield
+    except WorldpriorError as exc:
+        raise pytest.UsageError(prefix + str(exc)) from None

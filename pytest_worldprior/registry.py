@@ -1,0 +1,39 @@
+"""The models of one test session: each reference is loaded once, on first use, and released at the end."""
+
+from __future__ import annotations
+
+from .backends import Backend, load_spec
+from .references import ModelSpec, resolve_reference
+from .settings import Settings
+
+
+class ModelRegistry:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._models: dict[str, Backend] = {}
+
+    def spec(self, reference: str) -> ModelSpec:
+        return resolve_reference(
+            reference, allow_pickle=self.settings.allow_pickle, trust_remote_code=self.settings.trust_remote_code
+        )
+
+    def get(self, reference: str) -> Backend:
+        if reference not in self._models:
+            s = self.settings
+            self._models[reference] = load_spec(
+                self.spec(reference),
+                cache_dir=s.cache_dir,
+                device=s.device,
+                dtype=s.dtype,
+                batch_size=s.batch_size,
+                chat_fallback=s.chat_fallback,
+            )
+        return self._models[reference]
+
+    def loaded(self) -> dict[str, Backend]:
+        return dict(self._models)
+
+    def close(self) -> None:
+        for model in self._models.values():
+            model.close()
+        self._models.clear()

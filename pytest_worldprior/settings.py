@@ -1,0 +1,100 @@
+"""The plugin's settings, defined once: each has a `--worldprior-NAME` option and a `worldprior_NAME` ini key.
+
+The command line beats the ini file, which beats the default. The cache folder also reads the environment
+variable WORLDPRIOR_CACHE_DIR (see cache.py for its order). Values stay plain strings, ints and bools so
+pytest-xdist can send them to its workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .cache import resolve_cache_dir
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # option --worldprior-<name with dashes>, ini key worldprior_<name>
+    help: str
+    default: object = None
+    kind: str = "string"  # "string", "int" or "bool"
+
+    @property
+    def flag(self) -> str:
+        return "--worldprior-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "worldprior_" + self.name
+
+
+OPTIONS = (
+    Option("model", "model under test: HF directory, .gguf file or short name (default: %(default)s)", "smollm2-135m-instruct"),
+    Option("baseline", "model to compare against, same forms as --worldprior-model (default: %(default)s)", "gemma3-270m"),
+    Option("seed", "seed for every sampled measurement (default: %(default)s)", 0, "int"),
+    Option("device", "cpu, cuda, cuda:N, mps or auto (default: %(default)s)", "cpu"),
+    Option("dtype", "float32 (exact, default), float16 or bfloat16", "float32"),
+    Option("batch_size", "contexts per forward pass (default: %(default)s)", 8, "int"),
+    Option("cache_dir", "folder for dequantised weights and toy models (env WORLDPRIOR_CACHE_DIR; default ~/.cache/pytest-worldprior)"),
+    Option("allow_pickle", "allow loading weights stored as pickle (.bin/.pt): this can run code from the file", False, "bool"),
+    Option("trust_remote_code", "allow a model directory's own Python code to run (transformers' trust_remote_code)", False, "bool"),
+    Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str
+    baseline: str
+    seed: int
+    device: str
+    dtype: str
+    batch_size: int
+    cache_dir: Path
+    allow_pickle: bool
+    trust_remote_code: bool
+    chat_fallback: bool
+    explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
+
+    @classmethod
+    def read(cls, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> Settings:
+        """Build from the two sources; a bad value raises ValueError naming the option and the fix."""
+        values, explicit = {}, set()
+        for option in OPTIONS:
+            cli, ini = from_option(option.name), from_ini(option.ini)
+            raw = cli if cli is not None else ini
+            if raw not in (None, "", []):
+                explicit.add(option.name)
+            values[option.name] = _convert(option, raw)
+        values["cache_dir"] = resolve_cache_dir(from_option("cache_dir"), from_ini("worldprior_cache_dir") or None)
+        return cls(**values, explicit=frozenset(explicit))
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "explicit"} | {"cache_dir": str(self.cache_dir)}
+
+
+def _convert(option: Option, raw: object) -> object:
+    if raw in (None, "", []):
+        return option.default
+    if option.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{option.flag} / {option.ini} must be true or false, got {raw!r}")
+    if option.kind == "int":
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{option.flag} / {option.ini} must be an integer, got {raw!r}") from None
+        if option.name == "batch_size" and value < 1:
+            raise ValueError(f"{option.flag} must be at least 1, got {value}")
+        if option.name == "seed" and value < 0:
+            raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")
+        return value
+    return str(raw).strip()
