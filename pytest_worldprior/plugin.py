@@ -1,6 +1,6 @@
 """The pytest plugin: options, ini keys, the `worldprior` marker, fixtures and the report header.
 
-Models are loaded once per session, after collection and before the first test, and only those that
+Models are loaded once per session, after collection and before the first test (pytest_runtestloop), and only those that
 collected tests ask for; a reference that cannot be loaded stops the run with a usage error.
 """
 
@@ -69,10 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             _check_marker(item, mark)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Load, before any test runs, every model that the collected tests will use."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Load, before the first test runs, every model that the collected tests will use."""
     config = session.config
-    if config.option.collectonly or not session.items:
+    if config.option.collectonly or not session.items or session.testsfailed:
         return
     registry = config.stash[_registry_key]
     needed: dict[str, None] = {}

@@ -1,0 +1,108 @@
+"""The plugin as a user meets it: options, ini keys, fixtures, the marker, the header (pytester)."""
+
+import pytest
+
+USES_FIXTURES = """
+def test_models(worldprior_model, worldprior_baseline, worldprior_seed):
+    print("MODEL", worldprior_model.info().reference, "BASELINE", worldprior_baseline.info().reference, "SEED", worldprior_seed)
+"""
+
+
+def test_options_are_listed_in_help(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*worldprior*", "*--worldprior-model=*", "*--worldprior-baseline=*", "*--worldprior-seed=*",
+                                 "*--worldprior-device=*", "*--worldprior-cache-dir=*", "*worldprior_model*"])
+
+
+def test_fixtures_follow_the_command_line(pytester):
+    pytester.makepyfile(USES_FIXTURES)
+    result = pytester.runpytest("-s", "--worldprior-model", "toy-collapsed", "--worldprior-baseline", "toy-base", "--worldprior-seed", "42")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "worldprior: model toy-collapsed, baseline toy-base, seed 42, device cpu, dtype float32, cache *",
+        "worldprior: toy-collapsed: weights sha256 ????????????, tokenizer ????????????, float32 on cpu",
+        "worldprior: toy-base: weights sha256 *",
+        "*MODEL toy-collapsed BASELINE toy-base SEED 42",
+    ])
+
+
+def test_ini_keys_and_command_line_precedence(pytester):
+    pytester.makeini("[pytest]\nworldprior_model = toy-collapsed\nworldprior_baseline = toy-base\nworldprior_seed = 7\n")
+    pytester.makepyfile(USES_FIXTURES)
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*MODEL toy-collapsed BASELINE toy-base SEED 7"])
+    result = pytester.runpytest("-s", "--worldprior-seed", "9", "--worldprior-model", "toy-base")
+    result.stdout.fnmatch_lines(["*MODEL toy-base BASELINE toy-base SEED 9"])
+
+
+def test_marker_overrides_model_and_seed_for_one_test(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.worldprior(model="toy-collapsed", seed=3)
+        def test_marked(worldprior_model, worldprior_seed):
+            assert worldprior_model.info().reference == "toy-collapsed"
+            assert worldprior_seed == 3
+
+        def test_unmarked(worldprior_model, worldprior_seed):
+            assert worldprior_model.info().reference == "toy-base"
+            assert worldprior_seed == 0
+
+        @pytest.mark.worldprior(model="toy-base")
+        def test_same_object_when_same_model(worldprior_model, request):
+            assert worldprior_model is request.getfixturevalue("worldprior_model")
+    """)
+    result = pytester.runpytest("--worldprior-model", "toy-base")
+    result.assert_outcomes(passed=3)
+
+
+def test_models_load_only_when_a_test_needs_them(pytester):
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    # The defaults are the heavy real models: a run that does not use them must not load them.
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "weights sha256" not in result.stdout.str()
+
+
+def test_collect_only_loads_nothing(pytester):
+    pytester.makepyfile(USES_FIXTURES)
+    result = pytester.runpytest("--collect-only", "--worldprior-model", "toy-base", "--worldprior-baseline", "toy-base")
+    assert result.ret == 0
+    assert "weights sha256" not in result.stdout.str()
+
+
+def test_models_are_loaded_before_the_first_test(pytester):
+    pytester.makepyfile("""
+        import pytest
+        from pytest_worldprior.plugin import _registry_key
+
+        def test_already_loaded(request):
+            loaded = request.config.stash[_registry_key].loaded()
+            assert set(loaded) == {"toy-base", "toy-collapsed"}
+
+        def test_uses(worldprior_model, worldprior_baseline):
+            pass
+    """)
+    result = pytester.runpytest("--worldprior-model", "toy-base", "--worldprior-baseline", "toy-collapsed")
+    result.assert_outcomes(passed=2)
+
+
+def test_cache_dir_option_is_used(pytester, tmp_path):
+    pytester.makepyfile("""
+        def test_cache(worldprior_model, pytestconfig):
+            from pytest_worldprior.plugin import _registry_key
+            print("CACHE", pytestconfig.stash[_registry_key].settings.cache_dir)
+    """)
+    cache = tmp_path / "my-cache"
+    result = pytester.runpytest("-s", "--worldprior-model", "toy-base", "--worldprior-cache-dir", str(cache))
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*CACHE {cache}"])
+    assert (cache / "toy").is_dir()  # the toy pair was built there
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_works_under_xdist(pytester):
+    pytester.makepyfile(test_a=USES_FIXTURES, test_b=USES_FIXTURES.replace("test_models", "test_models_b"))
+    result = pytester.runpytest_subprocess("-n", "2", "--worldprior-model", "toy-base", "--worldprior-baseline", "toy-collapsed")
+    result.assert_outcomes(passed=2)
