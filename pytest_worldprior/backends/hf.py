@@ -35,6 +35,7 @@ class HFBackend(Backend):
         *,
         reference: str,
         weights_sha256: str,
+        tokenizer_sha256: str | None = None,
         batch_size: int = 8,
         chat_fallback: bool = False,
     ):
@@ -44,6 +45,7 @@ class HFBackend(Backend):
         self.batch_size = batch_size
         self.chat_fallback = chat_fallback
         self._weights_sha256 = weights_sha256
+        self._tokenizer_sha256 = tokenizer_sha256
         self._info: ModelInfo | None = None
         self.device = next(model.parameters()).device
         self.pad_id = _first_not_none(tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
@@ -272,7 +274,7 @@ class HFBackend(Backend):
                 reference=self.reference,
                 backend="transformers",
                 weights_sha256=self._weights_sha256,
-                tokenizer_sha256=tokenizer_sha256(self.tokenizer),
+                tokenizer_sha256=self._tokenizer_sha256 or tokenizer_sha256(self.tokenizer),
                 dtype=str(self.model.dtype).removeprefix("torch."),
                 device=str(self.device),
                 vocab_size=self.vocab_size,

@@ -80,19 +80,29 @@ def load_hf_backend(
         tokenizer,
         reference=spec.reference if spec.kind in ("bundled", "toy") else str(spec.path),
         weights_sha256=weights_sha256,
+        tokenizer_sha256=directory_tokenizer_sha256(directory),
         batch_size=batch_size,
         chat_fallback=chat_fallback,
     )
 
 
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                    "chat_template.json", "tokenizer.model", "vocab.json", "merges.txt")
+
+
 def directory_weights_sha256(directory: Path) -> str:
     """One hash over every weight file of a model directory (names and contents, in sorted order)."""
-    parts = [
-        f"{path.name}:{sha256_file(path)}"
-        for path in sorted(directory.iterdir())
-        if path.suffix in (".safetensors", ".bin", ".pt", ".pth")
-    ]
-    return sha256_text("\n".join(parts))
+    return _files_sha256(p for p in directory.iterdir() if p.suffix in _WEIGHT_SUFFIXES)
+
+
+def directory_tokenizer_sha256(directory: Path) -> str:
+    """One hash over the tokenizer's files: far faster than serialising a 262k-token vocabulary again."""
+    return _files_sha256(p for p in directory.iterdir() if p.name in _TOKENIZER_FILES)
+
+
+def _files_sha256(paths) -> str:
+    return sha256_text("\n".join(f"{p.name}:{sha256_file(p)}" for p in sorted(paths)))
 
 
 def _load_directory(directory: Path, torch_dtype: torch.dtype, spec: ModelSpec):
