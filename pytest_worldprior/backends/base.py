@@ -89,6 +89,16 @@ class Backend(ABC):
     def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
         """Exact log-probability of each continuation given its context (teacher forcing)."""
 
+    def continuation_logprobs(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
+        """Full next-token log-probabilities [len(continuation), vocab] before each continuation token.
+
+        White-box backends only: one forward pass gives every distribution along a path."""
+        raise NotImplementedError(f"{type(self).__name__} does not expose full distributions along a path")
+
+    def token_texts(self) -> list[str]:
+        """The text of every token id (white-box backends): tells whether two models share a tokenizer."""
+        raise NotImplementedError(f"{type(self).__name__} does not expose its vocabulary")
+
     @abstractmethod
     def sample(
         self,

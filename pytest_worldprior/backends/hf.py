@@ -47,6 +47,7 @@ class HFBackend(Backend):
         self._weights_sha256 = weights_sha256
         self._tokenizer_sha256 = tokenizer_sha256
         self._info: ModelInfo | None = None
+        self._token_texts: list[str] | None = None
         self.device = next(model.parameters()).device
         self.pad_id = _first_not_none(tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
         self.eos_ids = _eos_ids(model, tokenizer)
@@ -116,26 +117,30 @@ class HFBackend(Backend):
 
     def score_tokens(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
         """Per-token log-probabilities of each continuation (teacher forcing), float64."""
+
+        def picked(targets: list[int], rows: torch.Tensor) -> np.ndarray:
+            index = torch.tensor(targets, dtype=torch.long, device=rows.device)[:, None]
+            return rows.gather(1, index)[:, 0].cpu().numpy()
+
+        return self._map_continuations(contexts, continuations, picked)
+
+    def continuation_logprobs(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
+        """Full next-token log-probabilities [len(continuation), vocab] before each continuation token."""
+        return self._map_continuations(contexts, continuations, lambda targets, rows: rows.cpu().numpy())
+
+    def _map_continuations(self, contexts, continuations, reduce: Callable) -> list:
+        """Teacher-force each continuation; `reduce(targets, rows)` gets its tokens and the log-softmax rows
+        that predict them."""
         contexts = as_batch(contexts, "contexts")
         continuations = as_batch(continuations, "continuations")
         if len(contexts) != len(continuations):
             raise ValueError(f"got {len(contexts)} contexts but {len(continuations)} continuations")
-        sequences, starts = [], []
+        sequences, reducers = [], []
         for context, continuation in zip(contexts, continuations):
             ids = self.encode(context)
-            cont = self.continuation_ids(context, ids, continuation)
-            sequences.append(ids + cont)
-            starts.append(len(ids))
-
-        def gather(start: int) -> Callable:
-            def reduce(ids: list[int], logprobs: torch.Tensor) -> np.ndarray:
-                targets = torch.tensor(ids[start:], dtype=torch.long, device=logprobs.device)
-                picked = logprobs[start - 1 : len(ids) - 1].gather(1, targets[:, None])[:, 0]
-                return picked.cpu().numpy()
-
-            return reduce
-
-        return self._map_logprobs(sequences, [gather(s) for s in starts])
+            sequences.append(ids + self.continuation_ids(context, ids, continuation))
+            reducers.append(lambda seq, logprobs, start=len(ids): reduce(seq[start:], logprobs[start - 1 : len(seq) - 1]))
+        return self._map_logprobs(sequences, reducers)
 
     @torch.inference_mode()
     def _map_logprobs(self, sequences: list[list[int]], reducers) -> list:
@@ -260,6 +265,12 @@ class HFBackend(Backend):
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cuts = [text.find(s) for s in stop if s and s in text]
         return text[: min(cuts)] if cuts else text
+
+    def token_texts(self) -> list[str]:
+        """The text of every token id the tokenizer knows, decoded one by one (cached)."""
+        if self._token_texts is None:
+            self._token_texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+        return self._token_texts
 
     # ---- fingerprint and lifetime -------------------------------------------------------------
 

@@ -1,0 +1,34 @@
+"""What is measured: each function asks a backend and returns numbers a Verdict is built from.
+
+Exact measures use full next-token distributions (white-box backends); sampled ones use only
+generated text and say how many samples they used.
+"""
+
+from .closed_set import ChoiceDistribution, choice_distribution
+from .diversity import distinct_n, expectation_adjusted_distinct, mode_share
+from .entropy import (
+    SampledEntropy,
+    entropy_curve,
+    matching_temperature,
+    next_token_entropy,
+    sampled_next_token_entropy,
+    sequence_entropy,
+)
+from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
+
+__all__ = [
+    "ChoiceDistribution",
+    "PriorShift",
+    "SampledEntropy",
+    "TokenizerMismatchError",
+    "choice_distribution",
+    "distinct_n",
+    "entropy_curve",
+    "expectation_adjusted_distinct",
+    "matching_temperature",
+    "mode_share",
+    "next_token_entropy",
+    "prior_shift",
+    "sampled_next_token_entropy",
+    "sequence_entropy",
+]

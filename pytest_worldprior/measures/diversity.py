@@ -1,0 +1,65 @@
+"""Diversity of a set of sampled texts: distinct-n, EAD and the share of the largest answer class."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .. import stats
+
+
+def _ngrams(texts: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    grams = []
+    for text in texts:
+        words = text.split()
+        grams += [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return grams
+
+
+def distinct_n(texts: Sequence[str], n: int = 1) -> float:
+    """Unique n-grams / all n-grams over the samples (whitespace words); 0 when there are none."""
+    grams = _ngrams(texts, n)
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def expectation_adjusted_distinct(texts: Sequence[str], vocab_size: int, max_n: int = 5) -> float:
+    """EAD (Liu et al. 2022): unique n-grams / (V * (1 - ((V-1)/V)^C)), averaged over n = 1..max_n.
+
+    The denominator is the number of distinct n-grams expected from C uniform draws, so EAD does not
+    fall just because the texts are longer."""
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be at least 2, got {vocab_size}")
+    scores = []
+    for n in range(1, max_n + 1):
+        grams = _ngrams(texts, n)
+        if grams:
+            expected = vocab_size * (1 - ((vocab_size - 1) / vocab_size) ** len(grams))
+            scores.append(len(set(grams)) / expected)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def normalise_answer(text: str) -> str:
+    """Default answer class: lower case, punctuation and extra spaces removed, first line only."""
+    first_line = text.strip().split("\n", 1)[0]
+    return " ".join(re.sub(r"[^\w\s]", " ", first_line.lower()).split())
+
+
+@dataclass(frozen=True)
+class ModeShare:
+    share: float
+    interval: tuple[float, float]
+    mode: str
+    count: int
+    n: int
+    classes: int
+
+
+def mode_share(texts: Sequence[str], key: Callable[[str], str] = normalise_answer, alpha: float = 1e-3) -> ModeShare:
+    """Share of samples in the largest answer class, with a Wilson interval."""
+    if not texts:
+        raise ValueError("mode_share needs at least one text")
+    counts = Counter(key(t) for t in texts)
+    mode, count = counts.most_common(1)[0]
+    return ModeShare(count / len(texts), stats.wilson_interval(count, len(texts), alpha), mode, count, len(texts), len(counts))

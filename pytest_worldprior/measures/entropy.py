@@ -1,0 +1,117 @@
+"""Entropy: exact next-token entropy and its temperature curve from logits, and sampled estimates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from .. import stats
+from ..backends.base import Backend, Prompt
+
+
+def next_token_entropy(model: Backend, prompts: list[Prompt], temperature: float = 1.0) -> np.ndarray:
+    """Exact H(softmax(logits / T)) of the next token after each prompt, in nats."""
+    _check_temperature(temperature)
+    return np.atleast_1d(stats.entropy_from_logprobs(model.next_token_logprobs(prompts), temperature))
+
+
+def entropy_curve(model: Backend, prompt: Prompt, temperatures) -> np.ndarray:
+    """H(T) at each temperature, all from one forward pass."""
+    for t in temperatures:
+        _check_temperature(t)
+    return np.asarray(stats.entropy_curve(model.next_token_logprobs([prompt])[0], list(temperatures)))
+
+
+def matching_temperature(logprobs: np.ndarray, target_nats: float, t_max: float = 10.0) -> float | None:
+    """The temperature at which H(softmax(logprobs / T)) reaches `target_nats`, or None if not by t_max.
+
+    H(T) never decreases with T, so the root is unique and bracketed by [1e-3, t_max]."""
+    def gap(t: float) -> float:
+        return float(stats.entropy_from_logprobs(logprobs, t)) - target_nats
+
+    low = 1e-3
+    if gap(low) >= 0:
+        return low
+    if gap(t_max) < 0:
+        return None
+    return float(optimize.brentq(gap, low, t_max, xtol=1e-6))
+
+
+@dataclass(frozen=True)
+class SampledEntropy:
+    """An entropy estimated from samples, with a confidence interval."""
+
+    estimate: float
+    interval: tuple[float, float]
+    n: int
+    method: str
+    temperature: float
+    seed: int
+    mean_length: float = 1.0
+
+
+def sampled_next_token_entropy(
+    model: Backend, prompt: Prompt, n: int = 512, *, temperature: float = 1.0, seed: int = 0, alpha: float = 1e-3
+) -> SampledEntropy:
+    """Next-token entropy at temperature T from n sampled tokens.
+
+    With per-token sampling log-probabilities the estimate is mean(-log p_T(y)), unbiased, with a t
+    interval. A text-only backend gives none: then Miller-Madow over the sampled tokens' counts, with
+    a bootstrap interval (biased low for large supports, see SCIENCE.md)."""
+    _check_temperature(temperature)
+    samples = model.sample(prompt, n, max_new_tokens=1, temperature=temperature, seed=seed)
+    if all(s.sampling_logprobs for s in samples):
+        surprisal = np.array([-s.sampling_logprobs[0] for s in samples])
+        low, high = _t_interval(surprisal, alpha)
+        return SampledEntropy(float(surprisal.mean()), (low, high), n, "mean-surprisal-t", temperature, seed)
+    _, labels = np.unique([s.text for s in samples], return_inverse=True)
+    estimate = stats.miller_madow_entropy(list(Counter(labels.tolist()).values()))
+    interval = stats.bootstrap_interval(labels, _miller_madow_of_labels, alpha, seed, method="percentile")
+    return SampledEntropy(float(estimate), interval, n, "miller-madow-bootstrap", temperature, seed)
+
+
+def sequence_entropy(
+    model: Backend,
+    prompt: Prompt,
+    n: int = 32,
+    *,
+    max_new_tokens: int = 32,
+    temperature: float = 1.0,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> SampledEntropy:
+    """Entropy of whole continuations by the chain rule: mean over sampled paths of sum_t H_T(p(. | y<t)).
+
+    Unbiased like mean(-log p(y)) but with much lower variance; the output length is reported beside it."""
+    _check_temperature(temperature)
+    samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    paths = [list(s.token_ids) for s in samples]
+    distributions = model.continuation_logprobs([prompt] * n, paths)
+    per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
+    low, high = _t_interval(per_path, alpha)
+    lengths = float(np.mean([len(p) for p in paths]))
+    return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths)
+
+
+def _t_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    if values.size < 2 or np.ptp(values) == 0:
+        return float(values.mean()), float(values.mean())
+    from scipy import stats as scipy_stats
+
+    ci = scipy_stats.ttest_1samp(values, 0.0).confidence_interval(1 - alpha)
+    return float(ci.low), float(ci.high)
+
+
+def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
+    labels = np.moveaxis(np.asarray(labels), axis, -1)
+    flat = labels.reshape(-1, labels.shape[-1])
+    values = [stats.miller_madow_entropy(np.unique(row, return_counts=True)[1]) for row in flat]
+    return np.asarray(values).reshape(labels.shape[:-1])
+
+
+def _check_temperature(t: float) -> None:
+    if not (isinstance(t, (int, float)) and np.isfinite(t) and t > 0):
+        raise ValueError(f"temperature must be a finite number above 0, got {t!r}")
