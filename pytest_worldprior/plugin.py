@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from . import assertions, recording
 from .errors import WorldpriorError
 from .registry import ModelRegistry
 from .settings import OPTIONS, Settings
@@ -39,6 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = Settings.read(lambda name: config.getoption("worldprior_" + name), config.getini)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-worldprior: {exc}") from None
+    assertions.set_inconclusive_policy(settings.inconclusive)
+    recording.RECORDER.clear()
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
@@ -99,6 +102,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
+    recording.RECORDER.current_test = item.nodeid
     result = yield
     mark = item.get_closest_marker("worldprior")
     funcargs = getattr(item, "funcargs", None)
@@ -111,6 +115,23 @@ def pytest_runtest_setup(item: pytest.Item):
         if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
             funcargs["worldprior_seed"] = mark.kwargs["seed"]
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Attach each verdict's numbers to the report (JUnit properties); report INCONCLUSIVE as xfail."""
+    if call.when == "call":  # before the report is made: it copies item.user_properties
+        for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1):
+            verdict = record.verdict
+            prefix = f"worldprior.{number}.{record.check}"
+            for key in ("outcome", "estimate", "interval", "threshold", "n", "method", "seed"):
+                item.user_properties.append((f"{prefix}.{key}", verdict[key]))
+    report = yield
+    if call.when == "call":
+        if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
+            report.outcome = "skipped"
+            report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,7 @@ OPTIONS = (
     Option("cache_dir", "folder for dequantised weights and toy models (env WORLDPRIOR_CACHE_DIR; default ~/.cache/pytest-worldprior)"),
     Option("allow_pickle", "allow loading weights stored as pickle (.bin/.pt): this can run code from the file", False, "bool"),
     Option("trust_remote_code", "allow a model directory's own Python code to run (transformers' trust_remote_code)", False, "bool"),
+    Option("inconclusive", "what an INCONCLUSIVE verdict does: xfail (default, with the numbers), fail or warn", "xfail"),
     Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
 )
 
@@ -55,6 +56,7 @@ class Settings:
     cache_dir: Path
     allow_pickle: bool
     trust_remote_code: bool
+    inconclusive: str
     chat_fallback: bool
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
@@ -97,4 +99,7 @@ def _convert(option: Option, raw: object) -> object:
         if option.name == "seed" and value < 0:
             raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")
         return value
-    return str(raw).strip()
+    value = str(raw).strip()
+    if option.name == "inconclusive" and value not in ("xfail", "fail", "warn"):
+        raise ValueError(f"{option.flag} / {option.ini} must be xfail, fail or warn, got {raw!r}")
+    return value

@@ -1,0 +1,274 @@
+"""Public assertions. Each runs a measure, turns it into a Verdict, records it, and raises on FAIL with the
+measured value, interval, threshold, seed and a one-line reproduction.
+
+mode="exact" computes from logits (deterministic); mode="sampled" uses generated text only and gives an
+interval, so it can end INCONCLUSIVE; mode="auto" is exact where the backend exposes logits.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import measures, recording, stats
+from .backends.base import Backend, Prompt
+from .stats import Outcome, Verdict
+
+_policy = {"inconclusive": "xfail"}
+
+
+class Inconclusive(Exception):
+    """The interval straddles the threshold even at the sample cap: neither PASS nor FAIL can be claimed."""
+
+
+class InconclusiveWarning(UserWarning):
+    pass
+
+
+def set_inconclusive_policy(policy: str) -> None:
+    if policy not in recording.INCONCLUSIVE_POLICIES:
+        raise ValueError(f"inconclusive policy must be one of {recording.INCONCLUSIVE_POLICIES}, got {policy!r}")
+    _policy["inconclusive"] = policy
+
+
+def assert_entropy_within(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    min_nats: float | None = None,
+    max_nats: float | None = None,
+    temperature: float = 1.0,
+    mode: str = "auto",
+    n: int = 512,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Next-token entropy at `temperature` must lie in [min_nats, max_nats]."""
+    __tracebackhide__ = True
+    _need_bound(min_nats, max_nats)
+    label = f"next-token entropy (nats, T={temperature:g})"
+    if _exact(model, mode):
+        value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
+        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label)
+    else:
+        sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
+        verdict = _sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label)
+    call = f"assert_entropy_within(model, {prompt!r}, min_nats={min_nats}, max_nats={max_nats}, temperature={temperature}, mode={mode!r}, seed={seed})"
+    return _conclude("entropy", model, prompt, verdict, call)
+
+
+def assert_temperature_sensitive(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    temperatures: Sequence[float] = (0.7, 1.0, 1.5),
+    min_gain: float = 0.1,
+    baseline: Backend | None = None,
+    max_matching_temperature: float | None = None,
+    mode: str = "auto",
+    n: int = 512,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Entropy must grow from the lowest to the highest temperature by at least `min_gain` nats.
+
+    With a baseline, also: the temperature at which this model reaches the baseline's entropy at T=1 must
+    not exceed `max_matching_temperature` (default: the highest temperature given). The gain alone misleads:
+    a collapsed model can gain more entropy than its base and still need a far higher temperature to match it."""
+    __tracebackhide__ = True
+    temps = sorted(float(t) for t in temperatures)
+    if len(temps) < 2:
+        raise ValueError(f"temperatures needs at least two values, got {list(temperatures)!r}")
+    label = f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"
+    call = f"assert_temperature_sensitive(model, {prompt!r}, temperatures={temps}, min_gain={min_gain}, seed={seed})"
+    if not _exact(model, mode):
+        low, high = (measures.sampled_next_token_entropy(model, prompt, n, temperature=t, seed=seed, alpha=alpha / 2) for t in (temps[0], temps[-1]))
+        interval = (high.interval[0] - low.interval[1], high.interval[1] - low.interval[0])
+        verdict = _sampled_verdict(high.estimate - low.estimate, interval, min_gain, None, 2 * n, "difference-of-intervals", alpha, seed, label)
+        return _conclude("temperature", model, prompt, verdict, call)
+    curve = measures.entropy_curve(model, prompt, temps)
+    details = {"temperatures": temps, "entropy": curve.tolist()}
+    gain = float(curve[-1] - curve[0])
+    verdict = stats.exact_verdict(gain, lower=min_gain, label=label, details=details)
+    if baseline is not None and verdict.passed:
+        bound = max_matching_temperature if max_matching_temperature is not None else temps[-1]
+        target = float(measures.next_token_entropy(baseline, [prompt], 1.0)[0])
+        needed = measures.matching_temperature(model.next_token_logprobs([prompt])[0], target, t_max=max(10.0, 2 * bound))
+        details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
+        label = "temperature needed to match the baseline's entropy at T=1"
+        verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
+        call = call[:-1] + f", baseline=<{baseline.info().reference}>, max_matching_temperature={bound})"
+    return _conclude("temperature", model, prompt, verdict, call)
+
+
+def assert_uniform_choice(
+    model: Backend,
+    prompt: Prompt,
+    choices: Sequence[str],
+    *,
+    max_top_share: float | None = None,
+    max_off_set_mass: float | None = None,
+    mode: str = "auto",
+    n: int = 256,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """The "random number" test: no allowed answer may take more than `max_top_share` of the mass
+    (default twice its fair share, 2 / len(choices)), renormalised over the allowed set."""
+    __tracebackhide__ = True
+    bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
+    call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, max_top_share={bound}, mode={mode!r}, seed={seed})"
+    if _exact(model, mode):
+        dist = measures.choice_distribution(model, prompt, choices)
+        details = dist.as_dict()
+        verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
+        if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
+            verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
+    else:
+        counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
+        top = int(np.argmax(counts))
+        inside = int(counts.sum())
+        if inside == 0:
+            raise AssertionError(f"none of {n} samples gave an allowed answer to {prompt!r}")
+        interval = stats.wilson_interval(int(counts[top]), inside, alpha)
+        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside}
+        if inside >= 2 and len(choices) >= 2:
+            details["chi_square_p"] = stats.chi_square_test(counts)[1]
+        verdict = _sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
+                                   f"share of top answer {choices[top]!r}", details)
+    return _conclude("uniform_choice", model, prompt, verdict, call)
+
+
+def assert_distribution_close(
+    model: Backend,
+    prompt: Prompt,
+    choices: Sequence[str],
+    target: Sequence[float],
+    *,
+    max_kl: float = 0.1,
+    mode: str = "auto",
+    n: int = 256,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """KL(target || model) over the allowed answers (renormalised) must not exceed `max_kl` nats.
+
+    This direction punishes a model that gives little mass where the target wants some (lost coverage)."""
+    __tracebackhide__ = True
+    target = np.asarray(target, dtype=float)
+    if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
+        raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
+    call = f"assert_distribution_close(model, {prompt!r}, {list(choices)!r}, {target.tolist()}, max_kl={max_kl}, mode={mode!r}, seed={seed})"
+    label = "KL(target || model) over the answers (nats)"
+    if _exact(model, mode):
+        dist = measures.choice_distribution(model, prompt, choices)
+        kl = float(stats.kl_divergence(target, dist.probabilities))
+        verdict = stats.exact_verdict(kl, upper=max_kl, label=label, details=dist.as_dict())
+    else:
+        counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
+        estimate, interval = _sampled_kl(target, counts, alpha, seed)
+        verdict = _sampled_verdict(estimate, interval, None, max_kl, int(counts.sum()), "bootstrap", alpha, seed, label,
+                                   {"counts": counts.tolist(), "off_set_count": outside})
+    return _conclude("distribution_close", model, prompt, verdict, call)
+
+
+def assert_prior_shift_within(
+    model: Backend,
+    baseline: Backend,
+    prompts: Sequence[Prompt],
+    *,
+    max_kl: float = 1.0,
+    max_shifted_share: float | None = None,
+    continuation_tokens: int = 16,
+    seed: int = 0,
+) -> Verdict:
+    """Mean KL(model || baseline) over the positions of the model's own continuations of the probe prompts
+    must not exceed `max_kl` nats (exact; both models must share a tokenizer)."""
+    __tracebackhide__ = True
+    shift = measures.prior_shift(model, baseline, prompts, continuation_tokens=continuation_tokens, seed=seed)
+    details = {"mean_js": shift.mean_js, "shifted_share": shift.shifted_share, "positions": int(shift.kl.size),
+               "kl_per_position": shift.kl.round(6).tolist(), "baseline": baseline.info().reference}
+    verdict = stats.exact_verdict(shift.mean_kl, upper=max_kl, label="mean KL(model || baseline) (nats)", details=details)
+    if verdict.passed and max_shifted_share is not None:
+        verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions", details=details)
+    call = f"assert_prior_shift_within(model, baseline, {list(prompts)!r}, max_kl={max_kl}, seed={seed})"
+    return _conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, call)
+
+
+# ---- shared machinery ------------------------------------------------------------------------------
+
+
+def _exact(model: Backend, mode: str) -> bool:
+    if mode not in ("auto", "exact", "sampled"):
+        raise ValueError(f"mode must be 'auto', 'exact' or 'sampled', got {mode!r}")
+    if mode == "sampled":
+        return False
+    white_box = type(model).next_token_logprobs is not Backend.next_token_logprobs
+    if mode == "exact" and not white_box:
+        raise ValueError(f"{type(model).__name__} gives no logits; use mode='sampled'")
+    return white_box
+
+
+def _need_bound(lower, upper) -> None:
+    if lower is None and upper is None:
+        raise ValueError("give min_nats, max_nats or both: a check without a bound asserts nothing")
+
+
+def _sampled_verdict(estimate, interval, lower, upper, n, method, alpha, seed, label, details=None) -> Verdict:
+    outcome = stats.decide(estimate, interval, lower=lower, upper=upper)
+    return Verdict(outcome, float(estimate), tuple(map(float, interval)), (lower, upper), n, method, alpha, seed, label, details or {})
+
+
+def _sampled_choice_counts(model: Backend, prompt: Prompt, choices: Sequence[str], n: int, seed: int):
+    """Sample n short answers and count which allowed answer each one is (a whole word, not a prefix)."""
+    counts = np.zeros(len(choices))
+    outside = 0
+    longest_first = sorted(range(len(choices)), key=lambda i: -len(choices[i]))
+    for sample in model.sample(prompt, n, max_new_tokens=8, seed=seed):
+        text = sample.text.lstrip()
+        match = next((i for i in longest_first if text.startswith(choices[i]) and not text[len(choices[i]):][:1].isalnum()), None)
+        if match is None:
+            outside += 1
+        else:
+            counts[match] += 1
+    return counts, outside
+
+
+def _sampled_kl(target: np.ndarray, counts: np.ndarray, alpha: float, seed: int) -> tuple[float, tuple[float, float]]:
+    """KL(target || sampled answer frequencies) with a bootstrap interval. Frequencies get half a count per
+    answer (Jeffreys prior) so that an answer never sampled does not make the KL infinite."""
+
+    def kl(labels: np.ndarray, axis: int = -1) -> np.ndarray:
+        rows = np.moveaxis(np.asarray(labels, dtype=int), axis, -1).reshape(-1, np.shape(labels)[axis])
+        freqs = [(np.bincount(row, minlength=len(target)) + 0.5) / (row.size + 0.5 * len(target)) for row in rows]
+        return np.array([stats.kl_divergence(target, f) for f in freqs]).reshape(np.shape(labels)[:-1] if axis == -1 else -1)
+
+    labels = np.repeat(np.arange(len(target)), counts.astype(int))
+    return float(kl(labels[None, :])[0]), stats.bootstrap_interval(labels, kl, alpha, seed, method="percentile", n_resamples=2000)
+
+
+def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str) -> Verdict:
+    __tracebackhide__ = True
+    reference = model.info().reference
+    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), verdict.as_dict()))
+    if verdict.passed:
+        return verdict
+    message = (
+        f"{verdict.describe()}\n"
+        f"  model:  {reference}\n"
+        f"  prompt: {prompt!r}\n"
+        f"  seed:   {verdict.seed if verdict.seed is not None else 'n/a (exact)'}\n"
+        f"  reproduce: from pytest_worldprior import *; model = load_model({reference!r}); {call}"
+    )
+    if verdict.outcome is Outcome.FAIL:
+        raise AssertionError(message)
+    policy = _policy["inconclusive"]
+    if policy == "fail":
+        raise AssertionError("INCONCLUSIVE treated as failure (--worldprior-inconclusive=fail)\n" + message)
+    if policy == "warn":
+        warnings.warn(InconclusiveWarning(message), stacklevel=3)
+        return verdict
+    raise Inconclusive(message)
+
