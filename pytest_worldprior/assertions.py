@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from . import measures, recording, stats
 from .backends.base import Backend, Prompt
@@ -25,6 +26,10 @@ class Inconclusive(Exception):
 
 class InconclusiveWarning(UserWarning):
     pass
+
+
+def inconclusive_policy() -> str:
+    return _policy["inconclusive"]
 
 
 def set_inconclusive_policy(policy: str) -> None:
@@ -85,8 +90,14 @@ def assert_temperature_sensitive(
     call = f"assert_temperature_sensitive(model, {prompt!r}, temperatures={temps}, min_gain={min_gain}, seed={seed})"
     if not _exact(model, mode):
         low, high = (measures.sampled_next_token_entropy(model, prompt, n, temperature=t, seed=seed, alpha=alpha / 2) for t in (temps[0], temps[-1]))
-        interval = (high.interval[0] - low.interval[1], high.interval[1] - low.interval[0])
-        verdict = _sampled_verdict(high.estimate - low.estimate, interval, min_gain, None, 2 * n, "difference-of-intervals", alpha, seed, label)
+        gain = high.estimate - low.estimate
+        if low.standard_error is not None and high.standard_error is not None:
+            # Two independent means: a normal interval on their difference (n is large).
+            half = scipy_stats.norm.ppf(1 - alpha / 2) * float(np.hypot(low.standard_error, high.standard_error))
+            interval, method = (gain - half, gain + half), "difference-of-means"
+        else:  # text only: combine the two intervals (conservative)
+            interval, method = (high.interval[0] - low.interval[1], high.interval[1] - low.interval[0]), "difference-of-intervals"
+        verdict = _sampled_verdict(gain, interval, min_gain, None, 2 * n, method, alpha, seed, label)
         return _conclude("temperature", model, prompt, verdict, call)
     curve = measures.entropy_curve(model, prompt, temps)
     details = {"temperatures": temps, "entropy": curve.tolist()}

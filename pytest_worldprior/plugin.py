@@ -17,6 +17,7 @@ from .settings import OPTIONS, Settings
 
 MARKER_KEYS = ("model", "baseline", "seed")
 _registry_key = pytest.StashKey[ModelRegistry]()
+_previous_policy_key = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,8 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = Settings.read(lambda name: config.getoption("worldprior_" + name), config.getini)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-worldprior: {exc}") from None
+    config.stash[_previous_policy_key] = assertions.inconclusive_policy()
     assertions.set_inconclusive_policy(settings.inconclusive)
-    recording.RECORDER.clear()
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
@@ -59,6 +60,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     registry = config.stash.get(_registry_key, None)
     if registry is not None:
         registry.close()
+    if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy
+        assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

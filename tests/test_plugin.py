@@ -106,3 +106,42 @@ def test_works_under_xdist(pytester):
     pytester.makepyfile(test_a=USES_FIXTURES, test_b=USES_FIXTURES.replace("test_models", "test_models_b"))
     result = pytester.runpytest_subprocess("-n", "2", "--worldprior-model", "toy-base", "--worldprior-baseline", "toy-collapsed")
     result.assert_outcomes(passed=2)
+
+
+INCONCLUSIVE_TEST = """
+from pytest_worldprior import assert_entropy_within
+from pytest_worldprior.measures import next_token_entropy
+
+def test_on_the_edge(worldprior_model):
+    exact = float(next_token_entropy(worldprior_model, ["Q: Are bugs real?\\nA:"])[0])
+    assert_entropy_within(worldprior_model, "Q: Are bugs real?\\nA:", min_nats=exact, mode="sampled", n=32)
+
+def test_clear(worldprior_model):
+    assert_entropy_within(worldprior_model, "Q: Are bugs real?\\nA:", min_nats=1.0)
+"""
+
+
+def test_inconclusive_is_xfail_by_default_and_fail_on_request(pytester):
+    pytester.makepyfile(INCONCLUSIVE_TEST)
+    result = pytester.runpytest("-rx", "--worldprior-model", "toy-base")
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*XFAIL*test_on_the_edge*INCONCLUSIVE: next-token entropy*"])
+    result = pytester.runpytest("--worldprior-model", "toy-base", "--worldprior-inconclusive", "fail")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*INCONCLUSIVE treated as failure*"])
+
+
+def test_verdicts_become_junit_properties(pytester):
+    pytester.makepyfile(INCONCLUSIVE_TEST)
+    result = pytester.runpytest("--worldprior-model", "toy-base", "--junitxml", "report.xml", "-k", "clear")
+    result.assert_outcomes(passed=1)
+    xml = (pytester.path / "report.xml").read_text()
+    assert '<property name="worldprior.1.entropy.outcome" value="PASS"' in xml
+    assert 'name="worldprior.1.entropy.estimate"' in xml and 'name="worldprior.1.entropy.method" value="exact"' in xml
+
+
+def test_bad_inconclusive_policy(pytester):
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("--worldprior-inconclusive", "maybe")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--worldprior-inconclusive / worldprior_inconclusive must be xfail, fail or warn, got 'maybe'" in result.stderr.str()

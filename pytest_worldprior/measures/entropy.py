@@ -51,6 +51,7 @@ class SampledEntropy:
     temperature: float
     seed: int
     mean_length: float = 1.0
+    standard_error: float | None = None  # of the estimate, where it is a mean of independent values
 
 
 def sampled_next_token_entropy(
@@ -66,7 +67,8 @@ def sampled_next_token_entropy(
     if all(s.sampling_logprobs for s in samples):
         surprisal = np.array([-s.sampling_logprobs[0] for s in samples])
         low, high = _t_interval(surprisal, alpha)
-        return SampledEntropy(float(surprisal.mean()), (low, high), n, "mean-surprisal-t", temperature, seed)
+        error = float(surprisal.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+        return SampledEntropy(float(surprisal.mean()), (low, high), n, "mean-surprisal-t", temperature, seed, 1.0, error)
     _, labels = np.unique([s.text for s in samples], return_inverse=True)
     estimate = stats.miller_madow_entropy(list(Counter(labels.tolist()).values()))
     interval = stats.bootstrap_interval(labels, _miller_madow_of_labels, alpha, seed, method="percentile")
