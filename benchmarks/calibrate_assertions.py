@@ -2,7 +2,8 @@
 
     python benchmarks/calibrate_assertions.py [seeds]        # default 200 seeds
 
-Each check's threshold is set at the *base* model's exact value, the hardest case for a false alarm (the
+Sampled mode: entropy and temperature checks sample sequentially (up to 512 and 2048 samples), the
+closed-set checks take 256 answers. Each check's threshold is set at the *base* model's exact value, the hardest case for a false alarm (the
 truth sits on the threshold). Run on the base model itself, a check may FAIL at most 1 % of seeds; run
 on the collapsed model with the same threshold, it must FAIL (detect) in at least 95 %.
 """
@@ -21,7 +22,7 @@ from pytest_worldprior import (  # noqa: E402
     assert_uniform_choice,
     load_model,
 )
-from pytest_worldprior import measures, stats  # noqa: E402
+from pytest_worldprior import measures, recording, stats  # noqa: E402
 
 BUGS = "Q: Are bugs real?\nA:"
 STORY = "Once upon a time, there was a"
@@ -39,34 +40,36 @@ def checks(base):
     return [
         ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, mode="sampled", n=512, seed=s)),
         ("assert_temperature_sensitive", lambda m, s: assert_temperature_sensitive(
-            m, STORY, temperatures=(0.7, 1.5), min_gain=float(curve[1] - curve[0]), mode="sampled", n=2048, seed=s)),
+            m, STORY, temperatures=(0.7, 1.5), min_gain=float(curve[1] - curve[0]), mode="sampled", seed=s)),
         ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, mode="sampled", n=256, seed=s)),
         ("assert_distribution_close", lambda m, s: assert_distribution_close(m, NUMBER, DIGITS, UNIFORM, max_kl=kl, mode="sampled", n=256, seed=s)),
     ]
 
 
-def outcome(check, model, seed) -> str:
+def outcome(check, model, seed) -> tuple[str, int]:
+    """(PASS, FAIL or INCONCLUSIVE, samples used), read from the verdict the check recorded."""
     try:
         check(model, seed)
-        return "PASS"
-    except Inconclusive:
-        return "INCONCLUSIVE"
-    except AssertionError:
-        return "FAIL"
+    except (Inconclusive, AssertionError):
+        pass
+    verdict = recording.RECORDER.records.pop().verdict
+    return verdict["outcome"], verdict["n"] or 0
 
 
 def main() -> None:
     seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     base, collapsed = load_model("toy-base", batch_size=64), load_model("toy-collapsed", batch_size=64)
     print(f"{seeds} seeds per cell; alpha = 0.001 per check; thresholds at the base model's exact values\n")
-    print(f"{'check':32} {'base vs itself: FAIL':>22} {'collapsed: FAIL (detected)':>28} {'seconds':>8}")
+    print(f"{'check':32} {'base vs itself: FAIL':>22} {'collapsed: FAIL (detected)':>28} {'mean n':>8} {'seconds':>8}")
     for name, check in checks(base):
         start = time.perf_counter()
         own = [outcome(check, base, s) for s in range(seeds)]
         other = [outcome(check, collapsed, s) for s in range(seeds)]
-        false_alarms, detected = own.count("FAIL") / seeds, other.count("FAIL") / seeds
+        false_alarms = sum(o == "FAIL" for o, _ in own) / seeds
+        detected = sum(o == "FAIL" for o, _ in other) / seeds
+        mean_n = sum(n for _, n in own + other) / (2 * seeds)
         verdict = "ok" if false_alarms <= 0.01 and detected >= 0.95 else "MISSES TARGET"
-        print(f"{name:32} {false_alarms:>21.1%} {detected:>27.1%} {time.perf_counter() - start:>8.0f}  {verdict}")
+        print(f"{name:32} {false_alarms:>21.1%} {detected:>27.1%} {mean_n:>8.0f} {time.perf_counter() - start:>8.0f}  {verdict}")
 
 
 if __name__ == "__main__":

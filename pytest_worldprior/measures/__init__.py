@@ -13,6 +13,7 @@ from .entropy import (
     next_token_entropy,
     sampled_next_token_entropy,
     sequence_entropy,
+    surprisal_draws,
 )
 from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
 
@@ -31,4 +32,5 @@ __all__ = [
     "prior_shift",
     "sampled_next_token_entropy",
     "sequence_entropy",
+    "surprisal_draws",
 ]

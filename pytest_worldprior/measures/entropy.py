@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +75,24 @@ def sampled_next_token_entropy(
     estimate = stats.miller_madow_entropy(list(Counter(labels.tolist()).values()))
     interval = stats.bootstrap_interval(labels, _miller_madow_of_labels, alpha, seed, method="percentile")
     return SampledEntropy(float(estimate), interval, n, "miller-madow-bootstrap", temperature, seed)
+
+
+def surprisal_draws(model: Backend, prompt: Prompt, *, temperature: float = 1.0, seed: int = 0) -> Callable[[int], np.ndarray]:
+    """A `draw(k)` for the sequential rules: k fresh next-token surprisals -log p_T(y), whose mean is H(T).
+
+    Each call samples anew (its seed derives from `seed` and the call number), so repeated looks never
+    reuse a sample. Raises NotImplementedError for a backend that returns no sampling log-probabilities."""
+    _check_temperature(temperature)
+    calls = itertools.count()
+
+    def draw(k: int) -> np.ndarray:
+        look_seed = int(np.random.SeedSequence([seed, next(calls)]).generate_state(1)[0])
+        samples = model.sample(prompt, k, max_new_tokens=1, temperature=temperature, seed=look_seed)
+        if not all(s.sampling_logprobs for s in samples):
+            raise NotImplementedError(f"{type(model).__name__} returns no sampling log-probabilities")
+        return np.array([-s.sampling_logprobs[0] for s in samples])
+
+    return draw
 
 
 def sequence_entropy(
