@@ -176,3 +176,12 @@ def test_nan_weights_give_a_clear_error():
 def test_context_longer_than_the_window_is_refused(toy_base):
     with pytest.raises(ValueError, match="takes at most"):
         toy_base.next_token_logprobs(["word " * 400])
+
+
+def test_single_token_samples_take_the_shortcut_and_match_the_general_path(toy_base):
+    shortcut = toy_base.sample("Once upon a time", 24, max_new_tokens=1, seed=9, temperature=1.3, top_p=0.9)
+    general = [g for g in toy_base.sample("Once upon a time", 24, max_new_tokens=2, seed=9, temperature=1.3, top_p=0.9)]
+    assert [g.token_ids for g in shortcut] == [g.token_ids[:1] for g in general]
+    for one, two in zip(shortcut, general):
+        assert one.logprobs[0] == pytest.approx(two.logprobs[0], abs=1e-6)
+        assert one.sampling_logprobs[0] == pytest.approx(two.sampling_logprobs[0], abs=1e-6)

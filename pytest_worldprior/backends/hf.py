@@ -199,6 +199,8 @@ class HFBackend(Backend):
         max_new_tokens = min(max_new_tokens, self.max_length - len(prompt_ids))
         if max_new_tokens < 1:
             raise ValueError(f"the context fills the model's {self.max_length}-token window; nothing can be sampled")
+        if max_new_tokens == 1:  # every sample shares one next-token distribution: one forward pass serves all
+            return self._sample_one_token(prompt_ids, n, temperature, top_p, seed, stop or [])
         generations: list[Generation] = []
         for start in range(0, n, self.batch_size):
             indices = list(range(start, min(n, start + self.batch_size)))
@@ -247,6 +249,28 @@ class HFBackend(Backend):
                 index=indices[row],
             )
             for row in range(rows)
+        ]
+
+    @torch.inference_mode()
+    def _sample_one_token(self, prompt_ids, n, temperature, top_p, seed, stop):
+        """Single-token samples: the same draws as `_sample_batch` (the first uniform of each stream)."""
+        input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
+        logits = self._forward(input_ids, torch.ones_like(input_ids))[:, -1, :].double()
+        model_logprobs = torch.log_softmax(logits, dim=-1)[0]
+        sampling_logprobs = _sampling_logprobs(logits, temperature, top_p)
+        uniforms = torch.tensor([np.random.default_rng([seed, i]).random() for i in range(n)], dtype=torch.float64)
+        chosen = _inverse_cdf(sampling_logprobs.expand(n, -1), uniforms.to(self.device)).tolist()
+        return [
+            Generation(
+                text=self._visible_text([token], stop),
+                token_ids=(token,),
+                logprobs=(float(model_logprobs[token]),),
+                sampling_logprobs=(float(sampling_logprobs[0, token]),),
+                finish_reason=self._finished([token], stop) or "length",
+                seed=seed,
+                index=i,
+            )
+            for i, token in enumerate(chosen)
         ]
 
     def _finished(self, tokens: list[int], stop: Sequence[str]) -> str | None:
