@@ -2,7 +2,7 @@
 
     python benchmarks/calibrate_assertions.py [seeds]        # default 200 seeds
 
-Sampled mode: entropy and temperature checks sample sequentially (up to 512 and 2048 samples), the
+Sampled mode: entropy and temperature checks sample sequentially (up to 2048 and 4096 samples), the
 closed-set checks take 256 answers. Each check's threshold is set at the *base* model's exact value, the hardest case for a false alarm (the
 truth sits on the threshold). Run on the base model itself, a check may FAIL at most 1 % of seeds; run
 on the collapsed model with the same threshold, it must FAIL (detect) in at least 95 %.
@@ -38,7 +38,7 @@ def checks(base):
     top_share = measures.choice_distribution(base, NUMBER, DIGITS).top_probability
     kl = float(stats.kl_divergence(UNIFORM, measures.choice_distribution(base, NUMBER, DIGITS).probabilities))
     return [
-        ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, mode="sampled", n=512, seed=s)),
+        ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, mode="sampled", seed=s)),
         ("assert_temperature_sensitive", lambda m, s: assert_temperature_sensitive(
             m, STORY, temperatures=(0.7, 1.5), min_gain=float(curve[1] - curve[0]), mode="sampled", seed=s)),
         ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, mode="sampled", n=256, seed=s)),

@@ -45,7 +45,7 @@ def assert_entropy_within(
     max_nats: float | None = None,
     temperature: float = 1.0,
     mode: str = "auto",
-    n: int = 512,
+    n: int = 2048,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
@@ -78,7 +78,7 @@ def assert_temperature_sensitive(
     baseline: Backend | None = None,
     max_matching_temperature: float | None = None,
     mode: str = "auto",
-    n: int = 2048,
+    n: int = 4096,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
@@ -234,7 +234,10 @@ def _sampled_verdict(estimate, interval, lower, upper, n, method, alpha, seed, l
 
 
 def _sequential(draw, lower, upper, max_n: int, alpha: float, seed: int, label: str) -> Verdict:
-    batch = max(16, min(128, max_n // 8))
+    """At most 4 looks, the first at max_n / 4. Surprisals are right-skewed (skewness ~2.7 on the toy), and
+    the t interval undercovers at small n: looks from n=64 gave 0.8 % false FAILs at alpha 0.1 %, looks from
+    n=512 about 0.2 % (measured by simulation from the exact distribution; see BENCHMARKS.md)."""
+    batch = max(16, max_n // 4)
     return stats.sequential_mean(draw, lower=lower, upper=upper, alpha=alpha, batch=batch, min_n=batch,
                                  max_n=max(max_n, batch), seed=seed, label=label)
 
