@@ -3,7 +3,7 @@
     python benchmarks/calibrate_assertions.py [seeds]        # default 200 seeds
 
 Sampled mode: entropy and temperature checks sample sequentially (up to 2048 and 4096 samples), the
-closed-set checks take 256 answers. Each check's threshold is set at the *base* model's exact value, the hardest case for a false alarm (the
+closed-set checks take 512 answers. Each check's threshold is set at the *base* model's exact value, the hardest case for a false alarm (the
 truth sits on the threshold). Run on the base model itself, a check may FAIL at most 1 % of seeds; run
 on the collapsed model with the same threshold, it must FAIL (detect) in at least 95 %.
 """
@@ -41,8 +41,8 @@ def checks(base):
         ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, mode="sampled", seed=s)),
         ("assert_temperature_sensitive", lambda m, s: assert_temperature_sensitive(
             m, STORY, temperatures=(0.7, 1.5), min_gain=float(curve[1] - curve[0]), mode="sampled", seed=s)),
-        ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, mode="sampled", n=256, seed=s)),
-        ("assert_distribution_close", lambda m, s: assert_distribution_close(m, NUMBER, DIGITS, UNIFORM, max_kl=kl, mode="sampled", n=256, seed=s)),
+        ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, mode="sampled", seed=s)),
+        ("assert_distribution_close", lambda m, s: assert_distribution_close(m, NUMBER, DIGITS, UNIFORM, max_kl=kl, mode="sampled", seed=s)),
     ]
 
 
