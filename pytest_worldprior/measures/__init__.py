@@ -4,6 +4,7 @@ Exact measures use full next-token distributions (white-box backends); sampled o
 generated text and say how many samples they used.
 """
 
+from .attractor import InfluenceCurve, Injection, StoryRestart, influence_curve, inject, story_restart
 from .closed_set import ChoiceDistribution, choice_distribution
 from .diversity import distinct_n, expectation_adjusted_distinct, mode_share
 from .entropy import (
@@ -18,6 +19,12 @@ from .entropy import (
 from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
 
 __all__ = [
+    "InfluenceCurve",
+    "Injection",
+    "StoryRestart",
+    "influence_curve",
+    "inject",
+    "story_restart",
     "ChoiceDistribution",
     "PriorShift",
     "SampledEntropy",
