@@ -111,7 +111,7 @@ def assert_temperature_sensitive(
         details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
         label = "temperature needed to match the baseline's entropy at T=1"
         verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
-        call = call[:-1] + f", baseline=<{baseline.info().reference}>, max_matching_temperature={bound})"
+        call = call[:-1] + f", baseline=load_model({baseline.info().reference!r}), max_matching_temperature={bound})"
     return _conclude("temperature", model, prompt, verdict, call)
 
 
