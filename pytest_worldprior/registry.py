@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .backends import Backend, load_spec
 from .references import ModelSpec, resolve_reference
 from .settings import Settings
@@ -27,6 +29,7 @@ class ModelRegistry:
                 dtype=s.dtype,
                 batch_size=s.batch_size,
                 chat_fallback=s.chat_fallback,
+                threads=threads_per_worker(),
             )
         return self._models[reference]
 
@@ -37,3 +40,12 @@ class ModelRegistry:
         for model in self._models.values():
             model.close()
         self._models.clear()
+
+
+def threads_per_worker() -> int | None:
+    """Under pytest-xdist, share the cores among the workers. Each torch process otherwise starts one thread
+    per core, and N workers x N threads on N cores slowed forward passes 20-30 fold here (spin-waiting)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers < 2:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)

@@ -102,10 +102,11 @@ def test_cache_dir_option_is_used(pytester, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_works_under_xdist(pytester):
-    pytester.makepyfile(test_a=USES_FIXTURES, test_b=USES_FIXTURES.replace("test_models", "test_models_b"))
+def test_works_under_xdist_with_the_cores_shared(pytester):
+    threads = "\ndef test_threads(worldprior_model):\n    import os, torch\n    assert torch.get_num_threads() == max(1, os.cpu_count() // 2)\n"
+    pytester.makepyfile(test_a=USES_FIXTURES + threads, test_b=USES_FIXTURES.replace("test_models", "test_models_b"))
     result = pytester.runpytest_subprocess("-n", "2", "--worldprior-model", "toy-base", "--worldprior-baseline", "toy-collapsed")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 INCONCLUSIVE_TEST = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -57,8 +58,11 @@ def load_hf_backend(
     dtype: str = "float32",
     batch_size: int = 8,
     chat_fallback: bool = False,
+    threads: int | None = None,
 ) -> HFBackend:
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
+    if threads is not None:
+        torch.set_num_threads(threads)
     if spec.kind in ("gguf", "bundled"):
         gguf_path = spec.path if spec.kind == "gguf" else bundled_gguf_path(spec.reference, cache_dir)
         weights_sha256 = sha256_file(gguf_path)
@@ -110,13 +114,27 @@ def _load_directory(directory: Path, torch_dtype: torch.dtype, spec: ModelSpec):
 
     options = {"local_files_only": True, "trust_remote_code": spec.trust_remote_code}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(directory, **options)
-        model = AutoModelForCausalLM.from_pretrained(
-            directory, dtype=torch_dtype, use_safetensors=None if spec.allow_pickle else True, **options
-        )
+        with _quiet_progress_bars():  # a safetensors load takes about a second: a bar per load is noise
+            tokenizer = AutoTokenizer.from_pretrained(directory, **options)
+            model = AutoModelForCausalLM.from_pretrained(
+                directory, dtype=torch_dtype, use_safetensors=None if spec.allow_pickle else True, **options
+            )
     except Exception as exc:  # transformers raises many kinds; all mean "cannot load this folder"
         raise ModelLoadError(f"Could not load model {spec.label!r} from {directory}: {type(exc).__name__}: {exc}") from exc
     return model, tokenizer
+
+
+@contextmanager
+def _quiet_progress_bars():
+    from transformers.utils import logging
+
+    was_enabled = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            logging.enable_progress_bar()
 
 
 def _load_cached_dequantized(gguf_path: Path, directory: Path, torch_dtype: torch.dtype, spec: ModelSpec):
