@@ -14,24 +14,24 @@ from .assertions import (
     assert_uniform_choice,
 )
 from .backends import Backend, Generation, ModelInfo, load_model
-from .stats import Verdict
 from .errors import ChatTemplateError, ModelLoadError, NonFiniteLogitsError, WorldpriorError
+from .stats import Verdict
 
 __all__ = [
     "Backend",
+    "ChatTemplateError",
+    "Generation",
     "Inconclusive",
     "InconclusiveWarning",
+    "ModelInfo",
+    "ModelLoadError",
+    "NonFiniteLogitsError",
     "Verdict",
+    "WorldpriorError",
     "assert_distribution_close",
     "assert_entropy_within",
     "assert_prior_shift_within",
     "assert_temperature_sensitive",
     "assert_uniform_choice",
-    "ChatTemplateError",
-    "Generation",
-    "ModelInfo",
-    "ModelLoadError",
-    "NonFiniteLogitsError",
-    "WorldpriorError",
     "load_model",
 ]
