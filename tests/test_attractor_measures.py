@@ -82,3 +82,11 @@ def test_story_restart_probabilities(toy_base):
     restart = story_restart(toy_base, injection)
     assert 0 <= restart.clean <= 1 and 0 <= restart.injected <= 1
     assert restart.ratio == pytest.approx(restart.injected / restart.clean)
+
+
+def test_bad_positions_and_steps_are_refused(toy_base):
+    with pytest.raises(ValueError, match="position must be at least 1 token"):
+        inject(toy_base, STORY, "You are a murderer.", position=0)
+    injection = inject(toy_base, STORY, "You are a murderer.", position=2)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        influence_curve(toy_base, injection, steps=0)

@@ -70,3 +70,10 @@ def test_matching_temperature_inverts_the_entropy_curve(toy_collapsed):
     target = float(entropy_curve(toy_collapsed, prompt, [2.0])[0])
     assert matching_temperature(logprobs, target) == pytest.approx(2.0, abs=1e-4)
     assert matching_temperature(logprobs, math.log(len(logprobs)) + 1) is None  # above the maximum entropy
+
+
+def test_measures_refuse_meaningless_temperatures(toy_base):
+    with pytest.raises(ValueError, match="temperature must be a finite number above 0"):
+        entropy_curve(toy_base, "Once", [1.0, 0.0])
+    with pytest.raises(ValueError, match="temperature must be a finite number above 0"):
+        sequence_entropy(toy_base, "Once", 2, temperature=-1)
