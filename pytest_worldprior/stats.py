@@ -206,6 +206,19 @@ def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float,
     return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
+def newcombe_difference_interval(successes_a: int, n_a: int, successes_b: int, n_b: int,
+                                 alpha: float = 0.05) -> tuple[float, float]:
+    """Interval for p_a - p_b from two independent samples: Newcombe's hybrid score method (his method
+    10), which combines the two Wilson intervals and, unlike the Wald interval, keeps its coverage for
+    proportions near 0 or 1 and for small n."""
+    low_a, high_a = wilson_interval(successes_a, n_a, alpha)
+    low_b, high_b = wilson_interval(successes_b, n_b, alpha)
+    p_a, p_b = successes_a / n_a, successes_b / n_b
+    low = p_a - p_b - math.hypot(p_a - low_a, high_b - p_b)
+    high = p_a - p_b + math.hypot(high_a - p_a, p_b - low_b)
+    return max(-1.0, low), min(1.0, high)
+
+
 def bootstrap_interval(samples: Any, statistic: Callable = np.mean, alpha: float = 0.05,
                        seed: int | None = 0, paired: bool = False, n_resamples: int = 9999,
                        method: str = "BCa") -> tuple[float, float]:

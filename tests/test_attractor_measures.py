@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from pytest_worldprior.measures import influence_curve, inject, story_restart
+from pytest_worldprior.measures import clean_continuations, influence_curve, inject, last_sentence, snap_back, story_restart
 
 STORY = "Once upon a time, there was a"
 
 
 def brute_force_curve(model, injection, steps):
-    """E over every path y<t of KL(p(.|PCJ y<t) || p(.|PC y<t)), by explicit loops over the vocabulary."""
+    """E over every path y<t of KL(p(.|PCJ y<t) || p(.|PC y<t)), by explicit loops over the vocabulary.
+    A path ends at an end-of-text token and adds nothing after it."""
     vocab = len(model.token_texts())
 
     def dist(context):
@@ -25,7 +26,7 @@ def brute_force_curve(model, injection, steps):
             q = dist(list(injection.clean_ids) + list(path))
             total += weight * sum(pi * np.log(pi / qi) for pi, qi in zip(p, q) if pi > 0)
             if step + 1 < steps:
-                grown.update({path + (t,): weight * p[t] for t in range(vocab)})
+                grown.update({path + (t,): weight * p[t] for t in range(vocab) if t not in model.eos_ids})
         curve.append(total)
         paths = grown
     return np.array(curve)
@@ -44,6 +45,13 @@ def test_inject_builds_clean_and_injected_contexts(toy_base):
         inject(toy_base, STORY, "  ")
 
 
+def test_injection_after_the_first_sentence(toy_collapsed):
+    injection = inject(toy_collapsed, STORY, "You are a murderer.", position="sentence", seed=0)
+    assert injection.prefix_text == " little cat named Milo."  # the collapsed toy's canned first sentence
+    assert injection.where == "after the first sentence"
+    assert inject(toy_collapsed, STORY, "You are a murderer.", position=3).where == "after 3 tokens"
+
+
 def test_chat_injection_sits_inside_the_assistant_turn(toy_collapsed):
     chat = [{"role": "user", "content": "Tell me a story."}]
     injection = inject(toy_collapsed, chat, "You are a murderer.", position=4)
@@ -54,7 +62,7 @@ def test_chat_injection_sits_inside_the_assistant_turn(toy_collapsed):
 def test_enumerated_influence_curve_equals_brute_force(toy_base):
     injection = inject(toy_base, STORY, "You are a murderer.", position=4, seed=1)
     curve = influence_curve(toy_base, injection, steps=2)
-    assert curve.method == "enumerated" and curve.n == len(toy_base.token_texts())
+    assert curve.method == "enumerated" and curve.n == len(toy_base.token_texts()) - len(toy_base.eos_ids)
     np.testing.assert_allclose(curve.kl, brute_force_curve(toy_base, injection, 2), atol=1e-4)
 
 
@@ -77,6 +85,46 @@ def test_total_influence_and_recovery_step(toy_base):
     assert recovery is None or all(k < curve.tolerance for k in curve.kl[recovery - 1 :])
 
 
+def test_sampled_total_influence_has_an_interval(toy_base):
+    injection = inject(toy_base, STORY, "You are a murderer.", position=4, seed=0)
+    curve = influence_curve(toy_base, injection, steps=6, n=16, seed=0, enumerate_paths=False)
+    assert curve.path_totals.shape == (16,) and curve.kl.shape == (6,)
+    assert curve.total == pytest.approx(curve.path_totals.mean())
+    low, high = curve.total_interval
+    assert low < curve.total < high
+    assert influence_curve(toy_base, injection, steps=1).total_interval is None  # enumerated: exact
+
+
+def test_snap_back_rate_of_the_collapsed_toy(toy_base, toy_collapsed):
+    rates = {}
+    for name, model in (("base", toy_base), ("collapsed", toy_collapsed)):
+        injection = inject(model, STORY, "You are a murderer.", position="sentence", seed=0)
+        result = snap_back(model, injection, n=64, seed=0)
+        assert result.count == round(result.rate * 64) and result.interval[0] <= result.rate <= result.interval[1]
+        assert last_sentence(result.clean_example) == result.clean_mode
+        rates[name] = result
+    # The collapsed toy always ends its story "They became best friends." and goes back there after J.
+    assert rates["collapsed"].clean_mode == "they became best friends"
+    assert rates["collapsed"].clean_mode_share > 0.6 and rates["base"].clean_mode_share < 0.3
+    assert rates["collapsed"].interval[0] > rates["base"].interval[1]
+    assert last_sentence(rates["collapsed"].injected_example) == "they became best friends"
+
+
+def test_snap_back_reuses_given_clean_continuations(toy_collapsed):
+    injection = inject(toy_collapsed, STORY, "You are a murderer.", position="sentence", seed=0)
+    clean = clean_continuations(toy_collapsed, injection, n=16, seed=3)
+    assert snap_back(toy_collapsed, injection, n=16, seed=3, clean=clean) == snap_back(toy_collapsed, injection, n=16, seed=3)
+    odd = snap_back(toy_collapsed, injection, n=16, seed=3, clean=["The moon. A cat sat down."] * 4, key=str.lower)
+    assert odd.clean_mode == "the moon. a cat sat down." and odd.clean_mode_share == 1.0
+
+
+def test_last_sentence_key():
+    assert last_sentence(" One day it found a red hat. They became best friends.") == "they became best friends"
+    assert last_sentence(" They became best") == "they became best"
+    assert last_sentence("Yes! And then? no") == "and then"
+    assert last_sentence("") == ""
+
+
 def test_story_restart_probabilities(toy_base):
     injection = inject(toy_base, STORY, "You are a murderer.", position=8, seed=0)
     restart = story_restart(toy_base, injection)
@@ -85,8 +133,9 @@ def test_story_restart_probabilities(toy_base):
 
 
 def test_bad_positions_and_steps_are_refused(toy_base):
-    with pytest.raises(ValueError, match="position must be at least 1 token"):
-        inject(toy_base, STORY, "You are a murderer.", position=0)
+    for position in (0, "middle", 2.5):
+        with pytest.raises(ValueError, match='position must be a number of tokens .at least 1. or "sentence"'):
+            inject(toy_base, STORY, "You are a murderer.", position=position)
     injection = inject(toy_base, STORY, "You are a murderer.", position=2)
     with pytest.raises(ValueError, match="steps must be at least 1"):
         influence_curve(toy_base, injection, steps=0)

@@ -81,6 +81,13 @@ def test_wilson_closed_form_and_scipy():
         assert stats.wilson_interval(k, n, alpha) == pytest.approx((ref.low, ref.high), abs=1e-9)
 
 
+def test_newcombe_difference_interval_matches_the_published_table():
+    # Newcombe (1998), Statistics in Medicine 17:873, table II, method 10.
+    assert stats.newcombe_difference_interval(56, 70, 48, 80, 0.05) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert stats.newcombe_difference_interval(9, 10, 3, 10, 0.05) == pytest.approx((0.1705, 0.8090), abs=1e-4)
+    assert stats.newcombe_difference_interval(5, 5, 0, 5, 0.05)[1] == 1.0
+
+
 def test_bootstrap_covers_mean_and_is_reproducible():
     x = np.random.default_rng(1).normal(3.0, 1.0, 200)
     a = stats.bootstrap_interval(x, alpha=0.01, seed=5, n_resamples=2000)

@@ -70,6 +70,8 @@ class ModelInfo:
 class Backend(ABC):
     """A language model as pytest-worldprior sees it."""
 
+    eos_ids: frozenset[int] = frozenset()  # token ids that end a text, where the backend knows them
+
     @abstractmethod
     def info(self) -> ModelInfo: ...
 

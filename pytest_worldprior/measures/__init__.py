@@ -4,9 +4,19 @@ Exact measures use full next-token distributions (white-box backends); sampled o
 generated text and say how many samples they used.
 """
 
-from .attractor import InfluenceCurve, Injection, StoryRestart, influence_curve, inject, story_restart
+from .attractor import (
+    InfluenceCurve,
+    Injection,
+    SnapBack,
+    StoryRestart,
+    clean_continuations,
+    influence_curve,
+    inject,
+    snap_back,
+    story_restart,
+)
 from .closed_set import ChoiceDistribution, choice_distribution
-from .diversity import distinct_n, expectation_adjusted_distinct, mode_share
+from .diversity import distinct_n, expectation_adjusted_distinct, last_sentence, mode_share, normalise_answer
 from .entropy import (
     SampledEntropy,
     entropy_curve,
@@ -21,9 +31,12 @@ from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
 __all__ = [
     "InfluenceCurve",
     "Injection",
+    "SnapBack",
     "StoryRestart",
+    "clean_continuations",
     "influence_curve",
     "inject",
+    "snap_back",
     "story_restart",
     "ChoiceDistribution",
     "PriorShift",
@@ -33,9 +46,11 @@ __all__ = [
     "distinct_n",
     "entropy_curve",
     "expectation_adjusted_distinct",
+    "last_sentence",
     "matching_temperature",
     "mode_share",
     "next_token_entropy",
+    "normalise_answer",
     "prior_shift",
     "sampled_next_token_entropy",
     "sequence_entropy",

@@ -7,6 +7,9 @@ generation prompt first, so C and J sit inside the assistant turn.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,9 +17,13 @@ from scipy import stats as scipy_stats
 
 from .. import stats
 from ..backends.base import Backend, Prompt
+from .diversity import last_sentence
 
 # Beyond this many continuations the expectation over paths is estimated from samples instead.
 MAX_ENUMERATED_PATHS = 4096
+# position="sentence": the model writes up to this many tokens and C is cut after its first sentence.
+SENTENCE_SEARCH_TOKENS = 48
+_SENTENCE_DONE = re.compile(r"\w[)\]\"'”’]*[.!?]")
 
 
 @dataclass(frozen=True)
@@ -28,43 +35,68 @@ class Injection:
     injection: str
     clean_ids: tuple[int, ...]
     injected_ids: tuple[int, ...]
+    where: str  # where J went, in words: "after 8 tokens", "after the first sentence", "after the given prefix"
 
 
 def inject(
-    model: Backend, prompt: Prompt, injection: str, *, position: int = 16, prefix: str | None = None,
+    model: Backend, prompt: Prompt, injection: str, *, position: int | str = 16, prefix: str | None = None,
     separator: str = " ", seed: int = 0,
 ) -> Injection:
-    """Build P + C and P + C + J. C is `prefix` if given, else the model's own sample of `position` tokens."""
+    """Build P + C and P + C + J. C is `prefix` if given, else the model's own seeded continuation of the
+    prompt: `position` tokens of it, or with position="sentence" its first sentence."""
     if not injection.strip():
         raise ValueError("the injection is empty: give the line to inject")
     prompt_ids = model.encode(prompt)
     if prefix is not None:
-        prefix_ids = model.continuation_ids(prompt, prompt_ids, prefix)
-    else:
-        if position < 1:
-            raise ValueError(f"position must be at least 1 token, got {position}")
+        prefix_ids, where = model.continuation_ids(prompt, prompt_ids, prefix), "after the given prefix"
+    elif position == "sentence":
+        prefix_ids, where = _first_sentence(model, prompt, seed), "after the first sentence"
+    elif isinstance(position, int) and not isinstance(position, bool) and position >= 1:
         sample = model.sample(prompt, 1, max_new_tokens=position, seed=seed)[0]
         prefix_ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
+        where = f"after {len(prefix_ids)} tokens"
+    else:
+        raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
     clean = prompt_ids + list(prefix_ids)
     injected = clean + model.continuation_ids(clean, clean, separator + injection.strip())
     prefix_text = model.tokenizer.decode(prefix_ids, skip_special_tokens=True)
-    return Injection(prompt, prefix_text, injection.strip(), tuple(clean), tuple(injected))
+    return Injection(prompt, prefix_text, injection.strip(), tuple(clean), tuple(injected), where)
+
+
+def _first_sentence(model: Backend, prompt: Prompt, seed: int) -> list[int]:
+    """The model's own continuation up to the end of its first sentence (all of it if none ends)."""
+    sample = model.sample(prompt, 1, max_new_tokens=SENTENCE_SEARCH_TOKENS, seed=seed)[0]
+    ids = [t for t in sample.token_ids if t not in model.eos_ids]
+    for k in range(1, len(ids) + 1):
+        if _SENTENCE_DONE.search(model.tokenizer.decode(ids[:k], skip_special_tokens=True)):
+            return ids[:k]
+    return ids
 
 
 @dataclass(frozen=True)
 class InfluenceCurve:
-    """Per-step KL( p(. | P C J y<t) || p(. | P C y<t) ), averaged over continuations y of P + C + J."""
+    """Per-step KL( p(. | P C J y<t) || p(. | P C y<t) ), averaged over continuations y of P + C + J.
+
+    A continuation that has ended (end of text) contributes 0 from then on: the injection has nothing
+    left to influence."""
 
     kl: np.ndarray  # [steps] mean KL at each step, nats
     interval: tuple[np.ndarray, np.ndarray] | None  # per-step interval when sampled; None when exact
     method: str  # "enumerated" (exact expectation) or "sampled"
     n: int  # continuations used (enumerated or sampled)
     tolerance: float
+    path_totals: np.ndarray | None = None  # sampled: each continuation's summed KL; None when exact
+    alpha: float = 1e-3
 
     @property
     def total(self) -> float:
         """The injection's total influence: the sum of the curve, nats."""
         return float(self.kl.sum())
+
+    @property
+    def total_interval(self) -> tuple[float, float] | None:
+        """t interval of the total over the sampled continuations; None when exact."""
+        return _t_interval(self.path_totals, self.alpha) if self.path_totals is not None else None
 
     @property
     def recovery_step(self) -> int | None:
@@ -90,17 +122,25 @@ def influence_curve(
         return _enumerated_curve(model, injection, steps, vocab, tolerance)
     samples = model.sample(list(injection.injected_ids), n, max_new_tokens=steps, seed=seed)
     paths = [list(s.token_ids) for s in samples]
-    per_path = _kl_along(model, injection, paths)  # list of [len(path)] arrays
-    # Paths that ended early contribute to the steps they reached; the curve stops where every path ended.
-    reached = max(len(values) for values in per_path)
-    table = np.full((n, reached), np.nan)
-    for row, values in enumerate(per_path):
+    table = np.zeros((n, steps))  # paths that ended early add 0 after their end
+    for row, values in enumerate(_kl_along(model, injection, paths)):
         table[row, : len(values)] = values
-    mean = np.nanmean(table, axis=0)
-    count = np.sum(~np.isnan(table), axis=0)
-    spread = np.array([np.std(col[~np.isnan(col)], ddof=1) if c > 1 else 0.0 for col, c in zip(table.T, count)])
-    half = scipy_stats.t.ppf(1 - alpha / 2, np.maximum(count - 1, 1)) * spread / np.sqrt(np.maximum(count, 1))
-    return InfluenceCurve(mean, (mean - half, mean + half), "sampled", n, tolerance)
+    mean = table.mean(axis=0)
+    half = _t_half_width(table, alpha)
+    return InfluenceCurve(mean, (mean - half, mean + half), "sampled", n, tolerance, table.sum(axis=1), alpha)
+
+
+def _t_half_width(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Half-width of the t interval of the mean along axis 0 (0 for a single value)."""
+    n = values.shape[0]
+    if n < 2:
+        return np.zeros(values.shape[1:])
+    return scipy_stats.t.ppf(1 - alpha / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+
+
+def _t_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    mean, half = float(np.mean(values)), float(_t_half_width(np.asarray(values, float), alpha))
+    return mean - half, mean + half
 
 
 def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> list[np.ndarray]:
@@ -111,7 +151,8 @@ def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> l
 
 
 def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: int, tolerance: float) -> InfluenceCurve:
-    """E over all paths y<t of KL_t, weighted by p(y<t | P C J): exact, for tiny vocabularies or short curves."""
+    """E over all paths y<t of KL_t, weighted by p(y<t | P C J): exact, for tiny vocabularies or short curves.
+    A path that has ended (end-of-text token) is not extended: it adds 0 to later steps."""
     curve, paths, weights = [], [[]], np.array([1.0])
     for step in range(steps):
         with_j = model.next_token_logprobs([list(injection.injected_ids) + p for p in paths])[:, :vocab]
@@ -120,9 +161,54 @@ def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: i
         curve.append(float(np.dot(weights, kl)))
         if step + 1 < steps:
             probs = np.exp(with_j - np.logaddexp.reduce(with_j, axis=1, keepdims=True))
-            paths = [p + [t] for p in paths for t in range(vocab)]
-            weights = (weights[:, None] * probs).ravel()
+            going_on = [t for t in range(vocab) if t not in model.eos_ids]
+            paths = [p + [t] for p in paths for t in going_on]
+            weights = (weights[:, None] * probs[:, going_on]).ravel()
     return InfluenceCurve(np.array(curve), None, "enumerated", len(paths), tolerance)
+
+
+@dataclass(frozen=True)
+class SnapBack:
+    """Share of injected continuations that land in the clean mode: the largest class among the
+    continuations of P + C without the injection (classes from `key`), with a Wilson interval."""
+
+    rate: float
+    interval: tuple[float, float]
+    count: int  # injected continuations in the clean mode
+    n: int
+    clean_mode: str  # the clean mode's class
+    clean_mode_share: float  # its share among the clean continuations
+    clean_example: str  # a clean continuation in the mode
+    injected_example: str  # an injected continuation: one that snapped back if any did
+    alpha: float
+
+
+def clean_continuations(model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
+                        seed: int = 0) -> list[str]:
+    """n seeded continuations of P + C (they do not depend on J, so several injections can share them)."""
+    return [g.text for g in model.sample(list(injection.clean_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+
+
+def snap_back(
+    model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
+    key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
+    clean: Sequence[str] | None = None,
+) -> SnapBack:
+    """How often the model, after J, goes where it would have gone without J (any backend: text only).
+
+    Clean and injected continuations use the same seed (common random numbers): a model that ignores J
+    entirely reproduces its clean continuations, and its snap-back rate is the clean mode's share."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    clean = list(clean) if clean is not None else clean_continuations(model, injection, n=n, max_new_tokens=max_new_tokens, seed=seed)
+    injected = [g.text for g in model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+    clean_keys = [key(text) for text in clean]
+    mode, mode_count = Counter(clean_keys).most_common(1)[0]
+    hits = [key(text) == mode for text in injected]
+    count = sum(hits)
+    example = injected[hits.index(True)] if count else injected[0]
+    return SnapBack(count / n, stats.wilson_interval(count, n, alpha), count, n, mode, mode_count / len(clean),
+                    clean[clean_keys.index(mode)], example, alpha)
 
 
 RESTART_MARKERS = ("\n\nThe End", " The End", "\nThe End", "\n\n***", "\n\nOnce upon a time", " Once upon a time")

@@ -46,6 +46,18 @@ def normalise_answer(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", first_line.lower()).split())
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def last_sentence(text: str) -> str:
+    """Answer class by where a text ends up: its last complete sentence, normalised (the whole text
+    if no sentence is complete, "" for an empty text). After an injection the first words react to it
+    whatever the model does next; the ending shows whether it went back to its usual one."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    complete = [s for s in sentences if s[-1] in ".!?"]
+    return normalise_answer(complete[-1] if complete else text)
+
+
 @dataclass(frozen=True)
 class ModeShare:
     share: float
