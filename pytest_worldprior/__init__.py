@@ -1,7 +1,7 @@
 """pytest-worldprior: behavioural regression tests for language models.
 
 The public API is small: load a model, ask it for exact log-probabilities, scores and seeded samples,
-and assert on its behaviour (entropy, temperature, random choices, prior shift) with verdicts you can trust.
+and assert on its behaviour (entropy, temperature, random choices, attractors, prior shift) with verdicts you can trust.
 """
 
 from .assertions import (
@@ -9,6 +9,7 @@ from .assertions import (
     InconclusiveWarning,
     assert_distribution_close,
     assert_entropy_within,
+    assert_no_attractor,
     assert_prior_shift_within,
     assert_temperature_sensitive,
     assert_uniform_choice,
@@ -30,6 +31,7 @@ __all__ = [
     "WorldpriorError",
     "assert_distribution_close",
     "assert_entropy_within",
+    "assert_no_attractor",
     "assert_prior_shift_within",
     "assert_temperature_sensitive",
     "assert_uniform_choice",

@@ -5,13 +5,16 @@ generated text and say how many samples they used.
 """
 
 from .attractor import (
+    AttractorRun,
     InfluenceCurve,
     Injection,
+    InjectionResult,
     SnapBack,
     StoryRestart,
     clean_continuations,
     influence_curve,
     inject,
+    run_attractor,
     snap_back,
     story_restart,
 )
@@ -29,13 +32,16 @@ from .entropy import (
 from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
 
 __all__ = [
+    "AttractorRun",
     "InfluenceCurve",
     "Injection",
+    "InjectionResult",
     "SnapBack",
     "StoryRestart",
     "clean_continuations",
     "influence_curve",
     "inject",
+    "run_attractor",
     "snap_back",
     "story_restart",
     "ChoiceDistribution",

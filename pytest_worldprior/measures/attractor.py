@@ -40,21 +40,22 @@ class Injection:
 
 def inject(
     model: Backend, prompt: Prompt, injection: str, *, position: int | str = 16, prefix: str | None = None,
-    separator: str = " ", seed: int = 0,
+    separator: str = " ", seed: int = 0, prefix_draws: int = 1,
 ) -> Injection:
     """Build P + C and P + C + J. C is `prefix` if given, else the model's own seeded continuation of the
-    prompt: `position` tokens of it, or with position="sentence" its first sentence."""
+    prompt: `position` tokens of it, or with position="sentence" its first sentence. With prefix_draws > 1
+    the model writes that many continuations and C is the most frequent one (the first drawn on a tie):
+    the attractor question is about the model's usual mode, and one draw may be a rare detour."""
     if not injection.strip():
         raise ValueError("the injection is empty: give the line to inject")
+    if prefix_draws < 1:
+        raise ValueError(f"prefix_draws must be at least 1, got {prefix_draws}")
     prompt_ids = model.encode(prompt)
     if prefix is not None:
         prefix_ids, where = model.continuation_ids(prompt, prompt_ids, prefix), "after the given prefix"
-    elif position == "sentence":
-        prefix_ids, where = _first_sentence(model, prompt, seed), "after the first sentence"
-    elif isinstance(position, int) and not isinstance(position, bool) and position >= 1:
-        sample = model.sample(prompt, 1, max_new_tokens=position, seed=seed)[0]
-        prefix_ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
-        where = f"after {len(prefix_ids)} tokens"
+    elif position == "sentence" or (isinstance(position, int) and not isinstance(position, bool) and position >= 1):
+        prefix_ids = _usual_prefix(model, prompt, position, seed, prefix_draws)
+        where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
     else:
         raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
     clean = prompt_ids + list(prefix_ids)
@@ -63,10 +64,18 @@ def inject(
     return Injection(prompt, prefix_text, injection.strip(), tuple(clean), tuple(injected), where)
 
 
-def _first_sentence(model: Backend, prompt: Prompt, seed: int) -> list[int]:
-    """The model's own continuation up to the end of its first sentence (all of it if none ends)."""
-    sample = model.sample(prompt, 1, max_new_tokens=SENTENCE_SEARCH_TOKENS, seed=seed)[0]
-    ids = [t for t in sample.token_ids if t not in model.eos_ids]
+def _usual_prefix(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int) -> list[int]:
+    """The most frequent of `draws` seeded prefixes: `position` tokens, or up to the first sentence end."""
+    length = SENTENCE_SEARCH_TOKENS if position == "sentence" else position
+    prefixes = []
+    for sample in model.sample(prompt, draws, max_new_tokens=length, seed=seed):
+        ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
+        prefixes.append(tuple(_first_sentence(model, ids) if position == "sentence" else ids))
+    return list(Counter(prefixes).most_common(1)[0][0])
+
+
+def _first_sentence(model: Backend, ids: list[int]) -> list[int]:
+    """The tokens up to the end of the first sentence (all of them if no sentence ends)."""
     for k in range(1, len(ids) + 1):
         if _SENTENCE_DONE.search(model.tokenizer.decode(ids[:k], skip_special_tokens=True)):
             return ids[:k]
@@ -170,7 +179,10 @@ def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: i
 @dataclass(frozen=True)
 class SnapBack:
     """Share of injected continuations that land in the clean mode: the largest class among the
-    continuations of P + C without the injection (classes from `key`), with a Wilson interval."""
+    continuations of P + C without the injection (classes from `key`), with a Wilson interval.
+
+    The empty class (key "": the text ended at once, or the key found nothing) is never a mode: ending
+    is not going back to where the text was going (story_restart measures ending)."""
 
     rate: float
     interval: tuple[float, float]
@@ -203,12 +215,14 @@ def snap_back(
     clean = list(clean) if clean is not None else clean_continuations(model, injection, n=n, max_new_tokens=max_new_tokens, seed=seed)
     injected = [g.text for g in model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
     clean_keys = [key(text) for text in clean]
-    mode, mode_count = Counter(clean_keys).most_common(1)[0]
-    hits = [key(text) == mode for text in injected]
+    classes = Counter(k for k in clean_keys if k)
+    mode, mode_count = classes.most_common(1)[0] if classes else ("", 0)
+    hits = [bool(mode) and key(text) == mode for text in injected]
     count = sum(hits)
     example = injected[hits.index(True)] if count else injected[0]
+    clean_example = clean[clean_keys.index(mode)] if mode else clean[0]
     return SnapBack(count / n, stats.wilson_interval(count, n, alpha), count, n, mode, mode_count / len(clean),
-                    clean[clean_keys.index(mode)], example, alpha)
+                    clean_example, example, alpha)
 
 
 RESTART_MARKERS = ("\n\nThe End", " The End", "\nThe End", "\n\n***", "\n\nOnce upon a time", " Once upon a time")
@@ -234,3 +248,68 @@ def story_restart(model: Backend, injection: Injection, markers=RESTART_MARKERS)
         return float(min(1.0, end_of_text + marker_mass))
 
     return StoryRestart(restart_mass(list(injection.clean_ids)), restart_mass(list(injection.injected_ids)))
+
+
+@dataclass(frozen=True)
+class InjectionResult:
+    """Everything measured for one injection: where it went, the snap-back and, for white-box backends,
+    the influence curve and the story-restart probabilities."""
+
+    injection: Injection
+    snap_back: SnapBack
+    influence: InfluenceCurve | None
+    restart: StoryRestart | None
+
+
+@dataclass(frozen=True)
+class AttractorRun:
+    """One model's response to a set of injections at the same place of the same prompt."""
+
+    results: tuple[InjectionResult, ...]
+
+    @property
+    def snap_back_count(self) -> int:
+        return sum(r.snap_back.count for r in self.results)
+
+    @property
+    def n(self) -> int:
+        return sum(r.snap_back.n for r in self.results)
+
+    @property
+    def snap_back_rate(self) -> float:
+        return self.snap_back_count / self.n
+
+    @property
+    def influence_totals(self) -> np.ndarray | None:
+        """Per-continuation total influence, pooled over the injections (sampled curves), or each
+        injection's exact total (enumerated curves); None for text-only backends."""
+        curves = [r.influence for r in self.results]
+        if any(c is None for c in curves):
+            return None
+        if all(c.path_totals is None for c in curves):
+            return np.array([c.total for c in curves])
+        return np.concatenate([c.path_totals if c.path_totals is not None else [c.total] for c in curves])
+
+    @property
+    def influence_is_exact(self) -> bool:
+        return all(r.influence is not None and r.influence.path_totals is None for r in self.results)
+
+
+def run_attractor(
+    model: Backend, prompt: Prompt, injections: Sequence[str], *, position: int | str = "sentence",
+    prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 64, steps: int = 8,
+    max_new_tokens: int = 32, key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
+) -> AttractorRun:
+    """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure
+    snap-back for every backend, influence and story restart where the backend gives logits."""
+    white_box = type(model).next_token_logprobs is not Backend.next_token_logprobs
+    built = [inject(model, prompt, line, position=position, prefix=prefix, separator=separator, seed=seed,
+                    prefix_draws=prefix_draws) for line in injections]
+    clean = clean_continuations(model, built[0], n=n, max_new_tokens=max_new_tokens, seed=seed)
+    results = []
+    for injection in built:
+        back = snap_back(model, injection, n=n, max_new_tokens=max_new_tokens, key=key, seed=seed, alpha=alpha, clean=clean)
+        curve = influence_curve(model, injection, steps=steps, n=n, seed=seed, alpha=alpha) if white_box else None
+        restart = story_restart(model, injection) if white_box else None
+        results.append(InjectionResult(injection, back, curve, restart))
+    return AttractorRun(tuple(results))
