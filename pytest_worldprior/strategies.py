@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 __all__ = [
+    "HYPOTHESIS_SEED",
     "INJECTION_CATEGORIES",
     "PROMPT_KINDS",
     "WORLDPRIOR_PROFILE",
@@ -296,20 +297,27 @@ def prompts(kinds: str | Iterable[str] | None = None) -> st.SearchStrategy[str]:
 WORLDPRIOR_PROFILE = "worldprior"
 
 # Model calls are slow and their timing varies, so: no deadline, few examples, no too_slow /
-# data_too_large health checks. derandomize=True makes every run (and every CI machine) draw the same
-# examples, seeded from the test function's code (editing the test changes them). In Hypothesis,
-# derandomize=True implies database=None (passing both raises InvalidArgument), so no failures are
-# stored: none need to be, since a rerun reproduces them, and print_blob=True prints a
-# @reproduce_failure blob that replays a failure exactly.
+# data_too_large health checks. The example database stays on, so a failure is stored and replayed
+# first on the next run. Hypothesis's own ways to seed all turn the database off (derandomize=True,
+# --hypothesis-seed, and @hypothesis.seed, which also sets database=None), so `model_settings` seeds the
+# test the way @seed does and nothing more: every run and every CI machine draws the same examples, and a
+# failure is still stored (tests/test_strategies.py checks both, so a Hypothesis change shows up there).
 # Registered only: loading it with settings.load_profile would change every other test's settings.
 settings.register_profile(
     WORLDPRIOR_PROFILE,
     deadline=None,
     max_examples=20,
-    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
 
-#: Apply as a decorator, ``@model_settings`` above ``@given(...)``.
-model_settings: settings = settings.get_profile(WORLDPRIOR_PROFILE)
+#: The seed `model_settings` gives every test it decorates.
+HYPOTHESIS_SEED = 0
+
+
+def model_settings(test: Callable) -> Callable:
+    """Decorator for model tests, above ``@given(...)``: the worldprior profile, seeded with HYPOTHESIS_SEED,
+    failures stored in the example database."""
+    test = settings.get_profile(WORLDPRIOR_PROFILE)(test)
+    test._hypothesis_internal_use_seed = HYPOTHESIS_SEED  # what @seed sets, without its database=None
+    return test

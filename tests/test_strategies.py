@@ -11,6 +11,7 @@ from pytest_worldprior import strategies as S
 from pytest_worldprior.strategies import (
     INJECTION_CATEGORIES,
     PROMPT_KINDS,
+    HYPOTHESIS_SEED,
     WORLDPRIOR_PROFILE,
     injections,
     model_settings,
@@ -237,22 +238,20 @@ def test_unknown_prompt_kind_names_the_valid_ones():
 def test_profile_is_registered_for_model_tests():
     profile = settings.get_profile(WORLDPRIOR_PROFILE)
     assert WORLDPRIOR_PROFILE == "worldprior"
-    assert model_settings is profile
     assert profile.deadline is None
-    assert profile.derandomize is True
     assert profile.max_examples <= 25
     assert profile.print_blob is True
     assert HealthCheck.too_slow in profile.suppress_health_check
     assert HealthCheck.data_too_large in profile.suppress_health_check
-    # Hypothesis: derandomize=True implies database=None; a rerun (or the printed blob) replays a failure.
-    assert profile.database is None
+    # Failures are stored and replayed: derandomize would switch the database off.
+    assert profile.derandomize is False and profile.database is not None
 
 
 def test_importing_does_not_load_the_profile():
     assert settings.get_current_profile_name() != WORLDPRIOR_PROFILE
 
 
-def test_model_settings_decorates_a_test_reproducibly():
+def test_model_settings_seeds_a_test_and_keeps_its_database():
     seen = []
 
     @model_settings
@@ -260,12 +259,32 @@ def test_model_settings_decorates_a_test_reproducibly():
     def inner(injection, position):
         seen.append((injection, position))
 
+    assert inner._hypothesis_internal_use_seed == HYPOTHESIS_SEED
+    assert inner._hypothesis_internal_use_settings.database is not None
     inner()
     first = list(seen)
     seen.clear()
     inner()
-    assert 1 <= len(first) <= model_settings.max_examples
+    assert 1 <= len(first) <= settings.get_profile(WORLDPRIOR_PROFILE).max_examples
     assert seen == first
+
+
+def test_model_settings_stores_a_failure_and_replays_it_first():
+    seen = []
+
+    @model_settings
+    @given(injection=injections())
+    def fails(injection):
+        seen.append(injection)
+        assert len(injection) < 20
+
+    with pytest.raises(AssertionError):
+        fails()
+    shrunk = seen[-1]
+    seen.clear()
+    with pytest.raises(AssertionError):
+        fails()
+    assert seen[0] == shrunk  # replayed from the database before anything new is drawn
 
 
 def test_strategies_module_does_not_import_pytest():
