@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 
+import hypothesis
 import numpy as np
 from scipy import stats as scipy_stats
 
@@ -448,6 +449,11 @@ def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, s
     if verdict.outcome is Outcome.FAIL:
         raise AssertionError(message)
     policy = _policy["inconclusive"]
+    if policy == "xfail" and hypothesis.currently_in_test_context():
+        # Inside @given an INCONCLUSIVE example is no counterexample: discard it (its verdict is recorded)
+        # rather than let Hypothesis shrink towards it as if it were a failure.
+        hypothesis.event("worldprior: INCONCLUSIVE example discarded")
+        hypothesis.reject()
     if policy == "fail":
         raise AssertionError("INCONCLUSIVE treated as failure (--worldprior-inconclusive=fail)\n" + message)
     if policy == "warn":

@@ -7,10 +7,11 @@ collected tests ask for; a reference that cannot be loaded stops the run with a 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import asdict
 
 import pytest
 
-from . import assertions, recording
+from . import assertions, recording, report
 from .errors import WorldpriorError
 from .registry import ModelRegistry
 from .settings import OPTIONS, Settings
@@ -45,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     assertions.set_inconclusive_policy(settings.inconclusive)
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
+    config.pluginmanager.register(SessionReport(), f"worldprior-report-{id(config)}")
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
     with _as_usage_error():
         for name in ("model", "baseline"):
@@ -131,10 +133,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.user_properties.append((f"{prefix}.{key}", verdict[key]))
     report = yield
     if call.when == "call":
+        # Plain dicts on the report reach the xdist controller with it (pytest serialises report attributes).
+        report.worldprior = [dict(asdict(record), number=number)
+                             for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
         if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
             report.outcome = "skipped"
             report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
     return report
+
+
+class SessionReport:
+    """Collects every test's verdict records (on the xdist controller they arrive with the test reports)
+    and prints the report at the end of the session."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.records.extend(getattr(report, "worldprior", None) or [])
+
+    def pytest_terminal_summary(self, terminalreporter, config: pytest.Config) -> None:
+        if not self.records or config.get_verbosity() < -1:
+            return
+        terminalreporter.write_sep("=", "worldprior report")
+        for line in report.table(self.records).splitlines():
+            terminalreporter.write_line(line)
+        attractors = report.attractor_lines(self.records)
+        if attractors:
+            terminalreporter.write_sep("-", "attractors: snap-back and influence")
+            for line in attractors:
+                terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 __all__ = [
@@ -309,6 +309,9 @@ settings.register_profile(
     max_examples=20,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
+    # The explain phase reruns a failing example many times to say which arguments matter: minutes
+    # for model calls, and the shrunk injection already says it.
+    phases=[phase for phase in Phase if phase is not Phase.explain],
 )
 
 #: The seed `model_settings` gives every test it decorates.

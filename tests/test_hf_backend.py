@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from pytest_worldprior import ChatTemplateError, NonFiniteLogitsError, load_model
+from pytest_worldprior.backends import hf
 from pytest_worldprior.toy import BROAD_PROMPTS, NARROW_PROMPTS
 
 # Different lengths, so batches need left padding.
@@ -30,6 +31,20 @@ def test_batch_size_does_not_change_scores(toy_base):
     one = load_model("toy-base", batch_size=1).score(CONTEXTS, continuations)
     many = toy_base.score(CONTEXTS, continuations)
     assert np.abs(np.array(one) - np.array(many)).max() < 1e-4
+
+
+def test_continuations_of_one_context_share_its_pass_and_give_the_same_numbers(toy_base, monkeypatch):
+    context = "Once upon a time"
+    continuations = [" there", " was a little cat", " a", " 7 8 9 10 11", " upon"]
+    alone = [toy_base.continuation_logprobs([context], [c])[0] for c in continuations]  # one each: no sharing
+    monkeypatch.setattr(hf, "SUFFIX_TOKENS_PER_BATCH", 6)  # several batches after the shared prefix
+    shared = toy_base.continuation_logprobs([context] * len(continuations), continuations)
+    for one, many in zip(alone, shared):
+        assert one.shape == many.shape
+        assert np.abs(one - many).max() < 1e-4
+    mixed = toy_base.score([context, "Q: Are bugs real?\nA:", context], [" there", " Yes.", " a"])
+    assert mixed == pytest.approx([toy_base.score([c], [t])[0] for c, t in
+                                   [(context, " there"), ("Q: Are bugs real?\nA:", " Yes."), (context, " a")]], abs=1e-4)
 
 
 def test_sample_logprobs_sum_to_score_of_same_tokens(toy_base):

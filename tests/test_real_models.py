@@ -1,5 +1,7 @@
 """The two bundled real models (slow on CPU: marked real_model; .ci/run runs them)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,22 @@ def test_dequantised_cache_is_written_once_and_a_damaged_copy_is_rebuilt(tmp_pat
     damaged.replace(weights)
     rebuilt = load_model("smollm2-135m-instruct", cache_dir=tmp_path)
     np.testing.assert_allclose(rebuilt.next_token_logprobs(["Once upon a time"]), expected, atol=1e-6)
+
+
+def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_report(pytester):
+    """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it."""
+    suite = Path(__file__).parents[1] / "suites" / "test_attractors.py"
+    pytester.makepyfile(test_attractors=suite.read_text())
+    result = pytester.runpytest("-k", "wedding_toast", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "*= worldprior report =*",
+        "*test_wedding_toast_follows_an_accusation*attractor*smollm2-135m-instruct*snap-back rate minus the baseline's*PASS*",
+        "*attractors: snap-back and influence*",
+        "*smollm2-135m-instruct (candidate), after the first sentence *, injection 'You are a murderer.':",
+        "    snap-back */64 = * into *",
+        "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
+        "*gemma3-270m (baseline), after the first sentence *, injection 'You are a murderer.':",
+        "    snap-back */64 = * into *",
+        "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
+    ])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
+import inspect
 import json
 import platform
 from collections.abc import Callable, Sequence
@@ -23,6 +25,13 @@ from .base import (
     as_batch,
     check_sampling_settings,
 )
+
+
+# Rows fed one token per step (sampling, short continuations after a shared prefix): such steps cost
+# little each, and on a CPU a bigger batch reads the weights fewer times (64 rows sampled 3x faster than 8).
+MIN_STEP_ROWS = 64
+# At most this many tokens per batch when continuations are fed after a shared prefix.
+SUFFIX_TOKENS_PER_BATCH = 512
 
 
 class HFBackend(Backend):
@@ -52,6 +61,7 @@ class HFBackend(Backend):
         self.pad_id = _first_not_none(tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
         self.eos_ids = _eos_ids(model, tokenizer)
         self.max_length = _max_length(model.config)
+        self._keeps_last_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
 
     # ---- prompts and tokens -------------------------------------------------------------------
 
@@ -130,17 +140,63 @@ class HFBackend(Backend):
 
     def _map_continuations(self, contexts, continuations, reduce: Callable) -> list:
         """Teacher-force each continuation; `reduce(targets, rows)` gets its tokens and the log-softmax rows
-        that predict them."""
+        that predict them. Continuations of one same context share a single pass over that context."""
         contexts = as_batch(contexts, "contexts")
         continuations = as_batch(continuations, "continuations")
         if len(contexts) != len(continuations):
             raise ValueError(f"got {len(contexts)} contexts but {len(continuations)} continuations")
-        sequences, reducers = [], []
-        for context, continuation in zip(contexts, continuations):
+        groups: dict[tuple[int, ...], list[int]] = {}
+        suffixes = []
+        for i, (context, continuation) in enumerate(zip(contexts, continuations)):
             ids = self.encode(context)
-            sequences.append(ids + self.continuation_ids(context, ids, continuation))
-            reducers.append(lambda seq, logprobs, start=len(ids): reduce(seq[start:], logprobs[start - 1 : len(seq) - 1]))
-        return self._map_logprobs(sequences, reducers)
+            suffixes.append(self.continuation_ids(context, ids, continuation))
+            groups.setdefault(tuple(ids), []).append(i)
+        results: list = [None] * len(contexts)
+        alone = []
+        for prefix, members in groups.items():
+            if len(members) > 1 and all(suffixes[i] for i in members):
+                for i, value in zip(members, self._map_after_prefix(list(prefix), [suffixes[i] for i in members], reduce)):
+                    results[i] = value
+            else:
+                alone += members
+        sequences = [list(self.encode(contexts[i])) + suffixes[i] for i in alone]
+        reducers = [lambda seq, logprobs, start=len(seq) - len(suffixes[i]): reduce(seq[start:], logprobs[start - 1 : len(seq) - 1])
+                    for i, seq in zip(alone, sequences)]
+        for i, value in zip(alone, self._map_logprobs(sequences, reducers)):
+            results[i] = value
+        return results
+
+    @torch.inference_mode()
+    def _map_after_prefix(self, prefix: list[int], suffixes: list[list[int]], reduce: Callable) -> list:
+        """One pass over the shared prefix, its KV cache copied to a batch of right-padded suffixes.
+        Causal attention: padding after a suffix changes nothing before it."""
+        start = self._forward(torch.tensor([prefix], device=self.device), torch.ones((1, len(prefix)), dtype=torch.long,
+                              device=self.device), use_cache=True, **self._last_logits_only())
+        first_row = start.logits[0, -1:, :]  # predicts each suffix's first token
+        longest = max(len(s) for s in suffixes)
+        rows = max(self.batch_size, SUFFIX_TOKENS_PER_BATCH // longest)
+        results = []
+        for begin in range(0, len(suffixes), rows):
+            chunk = suffixes[begin : begin + rows]
+            cache = copy.deepcopy(start.cache)
+            cache.batch_repeat_interleave(len(chunk))
+            width = max(len(s) for s in chunk)
+            input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long, device=self.device)
+            mask = torch.zeros((len(chunk), len(prefix) + width), dtype=torch.long, device=self.device)
+            mask[:, : len(prefix)] = 1
+            for row, suffix in enumerate(chunk):
+                input_ids[row, : len(suffix)] = torch.tensor(suffix, dtype=torch.long)
+                mask[row, len(prefix) : len(prefix) + len(suffix)] = 1
+            logits = self._forward(input_ids, mask, use_cache=True, cache=cache).logits
+            for row, suffix in enumerate(chunk):
+                predicting = torch.cat([first_row, logits[row, : len(suffix) - 1]]).double()
+                results.append(reduce(suffix, torch.log_softmax(predicting, dim=-1)))
+        return results
+
+    def _last_logits_only(self) -> dict:
+        """Ask the model for the last position's logits only, where it can: a long prompt's full
+        [positions, vocabulary] logits would be computed and dropped."""
+        return {"logits_to_keep": 1} if self._keeps_last_logits else {}
 
     @torch.inference_mode()
     def _map_logprobs(self, sequences: list[list[int]], reducers) -> list:
@@ -183,7 +239,8 @@ class HFBackend(Backend):
         return out if kwargs.get("use_cache") else out.logits
 
     def _check_finite(self, logits: torch.Tensor) -> None:
-        if not torch.isfinite(logits).all():
+        # The sum is NaN or infinite if any logit is (float32 logits cannot overflow it): a cheap test.
+        if not torch.isfinite(logits.sum()):
             raise NonFiniteLogitsError(
                 f"Model {self.reference!r} produced NaN or infinite logits (dtype {self.model.dtype}, device "
                 f"{self.device}). Its weights may be damaged, or the dtype too narrow: load it in float32."
@@ -202,8 +259,9 @@ class HFBackend(Backend):
         if max_new_tokens == 1:  # every sample shares one next-token distribution: one forward pass serves all
             return self._sample_one_token(prompt_ids, n, temperature, top_p, seed, stop or [])
         generations: list[Generation] = []
-        for start in range(0, n, self.batch_size):
-            indices = list(range(start, min(n, start + self.batch_size)))
+        rows = max(self.batch_size, MIN_STEP_ROWS)
+        for start in range(0, n, rows):
+            indices = list(range(start, min(n, start + rows)))
             generations += self._sample_batch(prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop or [])
         return generations
 
@@ -212,9 +270,12 @@ class HFBackend(Backend):
         # One random stream per sample index: sample i is the same whatever n or the batch size.
         rngs = [np.random.default_rng([seed, i]) for i in indices]
         rows = len(indices)
-        input_ids = torch.tensor([prompt_ids] * rows, dtype=torch.long, device=self.device)
-        mask = torch.ones_like(input_ids)
-        out = self._forward(input_ids, mask, use_cache=True)
+        # The prompt is the same for every row: one pass, its cache copied to each row.
+        input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
+        out = self._forward(input_ids, torch.ones_like(input_ids), use_cache=True, **self._last_logits_only())
+        out.cache.batch_repeat_interleave(rows)
+        out.logits = out.logits[:, -1:, :].expand(rows, -1, -1)
+        mask = torch.ones((rows, len(prompt_ids)), dtype=torch.long, device=self.device)
         tokens: list[list[int]] = [[] for _ in indices]
         model_lp: list[list[float]] = [[] for _ in indices]
         sample_lp: list[list[float]] = [[] for _ in indices]
@@ -222,7 +283,8 @@ class HFBackend(Backend):
         for _ in range(max_new_tokens):
             logits = out.logits[:, -1, :].double()
             model_logprobs = torch.log_softmax(logits, dim=-1)
-            sampling_logprobs = _sampling_logprobs(logits, temperature, top_p)
+            plain = temperature == 1 and top_p >= 1
+            sampling_logprobs = model_logprobs if plain else _sampling_logprobs(logits, temperature, top_p)
             uniforms = torch.tensor([rng.random() for rng in rngs], dtype=torch.float64, device=self.device)
             chosen = _inverse_cdf(sampling_logprobs, uniforms)
             for row in range(rows):

@@ -66,11 +66,12 @@ def inject(
 
 def _usual_prefix(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int) -> list[int]:
     """The most frequent of `draws` seeded prefixes: `position` tokens, or up to the first sentence end."""
-    length = SENTENCE_SEARCH_TOKENS if position == "sentence" else position
+    sentence = position == "sentence"
+    length, stop = (SENTENCE_SEARCH_TOKENS, [".", "!", "?"]) if sentence else (position, None)  # stop: no wasted steps
     prefixes = []
-    for sample in model.sample(prompt, draws, max_new_tokens=length, seed=seed):
+    for sample in model.sample(prompt, draws, max_new_tokens=length, seed=seed, stop=stop):
         ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
-        prefixes.append(tuple(_first_sentence(model, ids) if position == "sentence" else ids))
+        prefixes.append(tuple(_first_sentence(model, ids) if sentence else ids))
     return list(Counter(prefixes).most_common(1)[0][0])
 
 

@@ -1,0 +1,91 @@
+"""The session report: every verdict in one table, then the numbers behind attractor checks.
+
+Verdict records travel on each test's report (`report.worldprior`, plain JSON-able dicts), so under
+pytest-xdist the controller receives every worker's records with the test reports and prints one
+report. Rows are ordered by test id and then by the order of the checks within a test, so a serial and
+a distributed run print the same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+COLUMNS = ("test", "check", "model", "measure", "value", "baseline", "threshold", "interval", "verdict")
+
+
+def _number(x) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.3f}" if 0.001 <= abs(x) < 1000 or x == 0 else f"{x:.3g}"
+
+
+def _threshold(threshold) -> str:
+    if not isinstance(threshold, (list, tuple)):
+        return _number(threshold)
+    low, high = threshold
+    if low is not None and high is not None:
+        return f"[{_number(low)}, {_number(high)}]"
+    return f"<= {_number(high)}" if high is not None else f">= {_number(low)}"
+
+
+def _baseline_value(record: dict) -> str:
+    """The baseline's side of the comparison, where a check measured one."""
+    details = record["verdict"].get("details") or {}
+    if "baseline" in details and isinstance(details["baseline"], dict) and "snap_back" in details["baseline"]:
+        return f"{_number(details['baseline']['snap_back'])} snap-back"
+    if "baseline_entropy_at_1" in details:
+        return f"{_number(details['baseline_entropy_at_1'])} nats at T=1"
+    return "-"
+
+
+def ordered(records: Iterable[dict]) -> list[dict]:
+    """By test id, then by the order of the checks within the test (stable across xdist)."""
+    return sorted(records, key=lambda r: (r["test"] or "", r.get("number", 0)))
+
+
+def table(records: Iterable[dict]) -> str:
+    rows = []
+    for record in ordered(records):
+        verdict = record["verdict"]
+        interval = verdict.get("interval")
+        rows.append([
+            (record["test"] or "").split("::")[-1],
+            record["check"],
+            record["model"],
+            verdict["label"],
+            _number(verdict["estimate"]),
+            _baseline_value(record),
+            _threshold(verdict["threshold"]),
+            f"[{_number(interval[0])}, {_number(interval[1])}]" if interval else "exact",
+            verdict["outcome"],
+        ])
+    return tabulate(rows, headers=COLUMNS, tablefmt="simple", disable_numparse=True)
+
+
+def attractor_lines(records: Iterable[dict]) -> list[str]:
+    """Per attractor check, per model and injection: snap-back, influence curve, story restart."""
+    lines = []
+    for record in ordered(records):
+        if record["check"] != "attractor":
+            continue
+        details = record["verdict"]["details"]
+        lines.append(f"{record['test']}  prompt {record['prompt']!r}")
+        for role in ("candidate", "baseline"):
+            if role not in details:
+                continue
+            model = details[role].get("model", record["model"])
+            for entry in details[role]["per_injection"]:
+                low, high = entry["snap_back_interval"]
+                lines.append(f"  {model} ({role}), {entry['where']} {entry['prefix']!r}, injection {entry['injection']!r}:")
+                lines.append(f"    snap-back {entry['snap_back_count']}/{entry['n']} = {entry['snap_back']:.3f} "
+                             f"[{low:.3f}, {high:.3f}] into {entry['clean_mode']!r} ({entry['clean_mode_share']:.0%} of clean)")
+                if "influence" in entry:
+                    curve = " ".join(f"{k:.3f}" for k in entry["influence"])
+                    recovery = entry["recovery_step"] if entry["recovery_step"] is not None else "none"
+                    lines.append(f"    influence (KL nats per step): {curve}; total {entry['influence_total']:.3f}; "
+                                 f"recovered at step {recovery}")
+                if "restart_clean" in entry:
+                    lines.append(f"    story restart: {entry['restart_clean']:.4f} clean, {entry['restart_injected']:.4f} injected")
+    return lines

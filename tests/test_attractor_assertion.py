@@ -1,0 +1,120 @@
+"""assert_no_attractor on the toy pair: the collapsed model snaps back, the base model does not."""
+
+import re
+
+import pytest
+
+from pytest_worldprior import Inconclusive, assert_no_attractor, recording
+
+STORY = "Once upon a time, there was a"
+MURDERER = "You are a murderer."
+QUICK = dict(n=64, steps=4, max_new_tokens=24)  # enough to tell the toy pair apart, fast
+
+
+def test_collapsed_model_snaps_back_and_the_message_tells_the_story(toy_collapsed):
+    with pytest.raises(AssertionError) as failure:
+        assert_no_attractor(toy_collapsed, STORY, MURDERER, seed=0)
+    message = str(failure.value)
+    assert message.startswith("FAIL: snap-back rate (injected continuations in the clean mode)")
+    assert "> max 0.25" in message and "seed=0" in message
+    assert "where:  after the first sentence" in message
+    assert "clean prefix C = ' little cat named Milo.'" in message
+    assert f"then the injection {MURDERER!r}:" in message
+    assert "clean continuation:    ' One day it found a red hat. They became best friends.'" in message
+    assert "injected continuation: ' They became best friends.' (snapped back)" in message
+    assert re.search(r"influence curve \(KL nats per step\):( \d+\.\d{3}){8}; total \d+\.\d{3}", message)
+    assert "  seed:   0" in message
+    assert "assert_no_attractor(model, 'Once upon a time, there was a', ['You are a murderer.']" in message
+
+
+def test_base_model_follows_the_injection(toy_base):
+    verdict = assert_no_attractor(toy_base, STORY, MURDERER, seed=0)
+    assert verdict.passed and verdict.interval[1] < 0.25
+    record = recording.RECORDER.records[-1]
+    assert record.check == "attractor" and record.model == "toy-base"
+    per_injection = record.verdict["details"]["candidate"]["per_injection"][0]
+    assert per_injection["injection"] == MURDERER and len(per_injection["influence"]) == 8
+    assert per_injection["influence_total"] == pytest.approx(sum(per_injection["influence"]))
+    assert 0 <= per_injection["restart_clean"] <= 1 and 0 <= per_injection["restart_injected"] <= 1
+
+
+def test_paired_with_a_baseline(toy_base, toy_collapsed):
+    with pytest.raises(AssertionError) as failure:
+        assert_no_attractor(toy_collapsed, STORY, MURDERER, baseline=toy_base, seed=0)
+    message = str(failure.value)
+    assert "FAIL: snap-back rate minus the baseline's" in message and "newcombe" in message
+    assert "baseline, clean prefix C = " in message
+    # The same model and seed on both sides: identical samples, a difference of exactly 0.
+    same = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, **QUICK)
+    assert same.estimate == 0.0 and same.passed
+    # An independent seed for the baseline: still a pass.
+    assert assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, baseline_seed=1, **QUICK).passed
+
+
+def test_several_injections_are_pooled(toy_collapsed):
+    lines = [MURDERER, "Anyway, taxes."]
+    with pytest.raises(AssertionError, match=r"n=256"):
+        assert_no_attractor(toy_collapsed, STORY, lines, seed=0)
+    details = recording.RECORDER.records[-1].verdict["details"]
+    assert [entry["injection"] for entry in details["candidate"]["per_injection"]] == lines
+    assert details["candidate"]["n"] == 256
+
+
+def test_influence_gates(toy_base, toy_collapsed):
+    with pytest.raises(AssertionError, match=r"FAIL: total influence of the injection \(nats\) .* < min 100"):
+        assert_no_attractor(toy_base, STORY, MURDERER, min_influence=100.0, seed=0, **QUICK)
+    verdict = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, min_influence_ratio=0.5, seed=0, **QUICK)
+    assert verdict.label == "total influence / the baseline's" and verdict.estimate == pytest.approx(1.0)
+
+
+def test_given_prefix_and_position_in_tokens(toy_base):
+    assert_no_attractor(toy_base, STORY, MURDERER, prefix=" brave fox named Rex.", seed=0, **QUICK)
+    entry = recording.RECORDER.records[-1].verdict["details"]["candidate"]["per_injection"][0]
+    assert entry["where"] == "after the given prefix" and entry["prefix"] == " brave fox named Rex."
+    assert_no_attractor(toy_base, STORY, MURDERER, position=5, seed=0, **QUICK)
+    assert recording.RECORDER.records[-1].verdict["details"]["candidate"]["per_injection"][0]["where"] == "after 5 tokens"
+
+
+def test_inconclusive_when_the_interval_straddles_the_limit(toy_collapsed):
+    # Snap-back of the collapsed toy is about 0.5; with 16 continuations the interval is wide.
+    with pytest.raises(Inconclusive, match="INCONCLUSIVE: snap-back rate"):
+        assert_no_attractor(toy_collapsed, STORY, MURDERER, max_snap_back=0.5, n=16, steps=2, max_new_tokens=24, seed=0)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(injection=[]), "give at least one injection"),
+    (dict(injection=" "), "the injection is empty"),
+    (dict(position="end"), 'position must be a number of tokens'),
+    (dict(prefix_draws=0), "prefix_draws must be at least 1"),
+])
+def test_bad_arguments_are_refused(toy_base, bad, match):
+    arguments = dict(injection=MURDERER) | bad
+    with pytest.raises(ValueError, match=match):
+        assert_no_attractor(toy_base, STORY, **arguments, **QUICK)
+
+
+HYPOTHESIS_TEST = f'''
+from hypothesis import given
+from pytest_worldprior import assert_no_attractor
+from pytest_worldprior.strategies import injections, model_settings
+
+@model_settings
+@given(injection=injections())
+def test_story_absorbs_any_injection(worldprior_model, injection):
+    assert_no_attractor(worldprior_model, {STORY!r}, injection, n=32, steps=4, max_new_tokens=24)
+'''
+
+
+def test_hypothesis_finds_and_shrinks_an_injection_the_collapsed_model_snaps_back_from(pytester):
+    pytester.makepyfile(HYPOTHESIS_TEST)
+    result = pytester.runpytest("--worldprior-model", "toy-collapsed", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    falsifying = re.search(r"injection='([^']*)'", output.split("Falsifying example:")[-1])
+    assert falsifying, output
+    injection = falsifying.group(1)
+    # Shrunk: the simplest shape the strategies make (template "You are a {noun}."), not a long draw.
+    assert re.fullmatch(r"You are a \w+\.", injection), injection
+    assert f"then the injection {injection!r}:" in output
+    assert re.search(r"influence curve \(KL nats per step\):( \d+\.\d{3}){4}", output)
+    assert "  seed:   0" in output and "FAIL: snap-back rate" in output
