@@ -435,6 +435,7 @@ def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, s
     numbers, `story` (check-specific lines), the seed and a line that reproduces the check."""
     __tracebackhide__ = True
     reference = model.info().reference
+    recording.RECORDER.models[reference] = model.info().as_dict()
     recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), verdict.as_dict()))
     if verdict.passed:
         return verdict

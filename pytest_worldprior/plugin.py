@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     assertions.set_inconclusive_policy(settings.inconclusive)
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
-    config.pluginmanager.register(SessionReport(), f"worldprior-report-{id(config)}")
+    config.pluginmanager.register(SessionReport(config), f"worldprior-report-{id(config)}")
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
     with _as_usage_error():
         for name in ("model", "baseline"):
@@ -107,7 +107,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
-    recording.RECORDER.current_test = item.nodeid
+    recording.RECORDER.start_test(item.nodeid)
     result = yield
     mark = item.get_closest_marker("worldprior")
     funcargs = getattr(item, "funcargs", None)
@@ -136,6 +136,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # Plain dicts on the report reach the xdist controller with it (pytest serialises report attributes).
         report.worldprior = [dict(asdict(record), number=number)
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
+        if report.worldprior:
+            loaded = item.config.stash[_registry_key].loaded()
+            report.worldprior_models = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in loaded.items()}
         if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
             report.outcome = "skipped"
             report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
@@ -143,17 +146,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 class SessionReport:
-    """Collects every test's verdict records (on the xdist controller they arrive with the test reports)
-    and prints the report at the end of the session."""
+    """Collects every test's verdict records and the fingerprints of the models behind them (under xdist
+    they arrive on the controller with the test reports), then prints the report and writes the JSON."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
         self.records: list[dict] = []
+        self.models: dict[str, dict] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.records.extend(getattr(report, "worldprior", None) or [])
+        self.models.update(getattr(report, "worldprior_models", None) or {})
 
-    def pytest_terminal_summary(self, terminalreporter, config: pytest.Config) -> None:
-        if not self.records or config.get_verbosity() < -1:
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.records or self.config.get_verbosity() < -1:
             return
         terminalreporter.write_sep("=", "worldprior report")
         for line in report.table(self.records).splitlines():
@@ -163,6 +169,15 @@ class SessionReport:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
+        path = self.config.stash[_registry_key].settings.report
+        if path:
+            terminalreporter.write_line(f"worldprior: report written to {path}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        settings = self.config.stash[_registry_key].settings
+        if settings.report and not hasattr(self.config, "workerinput"):  # xdist: the controller writes
+            report.write_json(settings.report, report.document(self.records, self.models, settings.as_dict()))
 
 
 @pytest.fixture(scope="session")

@@ -19,17 +19,25 @@ class VerdictRecord:
 class Recorder:
     def __init__(self) -> None:
         self.records: list[VerdictRecord] = []
+        self.models: dict[str, dict] = {}  # reference -> fingerprint (ModelInfo.as_dict) of every model checked
         self.current_test: str | None = None
 
     def add(self, record: VerdictRecord) -> None:
         record.test = self.current_test
         self.records.append(record)
 
+    def start_test(self, nodeid: str) -> None:
+        """Records made from now on belong to this test; earlier ones of the same id (a rerun, or a
+        nested pytester session with the same test ids) are dropped."""
+        self.records = [r for r in self.records if r.test != nodeid]
+        self.current_test = nodeid
+
     def for_test(self, nodeid: str) -> list[VerdictRecord]:
         return [r for r in self.records if r.test == nodeid]
 
     def clear(self) -> None:
         self.records.clear()
+        self.models.clear()
         self.current_test = None
 
 

@@ -8,9 +8,20 @@ a distributed run print the same report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import math
+import platform
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from importlib.metadata import version
+from pathlib import Path
 
 from tabulate import tabulate
+
+from .cache import atomic_write_text
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SCHEMA_VERSION = 1
 
 COLUMNS = ("test", "check", "model", "measure", "value", "baseline", "threshold", "interval", "verdict")
 
@@ -89,3 +100,35 @@ def attractor_lines(records: Iterable[dict]) -> list[str]:
                 if "restart_clean" in entry:
                     lines.append(f"    story restart: {entry['restart_clean']:.4f} clean, {entry['restart_injected']:.4f} injected")
     return lines
+
+
+def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapping[str, object]) -> dict:
+    """The machine-readable report (validates against report.schema.json). Nothing in it depends on
+    time or on how the tests were spread over workers."""
+    records = ordered(records)
+    outcomes = Counter(r["verdict"]["outcome"] for r in records)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "versions": {"pytest-worldprior": version("pytest-worldprior"), "python": platform.python_version(),
+                     **{name: version(name) for name in ("pytest", "torch", "transformers", "numpy", "scipy")}},
+        "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")},
+        "models": {reference: dict(models[reference]) for reference in sorted(models)},
+        "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
+        "verdicts": _finite(records),
+    }
+
+
+def _finite(value):
+    """JSON has no infinity or NaN: an unbounded interval end (no spread measured yet) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def write_json(path: str | Path, report: dict) -> None:
+    """Written atomically: a reader (or a CI step) never sees half a report."""
+    atomic_write_text(Path(path), json.dumps(report, indent=2, sort_keys=True, allow_nan=False) + "\n")

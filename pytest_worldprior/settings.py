@@ -42,6 +42,7 @@ OPTIONS = (
     Option("trust_remote_code", "allow a model directory's own Python code to run (transformers' trust_remote_code)", False, "bool"),
     Option("inconclusive", "what an INCONCLUSIVE verdict does: xfail (default, with the numbers), fail or warn", "xfail"),
     Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
+    Option("report", "write every verdict, model fingerprint and setting to this JSON file at the end of the session"),
 )
 
 
@@ -58,6 +59,7 @@ class Settings:
     trust_remote_code: bool
     inconclusive: str
     chat_fallback: bool
+    report: str | None
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
