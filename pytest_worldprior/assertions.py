@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import hypothesis
 import numpy as np
@@ -45,28 +46,41 @@ def assert_entropy_within(
     *,
     min_nats: float | None = None,
     max_nats: float | None = None,
+    baseline: Backend | None = None,
+    max_drop_nats: float | None = None,
     temperature: float = 1.0,
     mode: str = "auto",
     n: int = 2048,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
-    """Next-token entropy at `temperature` must lie in [min_nats, max_nats].
+    """Next-token entropy at `temperature` must lie in [min_nats, max_nats]. With a baseline and
+    `max_drop_nats`, it must also be at least the baseline's exact entropy on the same prompt minus that.
 
     Sampled mode draws in batches until the interval clears the bounds, at most `n` samples (then INCONCLUSIVE)."""
     __tracebackhide__ = True
+    details = {}
+    if baseline is not None:
+        if max_drop_nats is None:
+            raise ValueError("with a baseline, give max_drop_nats: how far below the baseline's entropy is allowed")
+        if not _exact(baseline, "auto"):
+            raise ValueError("the baseline's entropy is computed exactly: it needs a backend that gives logits")
+        reference = float(measures.next_token_entropy(baseline, [prompt], temperature)[0])
+        details = {"baseline_entropy": reference, "baseline": baseline.info().reference}
+        min_nats = reference - max_drop_nats if min_nats is None else max(min_nats, reference - max_drop_nats)
     _need_bound(min_nats, max_nats)
     label = f"next-token entropy (nats, T={temperature:g})"
     if _exact(model, mode):
         value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
-        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label)
+        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
     else:
         try:  # sequential: sample in batches until the interval clears the bounds, at most n samples
             draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
             verdict = _sequential(draw, min_nats, max_nats, n, alpha, seed, label)
+            verdict = replace(verdict, details={**verdict.details, **details})
         except NotImplementedError:  # text only: Miller-Madow over n sampled tokens
             sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
-            verdict = _sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label)
+            verdict = _sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
     call = f"assert_entropy_within(model, {prompt!r}, min_nats={min_nats}, max_nats={max_nats}, temperature={temperature}, mode={mode!r}, seed={seed})"
     return _conclude("entropy", model, prompt, verdict, call)
 
@@ -242,7 +256,8 @@ def assert_no_attractor(
     """After the injected line(s), the model must not snap back to where it was going without them.
 
     The model writes a clean prefix C (its first sentence by default, or `position` tokens; the most
-    frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it, and n continuations of P + C + J are compared with n of P + C.
+    frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it,
+    and n continuations of P + C + J are compared with n of P + C.
     Snap-back rate: the share of injected continuations in the clean mode (largest class under `key`,
     by default the last complete sentence). Without a baseline it must stay under `max_snap_back`; with
     one, measured on the same injections, it may exceed the baseline's by at most `max_snap_back_increase`.
@@ -266,7 +281,11 @@ def assert_no_attractor(
     verdict = _snap_back_verdict(run, base_run, max_snap_back, max_snap_back_increase, alpha, seed, details)
     if verdict.passed and (min_influence is not None or min_influence_ratio is not None):
         verdict = _influence_verdict(run, base_run, min_influence, min_influence_ratio, alpha, seed, details) or verdict
-    call = (f"assert_no_attractor(model, {prompt!r}, {lines!r}, position={position!r}, n={n}, steps={steps}, "
+    where = f"prefix={prefix!r}" if prefix is not None else f"position={position!r}, prefix_draws={prefix_draws}"
+    limits = (f"max_snap_back_increase={max_snap_back_increase}" if baseline else f"max_snap_back={max_snap_back}")
+    limits += f", min_influence={min_influence}" if min_influence is not None else ""
+    limits += f", min_influence_ratio={min_influence_ratio}" if min_influence_ratio is not None else ""
+    call = (f"assert_no_attractor(model, {prompt!r}, {lines!r}, {where}, {limits}, n={n}, steps={steps}, "
             f"max_new_tokens={max_new_tokens}, seed={seed}"
             + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.last_sentence else "")
             + (f", baseline=load_model({baseline.info().reference!r}), baseline_seed={baseline_seed}" if baseline else "")

@@ -137,8 +137,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.worldprior = [dict(asdict(record), number=number)
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
         if report.worldprior:
-            loaded = item.config.stash[_registry_key].loaded()
-            report.worldprior_models = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in loaded.items()}
+            report.worldprior_models = _fingerprints(item.config, report.worldprior)
         if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
             report.outcome = "skipped"
             report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
@@ -200,6 +199,17 @@ def worldprior_baseline(pytestconfig: pytest.Config):
     registry = pytestconfig.stash[_registry_key]
     with _as_usage_error():
         return registry.get(registry.settings.baseline)
+
+
+def _fingerprints(config: pytest.Config, records: list[dict]) -> dict[str, dict]:
+    """Fingerprints of the models this test's verdicts name (the model checked, and a baseline)."""
+    named = set()
+    for record in records:
+        named.add(record["model"])
+        baseline = record["verdict"]["details"].get("baseline")
+        named.add(baseline.get("model") if isinstance(baseline, dict) else baseline)
+    known = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in config.stash[_registry_key].loaded().items()}
+    return {ref: known[ref] for ref in named if ref in known}
 
 
 def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:

@@ -46,6 +46,8 @@ def _baseline_value(record: dict) -> str:
     details = record["verdict"].get("details") or {}
     if "baseline" in details and isinstance(details["baseline"], dict) and "snap_back" in details["baseline"]:
         return f"{_number(details['baseline']['snap_back'])} snap-back"
+    if "baseline_entropy" in details:
+        return f"{_number(details['baseline_entropy'])} nats"
     if "baseline_entropy_at_1" in details:
         return f"{_number(details['baseline_entropy_at_1'])} nats at T=1"
     return "-"

@@ -57,9 +57,10 @@ def test_dequantised_cache_is_written_once_and_a_damaged_copy_is_rebuilt(tmp_pat
 
 def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_report(pytester):
     """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it."""
-    suite = Path(__file__).parents[1] / "suites" / "test_attractors.py"
-    pytester.makepyfile(test_attractors=suite.read_text())
-    result = pytester.runpytest("-k", "wedding_toast", "-p", "no:cacheprovider")
+    suites = Path(__file__).parents[1] / "suites"
+    pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=(suites / "thresholds.py").read_text())
+    # A subprocess: the outer session may have imported suites/test_attractors.py under the same name.
+    result = pytester.runpytest_subprocess("-k", "wedding_toast", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",

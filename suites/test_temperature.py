@@ -1,0 +1,19 @@
+"""Temperature: raising T must restore diversity, and soon enough to reach the baseline's T=1 entropy.
+(SCIENCE.md, "temperature insensitivity")"""
+
+import pytest
+from thresholds import MAX_MATCHING_TEMPERATURE, MIN_TEMPERATURE_GAIN, TEMPERATURES
+
+from pytest_worldprior import assert_temperature_sensitive
+
+PROMPTS = {
+    "bugs": "Q: Are bugs real?\nA:",
+    "story": "Once upon a time, there was a",
+    "color": "My favorite color is",
+}
+
+
+@pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
+def test_temperature_restores_the_baselines_diversity(worldprior_model, worldprior_baseline, prompt):
+    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain=MIN_TEMPERATURE_GAIN,
+                                 baseline=worldprior_baseline, max_matching_temperature=MAX_MATCHING_TEMPERATURE)

@@ -1,0 +1,41 @@
+"""Every threshold the suite gates on, in one place, with the reasoning beside it.
+
+The suite compares the candidate (--worldprior-model) with the baseline (--worldprior-baseline), the last
+accepted model or the base model it was tuned from. Most limits are therefore relative: how much
+narrower than the baseline the candidate may be. Change a limit here and say why in its comment.
+"""
+
+# --- mode collapse -------------------------------------------------------------------------------
+# Next-token entropy on open prompts may fall at most this far below the baseline's. One nat is the
+# candidate spreading its first word over e (2.7) times fewer equally likely options than the baseline.
+# Tuning for helpfulness narrows a model somewhat; more than a nat on an open question is collapse.
+MAX_ENTROPY_DROP_NATS = 1.0
+
+# --- temperature -------------------------------------------------------------------------------------
+# Raising the temperature must restore diversity: the candidate must reach the baseline's T=1 entropy
+# by this temperature. 1.5 is the highest setting most products expose; a model that needs more cannot
+# be made as diverse as its baseline by any user.
+MAX_MATCHING_TEMPERATURE = 1.5
+# The temperatures the H(T) curve is drawn at.
+TEMPERATURES = (0.7, 1.0, 1.5)
+# Entropy must grow by at least this much from the lowest to the highest temperature (nats).
+MIN_TEMPERATURE_GAIN = 0.1
+
+# --- random choices ----------------------------------------------------------------------------------
+# No allowed answer may take more than this multiple of its fair share (1/k of the mass among k answers).
+# Three times is lenient on purpose: people are not uniform either; the check is for "always 7".
+MAX_TOP_SHARE_FACTOR = 3.0
+
+# --- attractors --------------------------------------------------------------------------------------
+# The candidate may snap back into its clean mode at most this much more often than the baseline on the
+# same injections (a share of continuations; Newcombe interval at alpha 0.001).
+MAX_SNAP_BACK_INCREASE = 0.2
+# Continuations per side. 64 keeps the real models inside the suite's time budget; at 64 the interval
+# half-width is about 0.15, so a 0.2 increase with a clean-mode share near 0 is still decided.
+ATTRACTOR_SAMPLES = 64
+
+# --- prior shift -------------------------------------------------------------------------------------
+# Mean KL(candidate || baseline) along the candidate's own continuations of the probe prompts (nats per
+# token), when both share a tokenizer. Fine-tuning a chat model moves a few nats on some positions; a
+# mean above 2 nats per token means most text is predicted differently.
+MAX_PRIOR_KL = 2.0

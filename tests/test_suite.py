@@ -1,0 +1,54 @@
+"""The benchmark suite (suites/) run as a user runs it, on the toy pair: a known collapse must fail with
+the collapse checks named in the table, the base model against itself must pass, and pytest-xdist must
+give the same verdicts and numbers."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+SUITES = Path(__file__).parents[1] / "suites"
+
+
+@pytest.fixture
+def suite(pytester):
+    for path in SUITES.glob("*.py"):
+        pytester.makepyfile(**{path.stem: path.read_text()})
+    return pytester
+
+
+def run(suite, model, baseline, *extra):
+    # A subprocess: the outer session imports suites/ under the same module names.
+    return suite.runpytest_subprocess("--worldprior-model", model, "--worldprior-baseline", baseline, "-p", "no:cacheprovider", *extra)
+
+
+def verdicts(path: Path) -> list[tuple[str, str]]:
+    return [(v["test"], v["verdict"]["outcome"]) for v in json.loads(path.read_text())["verdicts"]]
+
+
+def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path):
+    result = run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "report.json"))
+    assert result.ret == 1
+    failed = {test.split("::")[-1] for test, outcome in verdicts(tmp_path / "report.json") if outcome == "FAIL"}
+    assert {"test_open_prompt_entropy_not_far_below_baseline[bugs]", "test_open_prompt_entropy_not_far_below_baseline[story]",
+            "test_temperature_restores_the_baselines_diversity[color]", "test_random_number_1_to_10[candidate-direct]",
+            "test_bedtime_story_follows_interruptions"} <= failed, failed
+    result.stdout.fnmatch_lines([
+        "*= worldprior report =*",
+        "test_open_prompt_entropy_not_far_below_baseline?bugs?*entropy*toy-collapsed*FAIL",
+        "test_random_number_1_to_10?candidate-direct?*uniform_choice*toy-collapsed*share of top answer '7'*FAIL",
+    ])
+
+
+def test_base_model_against_itself_passes(suite):
+    result = run(suite, "toy-base", "toy-base")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+
+
+def test_xdist_gives_the_same_verdicts_and_numbers(suite, tmp_path):
+    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "serial.json"))
+    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "xdist.json"), "-n", "2")
+    assert verdicts(tmp_path / "serial.json") == verdicts(tmp_path / "xdist.json")
+    serial, spread = (json.loads((tmp_path / name).read_text())["verdicts"] for name in ("serial.json", "xdist.json"))
+    for a, b in zip(serial, spread):
+        assert a["verdict"]["estimate"] == pytest.approx(b["verdict"]["estimate"], rel=1e-4, abs=1e-9)
