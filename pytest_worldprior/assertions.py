@@ -123,6 +123,7 @@ def assert_temperature_sensitive(
     if baseline is not None and verdict.passed:
         bound = max_matching_temperature if max_matching_temperature is not None else temps[-1]
         target = float(measures.next_token_entropy(baseline, [prompt], 1.0)[0])
+        details["baseline_entropy_curve"] = measures.entropy_curve(baseline, prompt, temps).tolist()
         needed = measures.matching_temperature(model.next_token_logprobs([prompt])[0], target, t_max=max(10.0, 2 * bound))
         details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
         label = "temperature needed to match the baseline's entropy at T=1"

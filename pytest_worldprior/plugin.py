@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import pytest
 
-from . import assertions, recording, report
+from . import assertions, html_report, recording, report
 from .errors import WorldpriorError
 from .registry import ModelRegistry
 from .settings import OPTIONS, Settings
@@ -46,6 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     assertions.set_inconclusive_policy(settings.inconclusive)
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
+    if settings.html:
+        try:
+            html_report.check_available()
+        except ImportError as missing:
+            raise pytest.UsageError(f"pytest-worldprior: {missing}") from None
     config.pluginmanager.register(SessionReport(config), f"worldprior-report-{id(config)}")
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
     with _as_usage_error():
@@ -168,15 +173,19 @@ class SessionReport:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
-        path = self.config.stash[_registry_key].settings.report
-        if path:
-            terminalreporter.write_line(f"worldprior: report written to {path}")
+        for path in (self.config.stash[_registry_key].settings.report, self.config.stash[_registry_key].settings.html):
+            if path:
+                terminalreporter.write_line(f"worldprior: report written to {path}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
         settings = self.config.stash[_registry_key].settings
-        if settings.report and not hasattr(self.config, "workerinput"):  # xdist: the controller writes
+        if hasattr(self.config, "workerinput"):  # xdist: only the controller writes
+            return
+        if settings.report:
             report.write_json(settings.report, report.document(self.records, self.models, settings.as_dict()))
+        if settings.html:
+            html_report.write(settings.html, self.records)
 
 
 @pytest.fixture(scope="session")

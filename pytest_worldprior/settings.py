@@ -43,6 +43,7 @@ OPTIONS = (
     Option("inconclusive", "what an INCONCLUSIVE verdict does: xfail (default, with the numbers), fail or warn", "xfail"),
     Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
     Option("report", "write every verdict, model fingerprint and setting to this JSON file at the end of the session"),
+    Option("html", "write a single-file HTML report with plots here (needs the [html] extra: matplotlib)"),
 )
 
 
@@ -60,6 +61,7 @@ class Settings:
     inconclusive: str
     chat_fallback: bool
     report: str | None
+    html: str | None
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod

@@ -1,9 +1,13 @@
 """The session report: the terminal table, the attractor section and the JSON file (pytester)."""
 
+import base64
 import json
+import re
+import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from pytest_worldprior import report
 
@@ -104,3 +108,43 @@ def test_json_has_no_infinity_for_an_unbounded_interval():
     document = report.document([record], {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
     assert document["verdicts"][0]["verdict"]["interval"] == [None, None]
     jsonschema.validate(document, json.loads(Path(report.SCHEMA_PATH).read_text()))
+
+
+HTML_CHECKS = """
+from pytest_worldprior import assert_no_attractor, assert_temperature_sensitive, assert_uniform_choice
+
+def test_temperature(worldprior_model, worldprior_baseline):
+    assert_temperature_sensitive(worldprior_model, "My favorite color is", baseline=worldprior_baseline)
+
+def test_random_number(worldprior_model):
+    assert_uniform_choice(worldprior_model, "Pick a random number from 1 to 10:", [str(i) for i in range(1, 11)])
+
+def test_story_attractor(worldprior_model, worldprior_baseline):
+    assert_no_attractor(worldprior_model, "Once upon a time, there was a", "You are a murderer.",
+                        baseline=worldprior_baseline, n=64, steps=4, max_new_tokens=24)
+"""
+
+
+def test_html_report_embeds_its_plots(pytester, tmp_path):
+    path = tmp_path / "report.html"
+    pytester.makepyfile(test_html_checks=HTML_CHECKS)
+    result = pytester.runpytest(*MODELS, "--worldprior-html", str(path))
+    result.assert_outcomes(failed=3)
+    page = path.read_text()
+    assert page.startswith("<!doctype html>") and "share of top answer" in page
+    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
+    assert len(images) == 3
+    for data in images:
+        png = base64.b64decode(data)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    for title in ("test_temperature: H(T)", "test_random_number: answers of toy-collapsed",
+                  "test_story_attractor: influence of the injection"):
+        assert f"<figcaption>{title}</figcaption>" in page
+
+
+def test_html_report_without_matplotlib_says_how_to_install_it(pytester, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    result = pytester.runpytest("--worldprior-html", "report.html")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--worldprior-html draws plots with matplotlib, which is not installed: "
+                                 "pip install 'pytest-worldprior[[]html[]]'*"])
