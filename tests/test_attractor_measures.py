@@ -139,3 +139,7 @@ def test_bad_positions_and_steps_are_refused(toy_base):
     injection = inject(toy_base, STORY, "You are a murderer.", position=2)
     with pytest.raises(ValueError, match="steps must be at least 1"):
         influence_curve(toy_base, injection, steps=0)
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        snap_back(toy_base, injection, n=0)
+    with pytest.raises(ValueError, match="prefix_draws must be at least 1"):
+        inject(toy_base, STORY, "You are a murderer.", prefix_draws=0)

@@ -86,6 +86,10 @@ def test_newcombe_difference_interval_matches_the_published_table():
     assert stats.newcombe_difference_interval(56, 70, 48, 80, 0.05) == pytest.approx((0.0524, 0.3339), abs=1e-4)
     assert stats.newcombe_difference_interval(9, 10, 3, 10, 0.05) == pytest.approx((0.1705, 0.8090), abs=1e-4)
     assert stats.newcombe_difference_interval(5, 5, 0, 5, 0.05)[1] == 1.0
+    with pytest.raises(ValueError, match="successes must be in"):
+        stats.newcombe_difference_interval(6, 5, 0, 5)
+    with pytest.raises(ValueError, match="n must be"):
+        stats.newcombe_difference_interval(0, 0, 0, 5)
 
 
 def test_bootstrap_covers_mean_and_is_reproducible():
