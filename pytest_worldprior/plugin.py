@@ -1,4 +1,5 @@
-"""The pytest plugin: options, ini keys, the `worldprior` marker, fixtures and the report header.
+"""The pytest plugin: options, ini keys, the `worldprior` marker, fixtures, the report header and the
+session report (terminal table, JSON, HTML).
 
 Models are loaded once per session, after collection and before the first test (pytest_runtestloop), and only those that
 collected tests ask for; a reference that cannot be loaded stops the run with a usage error.
@@ -11,7 +12,8 @@ from dataclasses import asdict
 
 import pytest
 
-from . import assertions, html_report, recording, report
+from . import assertions, html_report, recording
+from . import report as reporting  # `report` is pytest's name for a test report
 from .errors import WorldpriorError
 from .registry import ModelRegistry
 from .settings import OPTIONS, Settings
@@ -166,9 +168,9 @@ class SessionReport:
         if not self.records or self.config.get_verbosity() < -1:
             return
         terminalreporter.write_sep("=", "worldprior report")
-        for line in report.table(self.records).splitlines():
+        for line in reporting.table(self.records).splitlines():
             terminalreporter.write_line(line)
-        attractors = report.attractor_lines(self.records)
+        attractors = reporting.attractor_lines(self.records)
         if attractors:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
@@ -183,7 +185,7 @@ class SessionReport:
         if hasattr(self.config, "workerinput"):  # xdist: only the controller writes
             return
         if settings.report:
-            report.write_json(settings.report, report.document(self.records, self.models, settings.as_dict()))
+            reporting.write_json(settings.report, reporting.document(self.records, self.models, settings.as_dict()))
         if settings.html:
             html_report.write(settings.html, self.records)
 
