@@ -316,7 +316,7 @@ def _influence_verdict(run, base_run, min_influence, min_ratio, alpha, seed, det
         label = "total influence of the injection (nats)"
         if run.influence_is_exact:
             return stats.exact_verdict(float(totals.mean()), lower=min_influence, label=label, details=details)
-        interval = _mean_interval(totals, alpha)
+        interval = stats.t_interval(totals, alpha)
         return _sampled_verdict(totals.mean(), interval, min_influence, None, totals.size, "t", alpha, seed, label, details)
     if min_ratio is None:
         return None
@@ -330,11 +330,6 @@ def _influence_verdict(run, base_run, min_influence, min_ratio, alpha, seed, det
     half = float(scipy_stats.norm.ppf(1 - alpha / 2) * spread / base_totals.mean())
     return _sampled_verdict(ratio, (ratio - half, ratio + half), min_ratio, None, totals.size, "delta", alpha, seed,
                             label, details)
-
-
-def _mean_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
-    half = scipy_stats.t.ppf(1 - alpha / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean() - half), float(values.mean() + half)
 
 
 def _attractor_details(run: measures.AttractorRun) -> dict:

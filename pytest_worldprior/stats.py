@@ -219,6 +219,17 @@ def newcombe_difference_interval(successes_a: int, n_a: int, successes_b: int, n
     return max(-1.0, low), min(1.0, high)
 
 
+def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
+    """Student-t interval of the mean at level 1 - alpha. With fewer than 2 values, or all equal, the
+    spread is unknown and the interval is the mean alone (callers that decide on it must say so)."""
+    values = _array(values, "values").ravel()
+    mean = float(values.mean())
+    if values.size < 2 or np.ptp(values) == 0:
+        return mean, mean
+    half = float(stats.t.ppf(1 - _check_alpha(alpha) / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
+    return mean - half, mean + half
+
+
 def bootstrap_interval(samples: Any, statistic: Callable = np.mean, alpha: float = 0.05,
                        seed: int | None = 0, paired: bool = False, n_resamples: int = 9999,
                        method: str = "BCa") -> tuple[float, float]:

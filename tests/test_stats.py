@@ -81,6 +81,15 @@ def test_wilson_closed_form_and_scipy():
         assert stats.wilson_interval(k, n, alpha) == pytest.approx((ref.low, ref.high), abs=1e-9)
 
 
+def test_t_interval_equals_scipys_and_collapses_without_spread():
+    x = np.random.default_rng(3).normal(2.0, 1.5, 40)
+    ref = sps.ttest_1samp(x, 0.0).confidence_interval(0.999)
+    assert stats.t_interval(x, 1e-3) == pytest.approx((ref.low, ref.high), abs=1e-12)
+    assert stats.t_interval([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        stats.t_interval(x, alpha=0)
+
+
 def test_newcombe_difference_interval_matches_the_published_table():
     # Newcombe (1998), Statistics in Medicine 17:873, table II, method 10.
     assert stats.newcombe_difference_interval(56, 70, 48, 80, 0.05) == pytest.approx((0.0524, 0.3339), abs=1e-4)

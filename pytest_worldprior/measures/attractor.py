@@ -106,7 +106,7 @@ class InfluenceCurve:
     @property
     def total_interval(self) -> tuple[float, float] | None:
         """t interval of the total over the sampled continuations; None when exact."""
-        return _t_interval(self.path_totals, self.alpha) if self.path_totals is not None else None
+        return stats.t_interval(self.path_totals, self.alpha) if self.path_totals is not None else None
 
     @property
     def recovery_step(self) -> int | None:
@@ -146,11 +146,6 @@ def _t_half_width(values: np.ndarray, alpha: float) -> np.ndarray:
     if n < 2:
         return np.zeros(values.shape[1:])
     return scipy_stats.t.ppf(1 - alpha / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
-
-
-def _t_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
-    mean, half = float(np.mean(values)), float(_t_half_width(np.asarray(values, float), alpha))
-    return mean - half, mean + half
 
 
 def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> list[np.ndarray]:

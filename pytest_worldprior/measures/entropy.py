@@ -68,7 +68,7 @@ def sampled_next_token_entropy(
     samples = model.sample(prompt, n, max_new_tokens=1, temperature=temperature, seed=seed)
     if all(s.sampling_logprobs for s in samples):
         surprisal = np.array([-s.sampling_logprobs[0] for s in samples])
-        low, high = _t_interval(surprisal, alpha)
+        low, high = stats.t_interval(surprisal, alpha)
         error = float(surprisal.std(ddof=1) / np.sqrt(n)) if n > 1 else None
         return SampledEntropy(float(surprisal.mean()), (low, high), n, "mean-surprisal-t", temperature, seed, 1.0, error)
     _, labels = np.unique([s.text for s in samples], return_inverse=True)
@@ -113,18 +113,9 @@ def sequence_entropy(
     paths = [list(s.token_ids) for s in samples]
     distributions = model.continuation_logprobs([prompt] * n, paths)
     per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
-    low, high = _t_interval(per_path, alpha)
+    low, high = stats.t_interval(per_path, alpha)
     lengths = float(np.mean([len(p) for p in paths]))
     return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths)
-
-
-def _t_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
-    if values.size < 2 or np.ptp(values) == 0:
-        return float(values.mean()), float(values.mean())
-    from scipy import stats as scipy_stats
-
-    ci = scipy_stats.ttest_1samp(values, 0.0).confidence_interval(1 - alpha)
-    return float(ci.low), float(ci.high)
 
 
 def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
