@@ -303,8 +303,12 @@ WORLDPRIOR_PROFILE = "worldprior"
 # test the way @seed does and nothing more: every run and every CI machine draws the same examples, and a
 # failure is still stored (tests/test_strategies.py checks both, so a Hypothesis change shows up there).
 # Registered only: loading it with settings.load_profile would change every other test's settings.
+# Its parent is Hypothesis's "default" profile, not the current one: where the CI environment variable
+# is set, Hypothesis makes its "ci" profile current, and that one has derandomize=True, database=None.
 settings.register_profile(
     WORLDPRIOR_PROFILE,
+    parent=settings.get_profile("default"),
+    derandomize=False,
     deadline=None,
     max_examples=20,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -1,6 +1,9 @@
 """Tests for pytest_worldprior.strategies: the shapes strategies draw, how they shrink, and the profile."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -245,6 +248,22 @@ def test_profile_is_registered_for_model_tests():
     assert HealthCheck.data_too_large in profile.suppress_health_check
     # Failures are stored and replayed: derandomize would switch the database off.
     assert profile.derandomize is False and profile.database is not None
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_profile_keeps_the_database_where_hypothesis_loads_its_ci_profile(ci):
+    # With CI set, Hypothesis's current profile is "ci" (derandomize=True, database=None); the
+    # worldprior profile must not inherit it.
+    code = (
+        "from hypothesis import settings; import pytest_worldprior.strategies as S; "
+        "p = settings.get_profile(S.WORLDPRIOR_PROFILE); "
+        "print(p.derandomize, p.database is not None)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    if ci:
+        env["CI"] = ci
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_importing_does_not_load_the_profile():
