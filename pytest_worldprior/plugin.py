@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import pytest
 
-from . import assertions, html_report, recording
+from . import assertions, html_report, recording, results_cache
 from . import report as reporting  # `report` is pytest's name for a test report
 from .errors import WorldpriorError
 from .registry import ModelRegistry
@@ -21,6 +21,8 @@ from .settings import OPTIONS, Settings
 MARKER_KEYS = ("model", "baseline", "seed")
 _registry_key = pytest.StashKey[ModelRegistry]()
 _previous_policy_key = pytest.StashKey[str]()
+_previous_cache_key = pytest.StashKey["results_cache.ResultsCache | None"]()
+_cache_mark_key = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     assertions.set_inconclusive_policy(settings.inconclusive)
     registry = ModelRegistry(settings)
     config.stash[_registry_key] = registry
+    cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
+    config.stash[_previous_cache_key] = results_cache.use(cache)
     if settings.html:
         try:
             html_report.check_available()
@@ -69,8 +73,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     registry = config.stash.get(_registry_key, None)
     if registry is not None:
         registry.close()
-    if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy
+    if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy or cache
         assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
+        results_cache.use(config.stash[_previous_cache_key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -115,6 +120,8 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
     recording.RECORDER.start_test(item.nodeid)
+    cache = results_cache.active()
+    item.stash[_cache_mark_key] = cache.stats.as_dict() if cache else {}
     result = yield
     mark = item.get_closest_marker("worldprior")
     funcargs = getattr(item, "funcargs", None)
@@ -145,6 +152,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
         if report.worldprior:
             report.worldprior_models = _fingerprints(item.config, report.worldprior)
+        cache, before = results_cache.active(), item.stash.get(_cache_mark_key, {})
+        if cache is not None:  # this test's share of the cache counts, summed on the controller under xdist
+            report.worldprior_cache = {k: v - before.get(k, 0) for k, v in cache.stats.as_dict().items()}
         if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
             report.outcome = "skipped"
             report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
@@ -159,10 +169,13 @@ class SessionReport:
         self.config = config
         self.records: list[dict] = []
         self.models: dict[str, dict] = {}
+        self.cache_counts: dict[str, int] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.records.extend(getattr(report, "worldprior", None) or [])
         self.models.update(getattr(report, "worldprior_models", None) or {})
+        for name, count in (getattr(report, "worldprior_cache", None) or {}).items():
+            self.cache_counts[name] = self.cache_counts.get(name, 0) + count
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.records or self.config.get_verbosity() < -1:
@@ -175,9 +188,21 @@ class SessionReport:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
-        for path in (self.config.stash[_registry_key].settings.report, self.config.stash[_registry_key].settings.html):
+        settings = self.config.stash[_registry_key].settings
+        terminalreporter.write_line(self._cache_line(settings))
+        for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")
+
+    def _cache_line(self, settings: Settings) -> str:
+        if settings.no_cache:
+            return "worldprior: results cache off (--worldprior-no-cache): every measurement was computed"
+        counts = self.cache_counts
+        line = (f"worldprior: results cache {settings.cache_dir / 'results'}: {counts.get('read', 0)} measurements read, "
+                f"{counts.get('computed', 0)} computed")
+        if counts.get("damaged"):
+            line += f", {counts['damaged']} damaged entries recomputed"
+        return line + " (--worldprior-no-cache recomputes all)"
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

@@ -37,7 +37,8 @@ OPTIONS = (
     Option("device", "cpu, cuda, cuda:N, mps or auto (default: %(default)s)", "cpu"),
     Option("dtype", "float32 (exact, default), float16 or bfloat16", "float32"),
     Option("batch_size", "contexts per forward pass (default: %(default)s)", 8, "int"),
-    Option("cache_dir", "folder for dequantised weights and toy models (env WORLDPRIOR_CACHE_DIR; default ~/.cache/pytest-worldprior)"),
+    Option("cache_dir", "folder for dequantised weights, toy models and the results cache (env WORLDPRIOR_CACHE_DIR; default ~/.cache/pytest-worldprior)"),
+    Option("no_cache", "recompute every measurement instead of reading unchanged ones from the results cache", False, "bool"),
     Option("allow_pickle", "allow loading weights stored as pickle (.bin/.pt): this can run code from the file", False, "bool"),
     Option("trust_remote_code", "allow a model directory's own Python code to run (transformers' trust_remote_code)", False, "bool"),
     Option("inconclusive", "what an INCONCLUSIVE verdict does: xfail (default, with the numbers), fail or warn", "xfail"),
@@ -56,6 +57,7 @@ class Settings:
     dtype: str
     batch_size: int
     cache_dir: Path
+    no_cache: bool
     allow_pickle: bool
     trust_remote_code: bool
     inconclusive: str

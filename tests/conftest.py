@@ -31,3 +31,15 @@ def toy_collapsed():
 def cache_env():
     """The cache folder this checkout's runs share (set by the top-level conftest)."""
     return os.environ["WORLDPRIOR_CACHE_DIR"]
+
+
+@pytest.fixture(autouse=True)
+def _no_results_cache():
+    """These tests check the code that measures, so they measure: no result is read from the session's
+    results cache (tests/test_results_cache.py turns on a cache of its own). pytester sessions inside a
+    test configure the plugin afresh and use the cache unless told --worldprior-no-cache."""
+    from pytest_worldprior import results_cache
+
+    previous = results_cache.use(None)
+    yield
+    results_cache.use(previous)

@@ -73,8 +73,9 @@ def test_json_report_validates_against_the_schema(pytester, tmp_path):
 
 
 def test_xdist_gives_the_same_report_as_a_serial_run(pytester, tmp_path):
-    serial = run(pytester, "--worldprior-report", str(tmp_path / "serial.json"))
-    spread = run(pytester, "--worldprior-report", str(tmp_path / "xdist.json"), "-n", "2")
+    # No results cache: the second run must compute, not read what the first stored.
+    serial = run(pytester, "--worldprior-report", str(tmp_path / "serial.json"), "--worldprior-no-cache")
+    spread = run(pytester, "--worldprior-report", str(tmp_path / "xdist.json"), "-n", "2", "--worldprior-no-cache")
     spread.assert_outcomes(passed=2, failed=2)
     # Same content. Numbers agree to float32 precision, not bit for bit: each xdist worker runs torch on
     # its share of the cores, and a different thread count sums a matrix product in another order.

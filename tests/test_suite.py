@@ -46,8 +46,9 @@ def test_base_model_against_itself_passes(suite):
 
 
 def test_xdist_gives_the_same_verdicts_and_numbers(suite, tmp_path):
-    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "serial.json"))
-    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "xdist.json"), "-n", "2")
+    # No results cache: the second run must compute, not read what the first stored.
+    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "serial.json"), "--worldprior-no-cache")
+    run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "xdist.json"), "-n", "2", "--worldprior-no-cache")
     assert verdicts(tmp_path / "serial.json") == verdicts(tmp_path / "xdist.json")
     serial, spread = (json.loads((tmp_path / name).read_text())["verdicts"] for name in ("serial.json", "xdist.json"))
     for a, b in zip(serial, spread):

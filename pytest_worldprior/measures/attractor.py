@@ -17,6 +17,7 @@ from scipy import stats as scipy_stats
 
 from .. import stats
 from ..backends.base import Backend, Prompt
+from ..results_cache import cached_measurement
 from .diversity import last_sentence
 
 # Beyond this many continuations the expectation over paths is estimated from samples instead.
@@ -291,6 +292,7 @@ class AttractorRun:
         return all(r.influence is not None and r.influence.path_totals is None for r in self.results)
 
 
+@cached_measurement
 def run_attractor(
     model: Backend, prompt: Prompt, injections: Sequence[str], *, position: int | str = "sentence",
     prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 64, steps: int = 8,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.base import Backend, Prompt
+from ..results_cache import cached_measurement
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def split_prompt(prompt: Prompt, prefix: str | None = None) -> tuple[Prompt, str
     return prompt, "" if prompt.endswith(("\n", "\t")) or not prompt else " "
 
 
+@cached_measurement
 def choice_distribution(
     model: Backend, prompt: Prompt, choices: Sequence[str], *, prefix: str | None = None
 ) -> ChoiceDistribution:

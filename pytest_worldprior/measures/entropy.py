@@ -12,14 +12,17 @@ from scipy import optimize
 
 from .. import stats
 from ..backends.base import Backend, Prompt
+from ..results_cache import cached_measurement
 
 
+@cached_measurement
 def next_token_entropy(model: Backend, prompts: list[Prompt], temperature: float = 1.0) -> np.ndarray:
     """Exact H(softmax(logits / T)) of the next token after each prompt, in nats."""
     _check_temperature(temperature)
     return np.atleast_1d(stats.entropy_from_logprobs(model.next_token_logprobs(prompts), temperature))
 
 
+@cached_measurement
 def entropy_curve(model: Backend, prompt: Prompt, temperatures) -> np.ndarray:
     """H(T) at each temperature, all from one forward pass."""
     for t in temperatures:
@@ -56,6 +59,7 @@ class SampledEntropy:
     standard_error: float | None = None  # of the estimate, where it is a mean of independent values
 
 
+@cached_measurement
 def sampled_next_token_entropy(
     model: Backend, prompt: Prompt, n: int = 512, *, temperature: float = 1.0, seed: int = 0, alpha: float = 1e-3
 ) -> SampledEntropy:
@@ -95,6 +99,7 @@ def surprisal_draws(model: Backend, prompt: Prompt, *, temperature: float = 1.0,
     return draw
 
 
+@cached_measurement
 def sequence_entropy(
     model: Backend,
     prompt: Prompt,

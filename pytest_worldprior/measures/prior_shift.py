@@ -11,6 +11,7 @@ from scipy.special import logsumexp
 from .. import stats
 from ..backends.base import Backend, Prompt
 from ..errors import WorldpriorError
+from ..results_cache import cached_measurement
 
 SHIFTED_RANK = 3  # URIAL: a position is "shifted" when the model's top token is not in the baseline's top 3
 
@@ -51,6 +52,7 @@ def check_same_tokenizer(model: Backend, baseline: Backend) -> int:
     return len(mine)
 
 
+@cached_measurement
 def prior_shift(
     model: Backend, baseline: Backend, prompts: Sequence[Prompt], *, continuation_tokens: int = 16, seed: int = 0
 ) -> PriorShift:

@@ -1,0 +1,169 @@
+"""The results cache: a measurement already made with the same model, arguments and seed is read back
+instead of recomputed, so re-running an unchanged suite costs little more than loading the models.
+
+A measure function decorated with `@cached_measurement` is keyed by:
+- the fingerprint of every model among its arguments (weights and tokenizer sha256, dtype, device,
+  backend, library versions: `ModelInfo`, less its name and path, which do not change what it computes);
+- the measure's name and every other argument after defaults are applied (prompt, settings, seed);
+- a hash of this package's own source, so a code change never reads a result the old code made.
+An argument that has no stable key (a lambda, a local function, an arbitrary object) turns the cache off
+for that call rather than risk a wrong hit.
+
+Entries live in `<cache folder>/results/<2 hex>/<sha256>.pkl`: a sha256 of the pickled payload, a newline,
+then the payload. Writes are atomic (temporary file, then rename); an entry whose checksum or unpickling
+fails is counted as damaged, recomputed and rewritten. The payload is a pickle, so the folder must be
+trusted like the code (it is the user's own cache folder, written only by this module).
+
+The plugin turns the cache on for a session (`use`) unless `--worldprior-no-cache`; outside pytest, or
+with no active cache, decorated measures simply run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from .cache import atomic_write_bytes
+
+F = TypeVar("F", bound=Callable)
+_PACKAGE = Path(__file__).resolve().parent
+
+
+class _Unkeyable(Exception):
+    """An argument cannot be turned into a stable key."""
+
+
+@dataclass
+class CacheStats:
+    read: int = 0
+    computed: int = 0
+    damaged: int = 0
+    uncacheable: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+class ResultsCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.stats = CacheStats()
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pkl"
+
+    def load(self, key: str) -> tuple[bool, object]:
+        """(True, value) for a sound entry; (False, None) when missing or damaged."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return False, None
+        except OSError:
+            self.stats.damaged += 1
+            return False, None
+        checksum, _, payload = data.partition(b"\n")
+        try:
+            if checksum.decode("ascii") != hashlib.sha256(payload).hexdigest():
+                raise ValueError("checksum mismatch")
+            return True, pickle.loads(payload)
+        except Exception:  # truncated, overwritten, or from a class that no longer unpickles
+            self.stats.damaged += 1
+            return False, None
+
+    def store(self, key: str, value: object) -> None:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write_bytes(self.path(key), hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
+
+
+_active: ResultsCache | None = None
+
+
+def use(cache: ResultsCache | None) -> ResultsCache | None:
+    """Make `cache` the one decorated measures use (None: off). Returns the previous one, to restore."""
+    global _active
+    previous, _active = _active, cache
+    return previous
+
+
+def active() -> ResultsCache | None:
+    return _active
+
+
+def cached_measurement(measure: F) -> F:
+    """Decorator for a measure function whose result depends only on its arguments."""
+    signature = inspect.signature(measure)
+    name = f"{measure.__module__}.{measure.__qualname__}"
+
+    @functools.wraps(measure)
+    def wrapper(*args, **kwargs):
+        cache = _active
+        if cache is None:
+            return measure(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        try:
+            key = _key(name, bound.arguments)
+        except _Unkeyable:
+            cache.stats.uncacheable += 1
+            return measure(*args, **kwargs)
+        found, value = cache.load(key)
+        if found:
+            cache.stats.read += 1
+            return value
+        value = measure(*args, **kwargs)
+        cache.stats.computed += 1
+        cache.store(key, value)
+        return value
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _key(name: str, arguments: dict[str, object]) -> str:
+    text = json.dumps({"measure": name, "code": code_hash(), "arguments": _keyable(arguments)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _keyable(value: object) -> object:
+    """A JSON-able stand-in for an argument that is equal exactly when the measurement would be."""
+    from .backends.base import Backend
+
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return repr(value)  # exact, and NaN/inf stay distinct
+    if isinstance(value, Backend):
+        info = value.info().as_dict()
+        return {"model": {k: v for k, v in info.items() if k not in ("name", "reference")}}
+    if isinstance(value, np.ndarray):
+        return {"array": value.dtype.str, "shape": list(value.shape), "sha256": hashlib.sha256(value.tobytes()).hexdigest()}
+    if isinstance(value, np.generic):
+        return _keyable(value.item())
+    if isinstance(value, (list, tuple)):
+        return [_keyable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _keyable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if callable(value):
+        qualname = getattr(value, "__qualname__", "")
+        if "<" in qualname or not getattr(value, "__module__", None):  # lambda or local function
+            raise _Unkeyable(qualname)
+        return {"callable": f"{value.__module__}.{qualname}"}
+    raise _Unkeyable(type(value).__name__)
+
+
+@functools.cache
+def code_hash() -> str:
+    """sha256 over this package's Python sources: any change to the code that measures is a new key."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
