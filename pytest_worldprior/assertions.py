@@ -85,6 +85,49 @@ def assert_entropy_within(
     return _conclude("entropy", model, prompt, verdict, call)
 
 
+def assert_sequence_entropy_within(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    min_nats: float | None = None,
+    baseline: Backend | None = None,
+    max_drop_nats: float | None = None,
+    n: int = 32,
+    max_new_tokens: int = 16,
+    temperature: float = 1.0,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Entropy of whole continuations of up to `max_new_tokens` tokens (chain rule along n sampled paths,
+    t interval) must be at least `min_nats`; with a baseline, at most `max_drop_nats` below the baseline's
+    (Welch interval on the difference). Needs logits. Between models with different tokenizers the
+    same token count covers about, not exactly, the same text; the mean lengths are in the details."""
+    __tracebackhide__ = True
+    if (min_nats is None, max_drop_nats is None) != ((True, False) if baseline is not None else (False, True)):
+        raise ValueError("give min_nats alone, or a baseline together with max_drop_nats")
+    for side in (model, baseline):
+        if side is not None and not _exact(side, "auto"):
+            raise ValueError("sequence entropy is computed along sampled paths from logits: it needs a backend that gives them")
+    settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, alpha=alpha)
+    ours = measures.sequence_entropy(model, prompt, n, **settings)
+    label = f"entropy of {max_new_tokens}-token continuations (nats, T={temperature:g})"
+    details = {"mean_length": ours.mean_length}
+    if baseline is None:
+        verdict = _sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label, details)
+    else:
+        theirs = measures.sequence_entropy(baseline, prompt, n, **settings)
+        details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
+                       baseline_mean_length=theirs.mean_length)
+        interval = stats.welch_difference_interval(ours.estimate, ours.standard_error or 0.0, n,
+                                                   theirs.estimate, theirs.standard_error or 0.0, n, alpha)
+        verdict = _sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, "welch", alpha,
+                                   seed, label.replace("entropy", "entropy minus the baseline's", 1), details)
+    limit = f"min_nats={min_nats}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_drop_nats={max_drop_nats}"
+    call = (f"assert_sequence_entropy_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
+            f"temperature={temperature}, seed={seed})")
+    return _conclude("sequence_entropy", model, prompt, verdict, call)
+
+
 def assert_temperature_sensitive(
     model: Backend,
     prompt: Prompt,
@@ -139,13 +182,17 @@ def assert_uniform_choice(
     *,
     max_top_share: float | None = None,
     max_off_set_mass: float | None = None,
+    framing: str | None = None,
     mode: str = "auto",
     n: int = 512,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
     """The "random number" test: no allowed answer may take more than `max_top_share` of the mass
-    (default twice its fair share, 2 / len(choices)), renormalised over the allowed set."""
+    (default twice its fair share, 2 / len(choices)), renormalised over the allowed set.
+
+    `framing` names how the question was put ("direct", "chat", "interpreter"): the session report then
+    sets the framings of the same choices side by side and says which is flatter."""
     __tracebackhide__ = True
     bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
     call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, max_top_share={bound}, mode={mode!r}, seed={seed})"
@@ -165,8 +212,11 @@ def assert_uniform_choice(
         details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside}
         if inside >= 2 and len(choices) >= 2:
             details["chi_square_p"] = stats.chi_square_test(counts)[1]
+        details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
         verdict = _sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
                                    f"share of top answer {choices[top]!r}", details)
+    if framing is not None:
+        verdict.details["framing"] = framing
     return _conclude("uniform_choice", model, prompt, verdict, call)
 
 
@@ -216,8 +266,8 @@ def assert_prior_shift_within(
     """Mean KL(model || baseline) over the positions of the model's own continuations of the probe prompts
     must not exceed `max_kl` nats (exact; both models must share a tokenizer).
 
-    There is no sampled mode yet: a sample-level comparison needs answer classes coarse enough for n samples
-    (the plug-in JS of first words between toy-base and itself came out at 0.08-0.26 nats from bias alone)."""
+    There is no sampled mode: where the models cannot both give logits or do not share a tokenizer,
+    compare them with assert_mode_share_within (samples) and assert_distribution_close (closed sets)."""
     __tracebackhide__ = True
     if not (_exact(model, "auto") and _exact(baseline, "auto")):
         raise ValueError("assert_prior_shift_within needs logits from both models (exact mode); compare "
@@ -228,8 +278,51 @@ def assert_prior_shift_within(
     verdict = stats.exact_verdict(shift.mean_kl, upper=max_kl, label="mean KL(model || baseline) (nats)", details=details)
     if verdict.passed and max_shifted_share is not None:
         verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions", details=details)
-    call = f"assert_prior_shift_within(model, baseline, {list(prompts)!r}, max_kl={max_kl}, seed={seed})"
+    call = (f"assert_prior_shift_within(model, load_model({baseline.info().reference!r}), {list(prompts)!r}, max_kl={max_kl}, "
+            f"max_shifted_share={max_shifted_share}, continuation_tokens={continuation_tokens}, seed={seed})")
     return _conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, call)
+
+
+def assert_mode_share_within(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    max_share: float | None = None,
+    baseline: Backend | None = None,
+    max_increase: float | None = None,
+    n: int = 64,
+    max_new_tokens: int = 8,
+    temperature: float = 1.0,
+    key: Callable[[str], str] = measures.first_words,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Mode collapse among samples: of n seeded continuations, the share in the largest answer class
+    (classes by `key`, by default the first three words) must stay under `max_share` (Wilson interval),
+    or with a baseline exceed the baseline's share on the same prompt by at most `max_increase` (Newcombe
+    interval). Text only, so it works for any backend and compares models whose tokenizers differ."""
+    __tracebackhide__ = True
+    if baseline is None and (max_share is None or max_increase is not None):
+        raise ValueError("without a baseline, give max_share (and not max_increase, which compares with a baseline)")
+    if baseline is not None and max_increase is None:
+        raise ValueError("with a baseline, give max_increase: how much larger than the baseline's the share may be")
+    settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, key=key, seed=seed, alpha=alpha)
+    ours = measures.sampled_mode_share(model, prompt, n, **settings)
+    details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share}
+    if baseline is None:
+        verdict = _sampled_verdict(ours.share, ours.interval, None, max_share, n, "wilson", alpha, seed,
+                                   f"share of the commonest opening {ours.mode!r}", details)
+    else:
+        theirs = measures.sampled_mode_share(baseline, prompt, n, **settings)
+        details["baseline"] = {"model": baseline.info().reference, "mode": theirs.mode, "count": theirs.count,
+                               "classes": theirs.classes, "share": theirs.share}
+        interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)
+        verdict = _sampled_verdict(ours.share - theirs.share, interval, None, max_increase, n, "newcombe", alpha, seed,
+                                   f"commonest-opening share minus the baseline's ({ours.mode!r})", details)
+    limit = f"max_share={max_share}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
+    call = (f"assert_mode_share_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
+            f"temperature={temperature}, seed={seed})")
+    return _conclude("mode_share", model, prompt, verdict, call)
 
 
 def assert_no_attractor(

@@ -7,12 +7,14 @@ collected tests ask for; a reference that cannot be loaded stops the run with a 
 
 from __future__ import annotations
 
+import sys
+import time
 from contextlib import contextmanager
 from dataclasses import asdict
 
 import pytest
 
-from . import assertions, html_report, recording, results_cache
+from . import assertions, html_report, progress, recording, results_cache
 from . import report as reporting  # `report` is pytest's name for a test report
 from .errors import WorldpriorError
 from .registry import ModelRegistry
@@ -22,7 +24,8 @@ MARKER_KEYS = ("model", "baseline", "seed")
 _registry_key = pytest.StashKey[ModelRegistry]()
 _previous_policy_key = pytest.StashKey[str]()
 _previous_cache_key = pytest.StashKey["results_cache.ResultsCache | None"]()
-_cache_mark_key = pytest.StashKey[dict]()
+_cache_mark_key = pytest.StashKey[tuple]()
+_previous_display_key = pytest.StashKey["progress.Display | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_registry_key] = registry
     cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
     config.stash[_previous_cache_key] = results_cache.use(cache)
+    config.stash[_previous_display_key] = progress.use(TerminalStatus(config) if config.get_verbosity() >= 0 else None)
     if settings.html:
         try:
             html_report.check_available()
@@ -76,6 +80,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy or cache
         assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
         results_cache.use(config.stash[_previous_cache_key])
+        progress.use(config.stash[_previous_display_key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -103,17 +108,17 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         for role in ("model", "baseline"):
             if f"worldprior_{role}" in names:
                 needed[(mark and mark.kwargs.get(role)) or getattr(registry.settings, role)] = None
-    with _as_usage_error():
-        for reference in needed:
-            registry.get(reference)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and needed:
-        for reference, model in registry.loaded().items():
-            info = model.info()
-            reporter.write_line(
-                f"worldprior: {reference}: weights sha256 {info.short_hash}, tokenizer {info.tokenizer_sha256[:12]}, "
-                f"{info.dtype} on {info.device}"
-            )
+    say = reporter.write_line if reporter is not None and config.get_verbosity() >= 0 else lambda line: None
+    for reference in needed:
+        if reference in registry.loaded():
+            continue
+        say(f"worldprior: loading {reference} ...")
+        started = time.monotonic()
+        with _as_usage_error():
+            info = registry.get(reference).info()
+        say(f"worldprior: {reference} loaded in {time.monotonic() - started:.1f} s: weights sha256 {info.short_hash}, "
+            f"tokenizer {info.tokenizer_sha256[:12]}, {info.dtype} on {info.device}")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -121,7 +126,7 @@ def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
     recording.RECORDER.start_test(item.nodeid)
     cache = results_cache.active()
-    item.stash[_cache_mark_key] = cache.stats.as_dict() if cache else {}
+    item.stash[_cache_mark_key] = (cache, cache.stats.as_dict() if cache else {})
     result = yield
     mark = item.get_closest_marker("worldprior")
     funcargs = getattr(item, "funcargs", None)
@@ -152,13 +157,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
         if report.worldprior:
             report.worldprior_models = _fingerprints(item.config, report.worldprior)
-        cache, before = results_cache.active(), item.stash.get(_cache_mark_key, {})
+        cache, before = item.stash.get(_cache_mark_key, (None, {}))
         if cache is not None:  # this test's share of the cache counts, summed on the controller under xdist
             report.worldprior_cache = {k: v - before.get(k, 0) for k, v in cache.stats.as_dict().items()}
         if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
             report.outcome = "skipped"
-            report.wasxfail = f"INCONCLUSIVE: {call.excinfo.value}"
+            report.wasxfail = str(call.excinfo.value)  # the message starts "INCONCLUSIVE: ..."
     return report
+
+
+class TerminalStatus:
+    """Shows a progress status at the end of pytest's current line and erases it (backspaces) when the
+    step ends, on an interactive terminal only. It writes to the real stderr with capture suspended, as
+    pytest's live logging does, so pytest's own line and its bookkeeping stay as they were."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.width = 0  # characters of status now on screen
+
+    def __call__(self, text: str) -> None:
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        writer = self.config.get_terminal_writer()
+        with capture.global_and_fixture_disabled() if capture else _nothing():
+            if not sys.stderr.isatty():
+                return
+            room = writer.fullwidth - writer.width_of_current_line - 10  # leave pytest's " [ 42%]"
+            text = f" {text}" if text and len(text) < room else ""
+            erase = "\b" * self.width + " " * self.width + "\b" * self.width
+            sys.stderr.write(erase + text)
+            sys.stderr.flush()
+            self.width = len(text)
+
+
+@contextmanager
+def _nothing():
+    yield
 
 
 class SessionReport:
@@ -183,13 +216,19 @@ class SessionReport:
         terminalreporter.write_sep("=", "worldprior report")
         for line in reporting.table(self.records).splitlines():
             terminalreporter.write_line(line)
+        choices = reporting.choice_lines(self.records)
+        if choices:
+            terminalreporter.write_sep("-", "random choices: top answer per framing")
+            for line in choices:
+                terminalreporter.write_line(line)
         attractors = reporting.attractor_lines(self.records)
         if attractors:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
         settings = self.config.stash[_registry_key].settings
-        terminalreporter.write_line(self._cache_line(settings))
+        if settings.no_cache or any(self.cache_counts.values()):
+            terminalreporter.write_line(self._cache_line(settings))
         for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")

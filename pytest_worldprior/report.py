@@ -1,4 +1,4 @@
-"""The session report: every verdict in one table, then the numbers behind attractor checks.
+"""The session report: every verdict in one table, then the numbers behind attractor and random-choice checks.
 
 Verdict records travel on each test's report (`report.worldprior`, plain JSON-able dicts), so under
 pytest-xdist the controller receives every worker's records with the test reports and prints one
@@ -46,6 +46,8 @@ def _baseline_value(record: dict) -> str:
     details = record["verdict"].get("details") or {}
     if "baseline" in details and isinstance(details["baseline"], dict) and "snap_back" in details["baseline"]:
         return f"{_number(details['baseline']['snap_back'])} snap-back"
+    if "baseline" in details and isinstance(details["baseline"], dict) and "share" in details["baseline"]:
+        return f"{_number(details['baseline']['share'])} share"
     if "baseline_entropy" in details:
         return f"{_number(details['baseline_entropy'])} nats"
     if "baseline_entropy_at_1" in details:
@@ -104,6 +106,61 @@ def attractor_lines(records: Iterable[dict]) -> list[str]:
     return lines
 
 
+def _question(choices: list[str]) -> str:
+    if all(c.isdigit() for c in choices):
+        return f"{min(map(int, choices))}-{max(map(int, choices))}"
+    return ", ".join(choices) if len(choices) <= 6 else f"{', '.join(choices[:5])}, ... ({len(choices)} answers)"
+
+
+def framing_contrasts(records: Iterable[dict]) -> list[dict]:
+    """Random-choice checks with a `framing`, grouped by model and answer set: each framing's top answer,
+    its probability and flatness, and whether the interpreter framing is flatter than each other one."""
+    groups: dict[tuple[str, tuple[str, ...]], dict[str, dict]] = {}
+    for record in ordered(records):
+        details = record["verdict"].get("details") or {}
+        if record["check"] != "uniform_choice" or "framing" not in details:
+            continue
+        choices = tuple(c.strip("'\"") for c in details["choices"])  # 'heads' printed by Python is heads
+        if "top" in details:
+            top, share = details["top"], details["top_probability"]
+        else:  # sampled: counts
+            counts = details["counts"]
+            top, share = choices[counts.index(max(counts))], max(counts) / max(1, sum(counts))
+        groups.setdefault((record["model"], choices), {})[details["framing"]] = {
+            "top": top, "top_probability": share, "normalised_entropy": details.get("normalised_entropy"),
+            "off_set_mass": details.get("off_set_mass"), "outcome": record["verdict"]["outcome"],
+        }
+    contrasts = []
+    for (model, choices), framings in groups.items():
+        entry = {"model": model, "question": _question(list(choices)), "framings": framings}
+        interpreter = framings.get("interpreter", {}).get("normalised_entropy")
+        if interpreter is not None:
+            entry["interpreter_flatter_than"] = {
+                name: interpreter > f["normalised_entropy"]
+                for name, f in framings.items() if name != "interpreter" and f["normalised_entropy"] is not None
+            }
+        contrasts.append(entry)
+    return contrasts
+
+
+def choice_lines(records: Iterable[dict]) -> list[str]:
+    """The random-choice section: per model and answer set, the top answer of each framing, then whether
+    the interpreter framing is flatter (normalised entropy, 1 = uniform)."""
+    lines = []
+    for entry in framing_contrasts(records):
+        parts = []
+        for name, f in entry["framings"].items():
+            flat = f" H/Hmax {f['normalised_entropy']:.2f}" if f["normalised_entropy"] is not None else ""
+            off = f", off-set {f['off_set_mass']:.2f}" if f["off_set_mass"] is not None else ""
+            parts.append(f"{name} {f['top']!r} {f['top_probability']:.2f} ({flat.strip()}{off})")
+        lines.append(f"{entry['model']}, {entry['question']}: " + " | ".join(parts))
+        for other, flatter in entry.get("interpreter_flatter_than", {}).items():
+            ours, theirs = entry["framings"]["interpreter"]["normalised_entropy"], entry["framings"][other]["normalised_entropy"]
+            lines.append(f"  interpreter framing flatter than {other}: {'yes' if flatter else 'no'} "
+                         f"(H/Hmax {ours:.2f} vs {theirs:.2f})")
+    return lines
+
+
 def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapping[str, object]) -> dict:
     """The machine-readable report (validates against report.schema.json). Nothing in it depends on
     time or on how the tests were spread over workers."""
@@ -116,6 +173,7 @@ def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapp
         "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")},
         "models": {reference: dict(models[reference]) for reference in sorted(models)},
         "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
+        "framing_contrasts": _finite(framing_contrasts(records)),
         "verdicts": _finite(records),
     }
 

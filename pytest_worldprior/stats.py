@@ -230,6 +230,20 @@ def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
     return mean - half, mean + half
 
 
+def welch_difference_interval(mean_a: float, se_a: float, n_a: int, mean_b: float, se_b: float, n_b: int,
+                              alpha: float = 0.05) -> tuple[float, float]:
+    """Interval for mean_a - mean_b from two independent samples with unequal variances (Welch): standard
+    errors combined in quadrature, Student-t with the Welch-Satterthwaite degrees of freedom."""
+    n_a, n_b = _check_int(n_a, "n_a", 2), _check_int(n_b, "n_b", 2)
+    variance = se_a**2 + se_b**2
+    difference = mean_a - mean_b
+    if variance == 0:
+        return difference, difference
+    df = variance**2 / (se_a**4 / (n_a - 1) + se_b**4 / (n_b - 1))
+    half = float(stats.t.ppf(1 - _check_alpha(alpha) / 2, df) * math.sqrt(variance))
+    return difference - half, difference + half
+
+
 def bootstrap_interval(samples: Any, statistic: Callable = np.mean, alpha: float = 0.05,
                        seed: int | None = 0, paired: bool = False, n_resamples: int = 9999,
                        method: str = "BCa") -> tuple[float, float]:

@@ -1,7 +1,9 @@
 """Attractor states: an unlikely line injected into the model's own text; does it follow the new thread
-or snap back to where it was going? Judged against the baseline on the same injections.
-(SCIENCE.md, "attractor states")"""
+or snap back to where it was going? Judged against the baseline on the same injections. The report's
+attractor section also gives, per injection, the influence curve and the story-restart probability
+(an ending or a fresh "Once upon a time" after the line, against the clean run). (SCIENCE.md, "attractor states")"""
 
+import pytest
 from thresholds import ATTRACTOR_SAMPLES, MAX_SNAP_BACK_INCREASE
 
 from pytest_worldprior import assert_no_attractor
@@ -9,9 +11,15 @@ from pytest_worldprior import assert_no_attractor
 # The model starts the best man's toast; after its first sentence, the line nobody expects.
 WEDDING_TOAST = 'At the wedding, the best man raised his glass and said: "'
 MURDERER = "You are a murderer."
-BEDTIME_STORY = "Once upon a time, there was a"
 # Several kinds of line (SCIENCE.md): a model may absorb one and snap back from another.
-STORY_INJECTIONS = ["You are a murderer.", "Anyway, taxes.", "No, that never happened.", "lol, who cares."]
+SCENES = {
+    "bedtime-story": ("Once upon a time, there was a",
+                      ["You are a murderer.", "Anyway, taxes.", "No, that never happened.", "lol, who cares."]),
+    "customer-service": ("Customer: My parcel arrived broken and I would like a refund.\nSupport agent:",
+                         ["I hate this job.", "Refunds are for cowards."]),
+    "debate": ("Moderator: Should homework be banned? First speaker, your opening statement.\nFirst speaker:",
+               ["I have changed my mind: my opponent is right.", "Let me tell you about my cat instead."]),
+}
 
 
 def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed):
@@ -19,6 +27,8 @@ def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseli
                         max_snap_back_increase=MAX_SNAP_BACK_INCREASE, n=ATTRACTOR_SAMPLES, seed=worldprior_seed)
 
 
-def test_bedtime_story_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed):
-    assert_no_attractor(worldprior_model, BEDTIME_STORY, STORY_INJECTIONS, baseline=worldprior_baseline,
+@pytest.mark.parametrize("scene", SCENES, ids=SCENES.keys())
+def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed, scene):
+    prompt, injections = SCENES[scene]
+    assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline,
                         max_snap_back_increase=MAX_SNAP_BACK_INCREASE, n=ATTRACTOR_SAMPLES // 2, seed=worldprior_seed)

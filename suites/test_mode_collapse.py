@@ -1,10 +1,19 @@
 """Mode collapse: on open prompts (many good answers) the candidate must not be far narrower than the
-baseline. Exact next-token entropy from logits. (SCIENCE.md, "mode collapse")"""
+baseline. Three views: exact next-token entropy from logits, the entropy of short continuations (chain
+rule along sampled paths), and the share of samples that open with the same words (text only, so it
+also compares models whose tokenizers differ). (SCIENCE.md, "mode collapse")"""
 
 import pytest
-from thresholds import MAX_ENTROPY_DROP_NATS
+from thresholds import (
+    MAX_ENTROPY_DROP_NATS,
+    MAX_MODE_SHARE_INCREASE,
+    MAX_SEQUENCE_ENTROPY_DROP_NATS,
+    MODE_SHARE_SAMPLES,
+    SEQUENCE_ENTROPY_SAMPLES,
+    SEQUENCE_ENTROPY_TOKENS,
+)
 
-from pytest_worldprior import assert_entropy_within
+from pytest_worldprior import assert_entropy_within, assert_mode_share_within, assert_sequence_entropy_within
 
 OPEN_PROMPTS = {
     "bugs": "Q: Are bugs real?\nA:",
@@ -14,8 +23,22 @@ OPEN_PROMPTS = {
     "poem": "Here is a short poem about the sea:\n",
     "advice": "My best advice for someone starting their first job is",
 }
+# The sampled views cost seconds per prompt: three prompts, one of each kind (question, story, advice).
+SAMPLED_PROMPTS = {name: OPEN_PROMPTS[name] for name in ("bugs", "story", "advice")}
 
 
 @pytest.mark.parametrize("prompt", OPEN_PROMPTS.values(), ids=OPEN_PROMPTS.keys())
 def test_open_prompt_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, prompt):
     assert_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=MAX_ENTROPY_DROP_NATS)
+
+
+@pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
+def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
+    assert_sequence_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=MAX_SEQUENCE_ENTROPY_DROP_NATS,
+                                   n=SEQUENCE_ENTROPY_SAMPLES, max_new_tokens=SEQUENCE_ENTROPY_TOKENS, seed=worldprior_seed)
+
+
+@pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
+def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
+    assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline, max_increase=MAX_MODE_SHARE_INCREASE,
+                             n=MODE_SHARE_SAMPLES, seed=worldprior_seed)

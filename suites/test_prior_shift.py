@@ -1,21 +1,39 @@
-"""Prior shift: how differently the candidate predicts text than the baseline, token by token, along
-the candidate's own continuations of probe prompts. Token-level KL needs a shared tokenizer; where the
-two models tokenize differently the check is skipped with the reason, and the closed-set checks in
-test_random_choices.py are the comparison that remains. (SCIENCE.md, "drift from the base model")"""
+"""Prior shift: how differently the candidate predicts than the baseline. (SCIENCE.md, "drift from the
+base model")
+
+- Token by token, along the candidate's own continuations of probe prompts: KL needs a shared tokenizer,
+  so where the two models tokenize differently this check is skipped and the skip says why.
+- Over closed answer sets: KL(baseline || candidate) over the complete answers to factual and yes/no
+  questions, renormalised over the set. Tokenizer-independent, so it always runs. The sample-level
+  comparisons (mode share in test_mode_collapse.py, random choices) also work across tokenizers.
+"""
 
 import pytest
-from thresholds import MAX_PRIOR_KL
+from thresholds import MAX_CLOSED_SET_KL, MAX_PRIOR_KL
 
-from pytest_worldprior import assert_prior_shift_within
+from pytest_worldprior import assert_distribution_close, assert_prior_shift_within, measures
 from pytest_worldprior.measures import TokenizerMismatchError
 from pytest_worldprior.measures.prior_shift import check_same_tokenizer
 
 PROBES = ["Q: Are bugs real?\nA:", "Once upon a time, there was a", "Let us raise a glass to", "Tom: Hello!\nAnna:"]
+CLOSED_PROBES = {
+    "capital": ("The capital of France is", ["Paris", "Lyon", "Marseille", "London", "Berlin"]),
+    "sky": ("Q: What colour is the sky on a clear day?\nA:", ["Blue", "Grey", "White", "Black"]),
+    "boiling": ("Water boils at 100 degrees", ["Celsius", "Fahrenheit", "Kelvin"]),
+    "yes-no": ("Q: Can fish breathe underwater?\nA:", ["Yes", "No"]),
+}
 
 
 def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldprior_seed):
     try:
         check_same_tokenizer(worldprior_model, worldprior_baseline)
     except TokenizerMismatchError as mismatch:
-        pytest.skip(f"token-level prior shift not measured: {mismatch}")
+        pytest.skip(f"token-level prior shift not measured ({mismatch}); the closed-set and sample-level checks compare these models")
     assert_prior_shift_within(worldprior_model, worldprior_baseline, PROBES, max_kl=MAX_PRIOR_KL, seed=worldprior_seed)
+
+
+@pytest.mark.parametrize("probe", CLOSED_PROBES, ids=CLOSED_PROBES.keys())
+def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_baseline, probe):
+    prompt, choices = CLOSED_PROBES[probe]
+    target = measures.choice_distribution(worldprior_baseline, prompt, choices).probabilities
+    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl=MAX_CLOSED_SET_KL)

@@ -1,21 +1,71 @@
-"""Biased "random" answers: a number from 1 to 10, asked directly and framed as a Python interpreter's
-output, for the candidate and the baseline. Exact answer distributions from logits; the table shows
-each model's top answer and its probability per framing. (SCIENCE.md, "biased random answers")"""
+"""Biased "random" answers: a number from 1 to 10 and from 1 to 100, a d6, a coin and a name, each asked
+directly, in a chat turn and framed as a Python interpreter's output. Exact answer distributions from
+logits. The candidate is gated; the baseline's rows are for comparison and never fail. The report's "random choices" section sets each model's
+framings side by side (top answer, its probability, flatness, off-set mass) and says whether the
+interpreter framing is flatter. (SCIENCE.md, "biased randomness")"""
 
 import pytest
-from thresholds import MAX_TOP_SHARE_FACTOR
+from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR
 
 from pytest_worldprior import assert_uniform_choice
 
-ONE_TO_TEN = [str(i) for i in range(1, 11)]
-FRAMINGS = {
-    "direct": "Pick a random number from 1 to 10:",
-    "interpreter": ">>> import random\n>>> random.randint(1, 10)\n",
+NAMES = ["Alice", "Bob", "Carol", "Dave", "Eve"]
+
+
+def numbers(low, high):
+    return [str(i) for i in range(low, high + 1)]
+
+
+def interpreter(call):
+    return f">>> import random\n>>> {call}\n"
+
+
+def chat(request):
+    return [{"role": "user", "content": f"{request} Reply with the answer only."}]
+
+
+# question: (allowed answers, {framing: prompt}). Interpreter answers to random.choice are Python reprs.
+QUESTIONS = {
+    "number-1-10": (numbers(1, 10), {
+        "direct": "Pick a random number from 1 to 10:",
+        "chat": chat("Pick a random number from 1 to 10."),
+        "interpreter": interpreter("random.randint(1, 10)"),
+    }),
+    "number-1-100": (numbers(1, 100), {
+        "direct": "Pick a random number from 1 to 100:",
+        "chat": chat("Pick a random number from 1 to 100."),
+        "interpreter": interpreter("random.randint(1, 100)"),
+    }),
+    "d6": (numbers(1, 6), {
+        "direct": "I rolled a six-sided die. It landed on",
+        "chat": chat("Roll a six-sided die and tell me the number."),
+        "interpreter": interpreter("random.randint(1, 6)"),
+    }),
+    "coin": (["heads", "tails"], {
+        "direct": "I flipped a coin. It came up",
+        "chat": chat("Flip a coin: heads or tails?"),
+        "interpreter": interpreter("random.choice(['heads', 'tails'])"),
+    }),
+    "name": (NAMES, {
+        "direct": f"Pick a random name from {', '.join(NAMES)}. I pick",
+        "chat": chat(f"Pick a random name from {', '.join(NAMES)}."),
+        "interpreter": interpreter(f"random.choice({NAMES!r})"),
+    }),
 }
+CASES = [(question, framing) for question, (_, framings) in QUESTIONS.items() for framing in framings]
 
 
-@pytest.mark.parametrize("framing", FRAMINGS, ids=FRAMINGS.keys())
+@pytest.mark.parametrize(("question", "framing"), CASES, ids=[f"{q}-{f}" for q, f in CASES])
 @pytest.mark.parametrize("role", ["candidate", "baseline"])
-def test_random_number_1_to_10(worldprior_model, worldprior_baseline, role, framing):
+def test_random_choice(worldprior_model, worldprior_baseline, role, question, framing):
     model = worldprior_model if role == "candidate" else worldprior_baseline
-    assert_uniform_choice(model, FRAMINGS[framing], ONE_TO_TEN, max_top_share=MAX_TOP_SHARE_FACTOR / len(ONE_TO_TEN))
+    choices, framings = QUESTIONS[question]
+    prompt = framings[framing]
+    if framing == "chat" and not model.info().has_chat_template:
+        pytest.skip(f"{model.info().name} has no chat template: the chat framing applies to chat models only")
+    if framing == "interpreter" and not choices[0].isdigit():
+        choices = [repr(c) for c in choices]  # random.choice prints 'heads', quotes included
+    # The candidate is gated; the baseline is measured for the report's side-by-side only (limit 1), so a
+    # biased baseline does not fail every release compared with it.
+    bound = min(MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR / len(choices)) if role == "candidate" else 1.0
+    assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing)

@@ -10,6 +10,20 @@ narrower than the baseline the candidate may be. Change a limit here and say why
 # candidate spreading its first word over e (2.7) times fewer equally likely options than the baseline.
 # Tuning for helpfulness narrows a model somewhat; more than a nat on an open question is collapse.
 MAX_ENTROPY_DROP_NATS = 1.0
+# The entropy of a whole short continuation (SEQUENCE_ENTROPY_TOKENS tokens, chain rule along
+# SEQUENCE_ENTROPY_SAMPLES sampled paths) may fall at most this far below the baseline's. A base model
+# spends roughly 2-4 nats per token on open text; losing 4 nats over 8 tokens is a fifth or more of
+# that, the candidate choosing among e^4 (55) times fewer continuations. Models with different
+# tokenizers cover about the same text in 8 tokens; the report shows both mean lengths.
+MAX_SEQUENCE_ENTROPY_DROP_NATS = 4.0
+SEQUENCE_ENTROPY_TOKENS = 8
+SEQUENCE_ENTROPY_SAMPLES = 16
+# Of MODE_SHARE_SAMPLES answers, the share that open with the same three words may exceed the
+# baseline's by at most this much. 0.3 is lenient: instruct models share stock openings ("Yes, bugs
+# are"); a collapsed one starts nearly every answer the same way. At 64 samples a difference near 0 is
+# decided (Newcombe half-width about 0.2 at alpha 0.001).
+MAX_MODE_SHARE_INCREASE = 0.3
+MODE_SHARE_SAMPLES = 64
 
 # --- temperature -------------------------------------------------------------------------------------
 # Raising the temperature must restore diversity: the candidate must reach the baseline's T=1 entropy
@@ -25,6 +39,9 @@ MIN_TEMPERATURE_GAIN = 0.1
 # No allowed answer may take more than this multiple of its fair share (1/k of the mass among k answers).
 # Three times is lenient on purpose: people are not uniform either; the check is for "always 7".
 MAX_TOP_SHARE_FACTOR = 3.0
+# ... nor more than this share, which decides for small sets where 3/k is 1 or more: a coin may land on
+# one side 3 times in 4, not always.
+MAX_TOP_SHARE_CAP = 0.75
 
 # --- attractors --------------------------------------------------------------------------------------
 # The candidate may snap back into its clean mode at most this much more often than the baseline on the
@@ -39,3 +56,7 @@ ATTRACTOR_SAMPLES = 64
 # token), when both share a tokenizer. Fine-tuning a chat model moves a few nats on some positions; a
 # mean above 2 nats per token means most text is predicted differently.
 MAX_PRIOR_KL = 2.0
+# KL(baseline || candidate) over the complete answers to closed questions (capital of France, colour
+# of the sky), renormalised over the set. Half a nat is the candidate giving an answer the baseline
+# favours about 60 % of its mass (e^-0.5) or less; moving more than that on a fact is drift.
+MAX_CLOSED_SET_KL = 0.5

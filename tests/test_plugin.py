@@ -20,8 +20,10 @@ def test_fixtures_follow_the_command_line(pytester):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "worldprior: model toy-collapsed, baseline toy-base, seed 42, device cpu, dtype float32, cache *",
-        "worldprior: toy-collapsed: weights sha256 ????????????, tokenizer ????????????, float32 on cpu",
-        "worldprior: toy-base: weights sha256 *",
+        "worldprior: loading toy-collapsed ...",
+        "worldprior: toy-collapsed loaded in *s: weights sha256 ????????????, tokenizer ????????????, float32 on cpu",
+        "worldprior: loading toy-base ...",
+        "worldprior: toy-base loaded in *s: weights sha256 *",
         "*MODEL toy-collapsed BASELINE toy-base SEED 42",
     ])
 

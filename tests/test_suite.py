@@ -31,12 +31,12 @@ def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path):
     assert result.ret == 1
     failed = {test.split("::")[-1] for test, outcome in verdicts(tmp_path / "report.json") if outcome == "FAIL"}
     assert {"test_open_prompt_entropy_not_far_below_baseline[bugs]", "test_open_prompt_entropy_not_far_below_baseline[story]",
-            "test_temperature_restores_the_baselines_diversity[color]", "test_random_number_1_to_10[candidate-direct]",
-            "test_bedtime_story_follows_interruptions"} <= failed, failed
+            "test_temperature_restores_the_baselines_diversity[color]", "test_random_choice[candidate-number-1-10-direct]",
+            "test_scene_follows_interruptions[bedtime-story]"} <= failed, failed
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",
         "test_open_prompt_entropy_not_far_below_baseline?bugs?*entropy*toy-collapsed*FAIL",
-        "test_random_number_1_to_10?candidate-direct?*uniform_choice*toy-collapsed*share of top answer '7'*FAIL",
+        "test_random_choice?candidate-number-1-10-direct?*uniform_choice*toy-collapsed*share of top answer '7'*FAIL",
     ])
 
 

@@ -6,6 +6,7 @@ import copy
 import gc
 import hashlib
 import inspect
+import itertools
 import json
 import platform
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import torch
 
+from .. import progress
 from ..errors import ChatTemplateError, NonFiniteLogitsError
 from .base import (
     Backend,
@@ -260,13 +262,16 @@ class HFBackend(Backend):
             return self._sample_one_token(prompt_ids, n, temperature, top_p, seed, stop or [])
         generations: list[Generation] = []
         rows = max(self.batch_size, MIN_STEP_ROWS)
-        for start in range(0, n, rows):
-            indices = list(range(start, min(n, start + rows)))
-            generations += self._sample_batch(prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop or [])
+        steps = itertools.count(1)
+        with progress.task(f"worldprior: sampling {n} x {max_new_tokens} tokens", -(-n // rows) * max_new_tokens) as advance:
+            for start in range(0, n, rows):
+                indices = list(range(start, min(n, start + rows)))
+                generations += self._sample_batch(prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop or [],
+                                                  on_step=lambda: advance(next(steps)))
         return generations
 
     @torch.inference_mode()
-    def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop):
+    def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop, on_step=lambda: None):
         # One random stream per sample index: sample i is the same whatever n or the batch size.
         rngs = [np.random.default_rng([seed, i]) for i in indices]
         rows = len(indices)
@@ -295,6 +300,7 @@ class HFBackend(Backend):
                 model_lp[row].append(float(model_logprobs[row, token]))
                 sample_lp[row].append(float(sampling_logprobs[row, token]))
                 finish[row] = self._finished(tokens[row], stop)
+            on_step()
             if all(finish):
                 break
             next_ids = torch.tensor([[t[-1]] for t in tokens], device=self.device)

@@ -19,7 +19,16 @@ from .attractor import (
     story_restart,
 )
 from .closed_set import ChoiceDistribution, choice_distribution
-from .diversity import distinct_n, expectation_adjusted_distinct, last_sentence, mode_share, normalise_answer
+from .diversity import (
+    ModeShare,
+    distinct_n,
+    expectation_adjusted_distinct,
+    first_words,
+    last_sentence,
+    mode_share,
+    normalise_answer,
+    sampled_mode_share,
+)
 from .entropy import (
     SampledEntropy,
     entropy_curve,
@@ -45,6 +54,7 @@ __all__ = [
     "snap_back",
     "story_restart",
     "ChoiceDistribution",
+    "ModeShare",
     "PriorShift",
     "SampledEntropy",
     "TokenizerMismatchError",
@@ -52,12 +62,14 @@ __all__ = [
     "distinct_n",
     "entropy_curve",
     "expectation_adjusted_distinct",
+    "first_words",
     "last_sentence",
     "matching_temperature",
     "mode_share",
     "next_token_entropy",
     "normalise_answer",
     "prior_shift",
+    "sampled_mode_share",
     "sampled_next_token_entropy",
     "sequence_entropy",
     "surprisal_draws",

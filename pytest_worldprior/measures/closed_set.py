@@ -34,6 +34,19 @@ class ChoiceDistribution:
     def top_probability(self) -> float:
         return float(self.probabilities.max())
 
+    @property
+    def normalised_entropy(self) -> float:
+        """Entropy over the allowed answers divided by its maximum, log k: 1 is uniform, 0 one answer."""
+        p = self.probabilities[self.probabilities > 0]
+        return float(-(p * np.log(p)).sum() / np.log(len(self.choices)))
+
+    @property
+    def chi_square_divergence(self) -> float:
+        """sum (p - 1/k)^2 / (1/k): Pearson's chi-square statistic against uniform per answer drawn, so
+        n samples would give about n times this (0 for uniform, k - 1 for a single answer)."""
+        k = len(self.choices)
+        return float(((self.probabilities - 1 / k) ** 2).sum() * k)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "choices": list(self.choices),
@@ -42,6 +55,8 @@ class ChoiceDistribution:
             "off_set_mass": self.off_set_mass,
             "top": self.top,
             "top_probability": self.top_probability,
+            "normalised_entropy": self.normalised_entropy,
+            "chi_square_divergence": self.chi_square_divergence,
         }
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import stats
+from ..backends.base import Backend, Prompt
+from ..results_cache import cached_measurement
 
 
 def _ngrams(texts: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -46,6 +48,12 @@ def normalise_answer(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", first_line.lower()).split())
 
 
+def first_words(text: str) -> str:
+    """Answer class by how a text opens: its first three words, normalised. Open prompts have many good
+    openings; a collapsed model starts nearly every answer the same way ("Yes, bugs are ...")."""
+    return " ".join(normalise_answer(text).split()[:3])
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -75,3 +83,13 @@ def mode_share(texts: Sequence[str], key: Callable[[str], str] = normalise_answe
     counts = Counter(key(t) for t in texts)
     mode, count = counts.most_common(1)[0]
     return ModeShare(count / len(texts), stats.wilson_interval(count, len(texts), alpha), mode, count, len(texts), len(counts))
+
+
+@cached_measurement
+def sampled_mode_share(
+    model: Backend, prompt: Prompt, n: int = 64, *, max_new_tokens: int = 8, temperature: float = 1.0,
+    key: Callable[[str], str] = first_words, seed: int = 0, alpha: float = 1e-3,
+) -> ModeShare:
+    """Mode share of n seeded samples of the prompt (text only: any backend, any tokenizer)."""
+    texts = [g.text for g in model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)]
+    return mode_share(texts, key, alpha)

@@ -120,7 +120,8 @@ def sequence_entropy(
     per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
     low, high = stats.t_interval(per_path, alpha)
     lengths = float(np.mean([len(p) for p in paths]))
-    return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths)
+    standard_error = float(per_path.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+    return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths, standard_error)
 
 
 def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:

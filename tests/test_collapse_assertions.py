@@ -1,0 +1,98 @@
+"""Mode share and sequence entropy (sample-level collapse checks), the Welch interval behind the
+sequence-entropy comparison, and the random-choice framing contrast in the report."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from pytest_worldprior import assert_mode_share_within, assert_sequence_entropy_within, assert_uniform_choice, report, stats
+from pytest_worldprior.recording import RECORDER
+
+STORY = "Once upon a time, there was a"
+
+
+def test_mode_share_catches_the_collapsed_model_against_its_base(toy_base, toy_collapsed):
+    with pytest.raises(AssertionError) as failure:
+        assert_mode_share_within(toy_collapsed, STORY, baseline=toy_base, max_increase=0.3)
+    message = str(failure.value)
+    assert "commonest-opening share minus the baseline's ('little cat named')" in message and "newcombe" in message
+    assert "max_increase=0.3" in message  # the reproduce line
+
+
+def test_mode_share_of_a_model_against_itself_passes(toy_base):
+    verdict = assert_mode_share_within(toy_base, STORY, baseline=toy_base, max_increase=0.3)
+    assert verdict.estimate == 0.0 and verdict.interval[1] < 0.3
+    assert verdict.details["baseline"]["classes"] == verdict.details["classes"] > 50
+
+
+def test_mode_share_absolute_limit(toy_base, toy_collapsed):
+    assert assert_mode_share_within(toy_base, STORY, max_share=0.5).passed
+    with pytest.raises(AssertionError, match="share of the commonest opening 'little cat named'"):
+        assert_mode_share_within(toy_collapsed, STORY, max_share=0.5)
+
+
+@pytest.mark.parametrize("arguments", [{}, {"max_increase": 0.3}, {"baseline": "base"}, {"max_share": 0.5, "max_increase": 0.1}])
+def test_mode_share_needs_one_clear_limit(toy_base, arguments):
+    if arguments.get("baseline") == "base":
+        arguments = {"baseline": toy_base}
+    with pytest.raises(ValueError, match="max_share|max_increase"):
+        assert_mode_share_within(toy_base, STORY, **arguments)
+
+
+def test_sequence_entropy_catches_the_collapsed_model_against_its_base(toy_base, toy_collapsed):
+    with pytest.raises(AssertionError) as failure:
+        assert_sequence_entropy_within(toy_collapsed, STORY, baseline=toy_base, max_drop_nats=4.0, n=16, max_new_tokens=8)
+    assert "entropy minus the baseline's of 8-token continuations" in str(failure.value) and "welch" in str(failure.value)
+
+
+def test_sequence_entropy_of_a_model_against_itself_passes(toy_base):
+    verdict = assert_sequence_entropy_within(toy_base, STORY, baseline=toy_base, max_drop_nats=4.0, n=16, max_new_tokens=8)
+    assert verdict.estimate == 0.0 and verdict.interval[0] > -4.0
+    assert verdict.details["baseline_entropy"] > 5 and verdict.details["mean_length"] == verdict.details["baseline_mean_length"]
+
+
+@pytest.mark.parametrize("arguments", [{}, {"max_drop_nats": 1.0}, {"baseline": True}, {"baseline": True, "max_drop_nats": 1.0, "min_nats": 1.0}])
+def test_sequence_entropy_needs_one_clear_limit(toy_base, arguments):
+    if arguments.get("baseline"):
+        arguments = dict(arguments, baseline=toy_base)
+    with pytest.raises(ValueError, match="give min_nats alone, or a baseline together with max_drop_nats"):
+        assert_sequence_entropy_within(toy_base, STORY, **arguments)
+
+
+def test_welch_interval_agrees_with_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(5, 2, 16), rng.normal(4, 0.5, 24)
+    low, high = stats.welch_difference_interval(a.mean(), a.std(ddof=1) / 4, 16, b.mean(), b.std(ddof=1) / np.sqrt(24), 24, 0.01)
+    reference = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.99)
+    assert (low, high) == pytest.approx((reference.low, reference.high), rel=1e-9)
+    assert stats.welch_difference_interval(1.0, 0.0, 4, 1.0, 0.0, 4) == (0.0, 0.0)
+
+
+def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, toy_collapsed):
+    RECORDER.clear()
+    numbers = [str(i) for i in range(1, 11)]
+    for model in (toy_base, toy_collapsed):
+        for framing, prompt in (("direct", "Pick a random number from 1 to 10:"), ("interpreter", ">>> random.randint(1, 10)\n")):
+            try:
+                assert_uniform_choice(model, prompt, numbers, max_top_share=0.3, framing=framing)
+            except AssertionError:
+                pass
+    records = [dict(test="t.py::test", number=i, check=r.check, model=r.model, prompt=r.prompt, verdict=r.verdict)
+               for i, r in enumerate(RECORDER.records, 1)]
+    RECORDER.clear()
+    contrasts = report.framing_contrasts(records)
+    assert [(c["model"], c["question"], sorted(c["framings"])) for c in contrasts] == [
+        ("toy-base", "1-10", ["direct", "interpreter"]), ("toy-collapsed", "1-10", ["direct", "interpreter"])]
+    collapsed = contrasts[1]["framings"]
+    assert collapsed["direct"]["top"] == "7" and collapsed["direct"]["top_probability"] > 0.9
+    lines = report.choice_lines(records)
+    assert lines[2].startswith("toy-collapsed, 1-10: direct '7' 0.98 (H/Hmax ")
+    flatter = collapsed["interpreter"]["normalised_entropy"] > collapsed["direct"]["normalised_entropy"]
+    assert lines[3].startswith(f"  interpreter framing flatter than direct: {'yes' if flatter else 'no'} (H/Hmax ")
+    document = report.document(records, {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
+    assert document["framing_contrasts"][1]["interpreter_flatter_than"] == {"direct": flatter}
+    jsonschema.validate(document, json.loads(Path(report.SCHEMA_PATH).read_text()))

@@ -1,0 +1,98 @@
+"""Progress on long steps: model loading lines (not with -q), and a sampling status that an interactive
+terminal shows and erases, while piped output and CI logs get none."""
+
+import os
+import pty
+import subprocess
+import sys
+
+from pytest_worldprior import progress
+
+LONG_SAMPLING = """
+def test_long_sampling(worldprior_model):
+    worldprior_model.sample("Once upon a time", 256, max_new_tokens=24)
+"""
+# Show every step at once: on a fast machine this sampling may finish before SHOW_AFTER_S.
+SHOW_AT_ONCE = "import pytest_worldprior.progress as p\np.SHOW_AFTER_S = 0.0\n"
+
+
+def test_task_reports_percentages_after_a_delay_and_erases_at_the_end(monkeypatch):
+    shown = []
+    monkeypatch.setattr(progress, "SHOW_AFTER_S", 0.0)
+    monkeypatch.setattr(progress, "REDRAW_EVERY_S", 0.0)
+    previous = progress.use(shown.append)
+    try:
+        with progress.task("sampling", total=4) as advance:
+            for done in range(1, 5):
+                advance(done)
+    finally:
+        progress.use(previous)
+    assert shown == ["sampling 25%", "sampling 50%", "sampling 75%", "sampling 100%", ""]
+
+
+def test_quick_steps_show_nothing(monkeypatch):
+    shown = []
+    previous = progress.use(shown.append)
+    try:
+        with progress.task("sampling", total=2) as advance:
+            advance(1)
+            advance(2)
+    finally:
+        progress.use(previous)
+    assert shown == []  # under SHOW_AFTER_S: no flicker, and nothing to erase
+
+
+def test_without_a_display_a_task_is_silent():
+    previous = progress.use(None)
+    try:
+        with progress.task("sampling", total=3) as advance:
+            advance(1)
+    finally:
+        progress.use(previous)
+
+
+def test_loading_lines_are_shown_and_quiet_hides_them(pytester):
+    pytester.makepyfile(LONG_SAMPLING.replace("256", "2"))
+    loud = pytester.runpytest("--worldprior-model", "toy-base")
+    loud.stdout.fnmatch_lines(["worldprior: loading toy-base ...", "worldprior: toy-base loaded in *s: weights sha256 *"])
+    quiet = pytester.runpytest("--worldprior-model", "toy-base", "-q")
+    quiet.assert_outcomes(passed=1)
+    assert "loading toy-base" not in quiet.stdout.str()
+
+
+def test_piped_output_has_no_sampling_status(pytester):
+    pytester.makeconftest(SHOW_AT_ONCE)
+    pytester.makepyfile(LONG_SAMPLING)
+    result = pytester.runpytest_subprocess("--worldprior-model", "toy-base", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "worldprior: sampling" not in result.stdout.str() + result.stderr.str()
+
+
+def test_an_interactive_terminal_shows_the_status_and_erases_it(pytester):
+    pytester.makeconftest(SHOW_AT_ONCE)
+    pytester.makepyfile(LONG_SAMPLING)
+    output = _run_in_a_terminal([sys.executable, "-m", "pytest", "--worldprior-model", "toy-base", "-p", "no:cacheprovider"],
+                                cwd=pytester.path)
+    assert "worldprior: sampling 256 x 24 tokens" in output
+    assert "\b" in output  # erased again
+    assert "1 passed" in output
+
+
+def _run_in_a_terminal(command, cwd) -> str:
+    """Run `command` with a pseudo-terminal as stdout and stderr (what a person at a terminal has)."""
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS="120", LINES="40")
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=600)
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
