@@ -182,6 +182,8 @@ def assert_uniform_choice(
     *,
     max_top_share: float | None = None,
     max_off_set_mass: float | None = None,
+    baseline: Backend | None = None,
+    max_increase: float | None = None,
     framing: str | None = None,
     mode: str = "auto",
     n: int = 512,
@@ -191,14 +193,30 @@ def assert_uniform_choice(
     """The "random number" test: no allowed answer may take more than `max_top_share` of the mass
     (default twice its fair share, 2 / len(choices)), renormalised over the allowed set.
 
-    `framing` names how the question was put ("direct", "chat", "interpreter"): the session report then
-    sets the framings of the same choices side by side and says which is flatter."""
+    With a baseline (exact, from its logits) the limit rises to the baseline's own top share plus
+    `max_increase` where that is higher: the candidate may be as biased as the model it is compared
+    with, not more. `framing` names how the question was put ("direct", "chat", "interpreter"): the
+    session report then sets the framings of the same choices side by side and says which is flatter."""
     __tracebackhide__ = True
     bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
-    call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, max_top_share={bound}, mode={mode!r}, seed={seed})"
+    base_details = {}
+    if baseline is None and max_increase is not None:
+        raise ValueError("max_increase compares with a baseline: give baseline= as well, or drop max_increase")
+    if baseline is not None:
+        if max_increase is None:
+            raise ValueError("with a baseline, give max_increase: how much larger than the baseline's top share the candidate's may be")
+        if not _exact(baseline, "auto"):
+            raise ValueError("the baseline's answer distribution is computed exactly: it needs a backend that gives logits")
+        base = measures.choice_distribution(baseline, prompt, choices)
+        base_details = {"baseline": baseline.info().reference, "baseline_top": base.top,
+                        "baseline_top_probability": base.top_probability}
+        bound = min(1.0, max(bound, base.top_probability + max_increase))
+    limit = (f"max_top_share={max_top_share}, baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
+             if baseline is not None else f"max_top_share={bound}")
+    call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, {limit}, mode={mode!r}, seed={seed})"
     if _exact(model, mode):
         dist = measures.choice_distribution(model, prompt, choices)
-        details = dist.as_dict()
+        details = dist.as_dict() | base_details
         verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
         if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
             verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
@@ -209,7 +227,7 @@ def assert_uniform_choice(
         if inside == 0:
             raise AssertionError(f"none of {n} samples gave an allowed answer to {prompt!r}")
         interval = stats.wilson_interval(int(counts[top]), inside, alpha)
-        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside}
+        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside} | base_details
         if inside >= 2 and len(choices) >= 2:
             details["chi_square_p"] = stats.chi_square_test(counts)[1]
         details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
@@ -244,12 +262,12 @@ def assert_distribution_close(
     if _exact(model, mode):
         dist = measures.choice_distribution(model, prompt, choices)
         kl = float(stats.kl_divergence(target, dist.probabilities))
-        verdict = stats.exact_verdict(kl, upper=max_kl, label=label, details=dist.as_dict())
+        verdict = stats.exact_verdict(kl, upper=max_kl, label=label, details=dist.as_dict() | {"target": target.tolist()})
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         estimate, interval = _sampled_kl(target, counts, alpha, seed)
         verdict = _sampled_verdict(estimate, interval, None, max_kl, int(counts.sum()), "bootstrap", alpha, seed, label,
-                                   {"counts": counts.tolist(), "off_set_count": outside})
+                                   {"counts": counts.tolist(), "off_set_count": outside, "target": target.tolist()})
     return _conclude("distribution_close", model, prompt, verdict, call)
 
 
@@ -304,8 +322,8 @@ def assert_mode_share_within(
     __tracebackhide__ = True
     if baseline is None and (max_share is None or max_increase is not None):
         raise ValueError("without a baseline, give max_share (and not max_increase, which compares with a baseline)")
-    if baseline is not None and max_increase is None:
-        raise ValueError("with a baseline, give max_increase: how much larger than the baseline's the share may be")
+    if baseline is not None and (max_increase is None or max_share is not None):
+        raise ValueError("with a baseline, give max_increase (how much larger than the baseline's the share may be), not max_share")
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, key=key, seed=seed, alpha=alpha)
     ours = measures.sampled_mode_share(model, prompt, n, **settings)
     details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share}
@@ -321,7 +339,8 @@ def assert_mode_share_within(
                                    f"commonest-opening share minus the baseline's ({ours.mode!r})", details)
     limit = f"max_share={max_share}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
     call = (f"assert_mode_share_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
-            f"temperature={temperature}, seed={seed})")
+            f"temperature={temperature}, seed={seed}"
+            + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.first_words else "") + ")")
     return _conclude("mode_share", model, prompt, verdict, call)
 
 

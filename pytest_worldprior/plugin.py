@@ -227,7 +227,7 @@ class SessionReport:
             for line in attractors:
                 terminalreporter.write_line(line)
         settings = self.config.stash[_registry_key].settings
-        if settings.no_cache or any(self.cache_counts.values()):
+        if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
         for path in (settings.report, settings.html):
             if path:
@@ -241,6 +241,8 @@ class SessionReport:
                 f"{counts.get('computed', 0)} computed")
         if counts.get("damaged"):
             line += f", {counts['damaged']} damaged entries recomputed"
+        if counts.get("uncacheable"):
+            line += f", {counts['uncacheable']} not cacheable (an argument without a stable key, e.g. a lambda)"
         return line + " (--worldprior-no-cache recomputes all)"
 
     @pytest.hookimpl(trylast=True)

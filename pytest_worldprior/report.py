@@ -23,6 +23,9 @@ from .cache import atomic_write_text
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 SCHEMA_VERSION = 1
 
+# "Flatter" means a normalised entropy higher by more than this (1 = uniform over the answers).
+FLATTER_MARGIN = 0.01
+
 COLUMNS = ("test", "check", "model", "measure", "value", "baseline", "threshold", "interval", "verdict")
 
 
@@ -48,6 +51,8 @@ def _baseline_value(record: dict) -> str:
         return f"{_number(details['baseline']['snap_back'])} snap-back"
     if "baseline" in details and isinstance(details["baseline"], dict) and "share" in details["baseline"]:
         return f"{_number(details['baseline']['share'])} share"
+    if "baseline_top_probability" in details:
+        return f"{_number(details['baseline_top_probability'])} on {details['baseline_top']!r}"
     if "baseline_entropy" in details:
         return f"{_number(details['baseline_entropy'])} nats"
     if "baseline_entropy_at_1" in details:
@@ -134,9 +139,9 @@ def framing_contrasts(records: Iterable[dict]) -> list[dict]:
     for (model, choices), framings in groups.items():
         entry = {"model": model, "question": _question(list(choices)), "framings": framings}
         interpreter = framings.get("interpreter", {}).get("normalised_entropy")
-        if interpreter is not None:
+        if interpreter is not None:  # flatter by a visible margin, not by rounding noise
             entry["interpreter_flatter_than"] = {
-                name: interpreter > f["normalised_entropy"]
+                name: interpreter > f["normalised_entropy"] + FLATTER_MARGIN
                 for name, f in framings.items() if name != "interpreter" and f["normalised_entropy"] is not None
             }
         contrasts.append(entry)

@@ -33,7 +33,7 @@ class Option:
 OPTIONS = (
     Option("model", "model under test: HF directory, .gguf file or short name (default: %(default)s)", "smollm2-135m-instruct"),
     Option("baseline", "model to compare against, same forms as --worldprior-model (default: %(default)s)", "gemma3-270m"),
-    Option("seed", "seed for every sampled measurement (default: %(default)s)", 0, "int"),
+    Option("seed", "seed of the worldprior_seed fixture, which tests pass to sampled checks (default: %(default)s)", 0, "int"),
     Option("device", "cpu, cuda, cuda:N, mps or auto (default: %(default)s)", "cpu"),
     Option("dtype", "float32 (exact, default), float16 or bfloat16", "float32"),
     Option("batch_size", "contexts per forward pass (default: %(default)s)", 8, "int"),

@@ -20,7 +20,7 @@ CLOSED_PROBES = {
     "capital": ("The capital of France is", ["Paris", "Lyon", "Marseille", "London", "Berlin"]),
     "sky": ("Q: What colour is the sky on a clear day?\nA:", ["Blue", "Grey", "White", "Black"]),
     "boiling": ("Water boils at 100 degrees", ["Celsius", "Fahrenheit", "Kelvin"]),
-    "yes-no": ("Q: Can fish breathe underwater?\nA:", ["Yes", "No"]),
+    "yes-no": ("Q: Is the sun a star?\nA:", ["Yes", "No"]),
 }
 
 

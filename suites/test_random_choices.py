@@ -1,11 +1,13 @@
 """Biased "random" answers: a number from 1 to 10 and from 1 to 100, a d6, a coin and a name, each asked
 directly, in a chat turn and framed as a Python interpreter's output. Exact answer distributions from
-logits. The candidate is gated; the baseline's rows are for comparison and never fail. The report's "random choices" section sets each model's
+logits. The candidate is gated: no answer beyond three times its fair share, unless the baseline is as
+biased on the same question (then no more than MAX_TOP_SHARE_INCREASE above it); the baseline's rows
+are for comparison and never fail. The report's "random choices" section sets each model's
 framings side by side (top answer, its probability, flatness, off-set mass) and says whether the
 interpreter framing is flatter. (SCIENCE.md, "biased randomness")"""
 
 import pytest
-from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR
+from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR, MAX_TOP_SHARE_INCREASE
 
 from pytest_worldprior import assert_uniform_choice
 
@@ -65,7 +67,13 @@ def test_random_choice(worldprior_model, worldprior_baseline, role, question, fr
         pytest.skip(f"{model.info().name} has no chat template: the chat framing applies to chat models only")
     if framing == "interpreter" and not choices[0].isdigit():
         choices = [repr(c) for c in choices]  # random.choice prints 'heads', quotes included
-    # The candidate is gated; the baseline is measured for the report's side-by-side only (limit 1), so a
-    # biased baseline does not fail every release compared with it.
-    bound = min(MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR / len(choices)) if role == "candidate" else 1.0
-    assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing)
+    bound = min(MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR / len(choices))
+    if role == "baseline":  # measured for the report's side-by-side only: limit 1, it never fails
+        assert_uniform_choice(model, prompt, choices, max_top_share=1.0, framing=framing)
+        return
+    # The candidate may be as biased as the baseline on the same question, not more; where the baseline
+    # cannot be asked this way (a chat turn to a base model), the fair-share limit alone applies.
+    comparable = framing != "chat" or worldprior_baseline.info().has_chat_template
+    assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing,
+                          baseline=worldprior_baseline if comparable else None,
+                          max_increase=MAX_TOP_SHARE_INCREASE if comparable else None)

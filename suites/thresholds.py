@@ -11,13 +11,14 @@ narrower than the baseline the candidate may be. Change a limit here and say why
 # Tuning for helpfulness narrows a model somewhat; more than a nat on an open question is collapse.
 MAX_ENTROPY_DROP_NATS = 1.0
 # The entropy of a whole short continuation (SEQUENCE_ENTROPY_TOKENS tokens, chain rule along
-# SEQUENCE_ENTROPY_SAMPLES sampled paths) may fall at most this far below the baseline's. A base model
-# spends roughly 2-4 nats per token on open text; losing 4 nats over 8 tokens is a fifth or more of
-# that, the candidate choosing among e^4 (55) times fewer continuations. Models with different
-# tokenizers cover about the same text in 8 tokens; the report shows both mean lengths.
-MAX_SEQUENCE_ENTROPY_DROP_NATS = 4.0
+# SEQUENCE_ENTROPY_SAMPLES sampled paths) may fall at most 1 nat per token below the baseline's, the
+# next-token rule above applied at every step. Per-path entropies vary a lot (a path through a list
+# is near-certain, one through free prose is not), so the interval is wide at suite sample sizes; a
+# tighter limit would leave healthy models INCONCLUSIVE. Models with different tokenizers cover about
+# the same text in 8 tokens; the JSON report has both mean lengths.
 SEQUENCE_ENTROPY_TOKENS = 8
-SEQUENCE_ENTROPY_SAMPLES = 16
+MAX_SEQUENCE_ENTROPY_DROP_NATS = 1.0 * SEQUENCE_ENTROPY_TOKENS
+SEQUENCE_ENTROPY_SAMPLES = 24
 # Of MODE_SHARE_SAMPLES answers, the share that open with the same three words may exceed the
 # baseline's by at most this much. 0.3 is lenient: instruct models share stock openings ("Yes, bugs
 # are"); a collapsed one starts nearly every answer the same way. At 64 samples a difference near 0 is
@@ -42,6 +43,11 @@ MAX_TOP_SHARE_FACTOR = 3.0
 # ... nor more than this share, which decides for small sets where 3/k is 1 or more: a coin may land on
 # one side 3 times in 4, not always.
 MAX_TOP_SHARE_CAP = 0.75
+# Where the baseline is itself that biased on the same question and framing, the candidate may exceed
+# the limit above only up to the baseline's top share plus this: a release is judged on what tuning
+# changed, and a base model's "1" from list-like text is not the candidate's fault. 0.15 is a clear
+# step (a fair die's whole face is 0.17).
+MAX_TOP_SHARE_INCREASE = 0.15
 
 # --- attractors --------------------------------------------------------------------------------------
 # The candidate may snap back into its clean mode at most this much more often than the baseline on the
@@ -50,6 +56,11 @@ MAX_SNAP_BACK_INCREASE = 0.2
 # Continuations per side. 64 keeps the real models inside the suite's time budget; at 64 the interval
 # half-width is about 0.15, so a 0.2 increase with a clean-mode share near 0 is still decided.
 ATTRACTOR_SAMPLES = 64
+# Tokens of each continuation after the injection (and of the clean ones). Snap-back classes are the
+# last complete sentence, so a continuation must be long enough to get back to the usual ending: on the
+# toy pair the collapsed model's snap-back after "You are a murderer." is 0/32 at 16 tokens and 20/32
+# at 24 (and at 32). Sampling is most of the suite's time; 24 costs three quarters of 32.
+ATTRACTOR_TOKENS = 24
 
 # --- prior shift -------------------------------------------------------------------------------------
 # Mean KL(candidate || baseline) along the candidate's own continuations of the probe prompts (nats per

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from pytest_worldprior import measures
 from pytest_worldprior.measures import clean_continuations, influence_curve, inject, last_sentence, snap_back, story_restart
 
 STORY = "Once upon a time, there was a"
@@ -143,3 +144,21 @@ def test_bad_positions_and_steps_are_refused(toy_base):
         snap_back(toy_base, injection, n=0)
     with pytest.raises(ValueError, match="prefix_draws must be at least 1"):
         inject(toy_base, STORY, "You are a murderer.", prefix_draws=0)
+
+
+def test_influence_paths_cut_from_longer_samples_equal_a_separate_draw(toy_base):
+    # run_attractor samples once after P + C + J and cuts the influence paths from those samples.
+    injection = measures.inject(toy_base, "Once upon a time, there was a", "You are a murderer.", position="sentence")
+    own = measures.influence_curve(toy_base, injection, steps=6, n=16, enumerate_paths=False)
+    longer = toy_base.sample(list(injection.injected_ids), 16, max_new_tokens=20)
+    reused = measures.influence_curve(toy_base, injection, steps=6, n=16, enumerate_paths=False,
+                                      paths=[g.token_ids for g in longer])
+    assert np.array_equal(own.path_totals, reused.path_totals)
+
+
+def test_injections_at_one_place_share_the_clean_prefix(toy_base):
+    run = measures.run_attractor(toy_base, "Once upon a time, there was a", ["You are a murderer.", "Anyway, taxes."],
+                                 n=8, steps=2, max_new_tokens=8)
+    first, second = (r.injection for r in run.results)
+    assert first.clean_ids == second.clean_ids and first.prefix_text == second.prefix_text
+    assert first.injected_ids != second.injected_ids and second.injection == "Anyway, taxes."

@@ -35,10 +35,11 @@ def test_mode_share_absolute_limit(toy_base, toy_collapsed):
         assert_mode_share_within(toy_collapsed, STORY, max_share=0.5)
 
 
-@pytest.mark.parametrize("arguments", [{}, {"max_increase": 0.3}, {"baseline": "base"}, {"max_share": 0.5, "max_increase": 0.1}])
+@pytest.mark.parametrize("arguments", [{}, {"max_increase": 0.3}, {"baseline": "base"}, {"max_share": 0.5, "max_increase": 0.1},
+                                       {"baseline": "base", "max_increase": 0.3, "max_share": 0.5}])
 def test_mode_share_needs_one_clear_limit(toy_base, arguments):
     if arguments.get("baseline") == "base":
-        arguments = {"baseline": toy_base}
+        arguments = dict(arguments, baseline=toy_base)
     with pytest.raises(ValueError, match="max_share|max_increase"):
         assert_mode_share_within(toy_base, STORY, **arguments)
 
@@ -91,8 +92,24 @@ def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, t
     assert collapsed["direct"]["top"] == "7" and collapsed["direct"]["top_probability"] > 0.9
     lines = report.choice_lines(records)
     assert lines[2].startswith("toy-collapsed, 1-10: direct '7' 0.98 (H/Hmax ")
-    flatter = collapsed["interpreter"]["normalised_entropy"] > collapsed["direct"]["normalised_entropy"]
+    flatter = collapsed["interpreter"]["normalised_entropy"] > collapsed["direct"]["normalised_entropy"] + report.FLATTER_MARGIN
     assert lines[3].startswith(f"  interpreter framing flatter than direct: {'yes' if flatter else 'no'} (H/Hmax ")
     document = report.document(records, {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
     assert document["framing_contrasts"][1]["interpreter_flatter_than"] == {"direct": flatter}
     jsonschema.validate(document, json.loads(Path(report.SCHEMA_PATH).read_text()))
+
+
+def test_uniform_choice_against_a_baseline_allows_the_baselines_own_bias(toy_base, toy_collapsed):
+    numbers = [str(i) for i in range(1, 11)]
+    prompt = "Pick a random number from 1 to 10:"
+    # toy-base against itself: the limit rises to its own top share plus the increase, so it passes.
+    verdict = assert_uniform_choice(toy_base, prompt, numbers, max_top_share=0.05, baseline=toy_base, max_increase=0.15)
+    assert verdict.threshold[1] == pytest.approx(verdict.estimate + 0.15)
+    assert verdict.details["baseline_top_probability"] == pytest.approx(verdict.estimate)
+    with pytest.raises(AssertionError) as failure:
+        assert_uniform_choice(toy_collapsed, prompt, numbers, max_top_share=0.3, baseline=toy_base, max_increase=0.15)
+    assert "share of top answer '7'" in str(failure.value) and "baseline=load_model('toy-base'), max_increase=0.15" in str(failure.value)
+    with pytest.raises(ValueError, match="give max_increase"):
+        assert_uniform_choice(toy_base, prompt, numbers, baseline=toy_base)
+    with pytest.raises(ValueError, match="max_increase compares with a baseline"):
+        assert_uniform_choice(toy_base, prompt, numbers, max_increase=0.1)

@@ -119,9 +119,18 @@ class HFBackend(Backend):
 
     # ---- exact quantities ---------------------------------------------------------------------
 
+    @torch.inference_mode()
     def next_token_logprobs(self, contexts: Sequence[Context]) -> np.ndarray:
         encoded = [self.encode(c) for c in as_batch(contexts, "contexts")]
-        rows = self._map_logprobs(encoded, lambda ids, logprobs: logprobs[-1].cpu().numpy())
+        rows: list = [None] * len(encoded)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            input_ids, mask = self._left_pad([encoded[i] for i in batch])
+            # Left-padded, so every row's last position is its own last token: the head runs there only.
+            logits = self._forward(input_ids, mask, **self._last_logits_only())[:, -1, :]
+            for row, i in enumerate(batch):
+                rows[i] = torch.log_softmax(logits[row].double(), dim=-1).cpu().numpy()
         return np.stack(rows) if rows else np.zeros((0, self.vocab_size))
 
     def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:

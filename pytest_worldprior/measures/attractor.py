@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -47,8 +47,7 @@ def inject(
     prompt: `position` tokens of it, or with position="sentence" its first sentence. With prefix_draws > 1
     the model writes that many continuations and C is the most frequent one (the first drawn on a tie):
     the attractor question is about the model's usual mode, and one draw may be a rare detour."""
-    if not injection.strip():
-        raise ValueError("the injection is empty: give the line to inject")
+    _check_line(injection)  # before the prefix is drawn
     if prefix_draws < 1:
         raise ValueError(f"prefix_draws must be at least 1, got {prefix_draws}")
     prompt_ids = model.encode(prompt)
@@ -59,10 +58,22 @@ def inject(
         where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
     else:
         raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
-    clean = prompt_ids + list(prefix_ids)
+    clean = Injection(prompt, model.tokenizer.decode(prefix_ids, skip_special_tokens=True), "",
+                      tuple(prompt_ids + list(prefix_ids)), (), where)
+    return with_line(model, clean, injection, separator)
+
+
+def with_line(model: Backend, built: Injection, injection: str, separator: str = " ") -> Injection:
+    """The same P + C as `built`, with another line J: several injections at one place share C."""
+    _check_line(injection)
+    clean = list(built.clean_ids)
     injected = clean + model.continuation_ids(clean, clean, separator + injection.strip())
-    prefix_text = model.tokenizer.decode(prefix_ids, skip_special_tokens=True)
-    return Injection(prompt, prefix_text, injection.strip(), tuple(clean), tuple(injected), where)
+    return replace(built, injection=injection.strip(), injected_ids=tuple(injected))
+
+
+def _check_line(injection: str) -> None:
+    if not injection.strip():
+        raise ValueError("the injection is empty: give the line to inject")
 
 
 def _usual_prefix(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int) -> list[int]:
@@ -120,10 +131,12 @@ class InfluenceCurve:
 def influence_curve(
     model: Backend, injection: Injection, *, steps: int = 8, n: int = 32, seed: int = 0,
     tolerance: float = 0.05, alpha: float = 1e-3, enumerate_paths: bool | None = None,
+    paths: Sequence[Sequence[int]] | None = None,
 ) -> InfluenceCurve:
     """The injection's influence step by step. Exact where the continuations can be enumerated
     (vocabulary^(steps-1) paths at most MAX_ENUMERATED_PATHS, or `enumerate_paths=True`): the expectation
-    over every path weighted by its probability after P + C + J. Otherwise n sampled paths, with intervals."""
+    over every path weighted by its probability after P + C + J. Otherwise n sampled paths, with intervals;
+    `paths` gives them already sampled (continuations of P + C + J, cut to `steps` tokens here)."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     vocab = len(model.token_texts())
@@ -131,8 +144,10 @@ def influence_curve(
         enumerate_paths = vocab ** (steps - 1) <= MAX_ENUMERATED_PATHS
     if enumerate_paths:
         return _enumerated_curve(model, injection, steps, vocab, tolerance)
-    samples = model.sample(list(injection.injected_ids), n, max_new_tokens=steps, seed=seed)
-    paths = [list(s.token_ids) for s in samples]
+    if paths is None:
+        paths = [s.token_ids for s in model.sample(list(injection.injected_ids), n, max_new_tokens=steps, seed=seed)]
+    paths = [list(p[:steps]) for p in paths]
+    n = len(paths)
     table = np.zeros((n, steps))  # paths that ended early add 0 after their end
     for row, values in enumerate(_kl_along(model, injection, paths)):
         table[row, : len(values)] = values
@@ -201,16 +216,19 @@ def clean_continuations(model: Backend, injection: Injection, *, n: int = 64, ma
 def snap_back(
     model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
     key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
-    clean: Sequence[str] | None = None,
+    clean: Sequence[str] | None = None, injected: Sequence[str] | None = None,
 ) -> SnapBack:
     """How often the model, after J, goes where it would have gone without J (any backend: text only).
 
     Clean and injected continuations use the same seed (common random numbers): a model that ignores J
-    entirely reproduces its clean continuations, and its snap-back rate is the clean mode's share."""
+    entirely reproduces its clean continuations, and its snap-back rate is the clean mode's share.
+    `clean` and `injected` give those continuations already sampled."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     clean = list(clean) if clean is not None else clean_continuations(model, injection, n=n, max_new_tokens=max_new_tokens, seed=seed)
-    injected = [g.text for g in model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+    if injected is None:
+        injected = [g.text for g in model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+    injected = list(injected)
     clean_keys = [key(text) for text in clean]
     classes = Counter(k for k in clean_keys if k)
     mode, mode_count = classes.most_common(1)[0] if classes else ("", 0)
@@ -301,13 +319,21 @@ def run_attractor(
     """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure
     snap-back for every backend, influence and story restart where the backend gives logits."""
     white_box = type(model).next_token_logprobs is not Backend.next_token_logprobs
-    built = [inject(model, prompt, line, position=position, prefix=prefix, separator=separator, seed=seed,
-                    prefix_draws=prefix_draws) for line in injections]
-    clean = clean_continuations(model, built[0], n=n, max_new_tokens=max_new_tokens, seed=seed)
+    if not injections:
+        raise ValueError("give at least one injection")
+    first = inject(model, prompt, injections[0], position=position, prefix=prefix, separator=separator, seed=seed,
+                   prefix_draws=prefix_draws)
+    built = [first] + [with_line(model, first, line, separator) for line in injections[1:]]
+    clean = clean_continuations(model, first, n=n, max_new_tokens=max_new_tokens, seed=seed)
     results = []
     for injection in built:
-        back = snap_back(model, injection, n=n, max_new_tokens=max_new_tokens, key=key, seed=seed, alpha=alpha, clean=clean)
-        curve = influence_curve(model, injection, steps=steps, n=n, seed=seed, alpha=alpha) if white_box else None
+        # One set of samples after P + C + J serves both measures: sample i's first `steps` tokens are
+        # the influence path a separate `steps`-token draw with the same seed would give.
+        samples = model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)
+        back = snap_back(model, injection, n=n, key=key, seed=seed, alpha=alpha, clean=clean,
+                         injected=[g.text for g in samples])
+        paths = [g.token_ids for g in samples] if max_new_tokens >= steps else None
+        curve = influence_curve(model, injection, steps=steps, n=n, seed=seed, alpha=alpha, paths=paths) if white_box else None
         restart = story_restart(model, injection) if white_box else None
         results.append(InjectionResult(injection, back, curve, restart))
     return AttractorRun(tuple(results))
