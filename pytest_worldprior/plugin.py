@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 
 import pytest
@@ -178,7 +178,7 @@ class TerminalStatus:
     def __call__(self, text: str) -> None:
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         writer = self.config.get_terminal_writer()
-        with capture.global_and_fixture_disabled() if capture else _nothing():
+        with capture.global_and_fixture_disabled() if capture else nullcontext():
             if not sys.stderr.isatty():
                 return
             room = writer.fullwidth - writer.width_of_current_line - 10  # leave pytest's " [ 42%]"
@@ -187,11 +187,6 @@ class TerminalStatus:
             sys.stderr.write(erase + text)
             sys.stderr.flush()
             self.width = len(text)
-
-
-@contextmanager
-def _nothing():
-    yield
 
 
 class SessionReport:

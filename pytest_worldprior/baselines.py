@@ -1,0 +1,168 @@
+"""Behaviour baselines: what an accepted model did, kept as readable JSON beside the tests, so that a
+candidate can be compared with it without loading the old model.
+
+This module holds the two parts that do not depend on pytest:
+
+- `TopK`: a next-token distribution reduced to its k most likely tokens, the log of the remaining mass
+  and the smallest log-probability in that remainder. `kl_to_stored` computes KL(candidate || stored)
+  from it with an interval that is guaranteed to contain the KL against the full distribution.
+- `read_file` / `write_file`: one JSON file per test module, validated against `baseline.schema.json`
+  on reading (a damaged file is an error that names the file and the problem, and is never touched) and
+  written atomically with sorted keys, so that a diff in a pull request shows only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from scipy.special import logsumexp
+
+from .cache import atomic_write_text
+from .errors import WorldpriorError
+
+SCHEMA_PATH = Path(__file__).with_name("baseline.schema.json")
+SCHEMA_VERSION = 1
+
+
+class BaselineFileError(WorldpriorError, ValueError):
+    """A baseline file that cannot be used as it is."""
+
+
+# --- stored distributions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopK:
+    """A next-token distribution as stored: the k most likely token ids with their log-probabilities
+    (most likely first), log of the mass of all other tokens, and the smallest log-probability among them."""
+
+    ids: tuple[int, ...]
+    logprobs: tuple[float, ...]
+    tail_logmass: float  # -inf when k covers the whole vocabulary
+    tail_min_logprob: float  # -inf likewise
+    vocab_size: int
+
+    @classmethod
+    def of(cls, logprobs: np.ndarray, k: int) -> TopK:
+        logprobs = np.asarray(logprobs, dtype=np.float64)
+        if logprobs.ndim != 1 or not 1 <= k:
+            raise ValueError(f"need one distribution (1-d log-probabilities) and k >= 1, got shape {logprobs.shape}, k={k}")
+        k = min(k, logprobs.size)
+        order = np.argsort(-logprobs, kind="stable")
+        top, tail = order[:k], order[k:]
+        tail_logmass = float(logsumexp(logprobs[tail])) if tail.size else -np.inf
+        tail_min = float(logprobs[tail].min()) if tail.size else -np.inf
+        return cls(tuple(int(i) for i in top), tuple(float(x) for x in logprobs[top]), tail_logmass, tail_min, logprobs.size)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ids": list(self.ids), "logprobs": list(self.logprobs), "tail_logmass": _finite_or_none(self.tail_logmass),
+                "tail_min_logprob": _finite_or_none(self.tail_min_logprob), "vocab_size": self.vocab_size}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TopK:
+        return cls(tuple(data["ids"]), tuple(data["logprobs"]), _none_as_minus_inf(data["tail_logmass"]),
+                   _none_as_minus_inf(data["tail_min_logprob"]), data["vocab_size"])
+
+
+@dataclass(frozen=True)
+class StoredKL:
+    """KL(candidate || stored) in nats: an estimate and an interval certain to hold the KL against the
+    stored model's full distribution (its width is the error the top-k storage allows)."""
+
+    estimate: float
+    low: float
+    high: float
+
+    @property
+    def error_bound(self) -> float:
+        return self.high - self.low
+
+
+def kl_to_stored(candidate_logprobs: np.ndarray, stored: TopK) -> StoredKL:
+    """KL(p || q) for the candidate's full next-token distribution p and a stored top-k q.
+
+    The top-k tokens contribute exactly. Over the other tokens T, q is known only through its mass
+    r = q(T) and its smallest value m. There sum p log(p/q) is at least p(T) log(p(T)/r) (log-sum
+    inequality; equality when q is shaped like p on T, which is the estimate) and at most
+    sum_T p log p - p(T) log m (every q there is at least m)."""
+    p = np.asarray(candidate_logprobs, dtype=np.float64)
+    if p.ndim != 1 or p.size != stored.vocab_size:
+        raise BaselineFileError(
+            f"the stored distribution has {stored.vocab_size} tokens and the candidate's {p.size}: token-level "
+            "comparison needs the same tokenizer (re-record the baseline with this model's tokenizer)"
+        )
+    ids = np.asarray(stored.ids, dtype=np.int64)
+    head = float(np.sum(np.exp(p[ids]) * (p[ids] - np.asarray(stored.logprobs))))
+    if stored.tail_logmass == -np.inf:
+        return StoredKL(head, head, head)
+    tail = np.ones(p.size, dtype=bool)
+    tail[ids] = False
+    tail_log = p[tail]
+    tail_logmass = float(logsumexp(tail_log))
+    tail_mass = float(np.exp(tail_logmass))
+    low = head + tail_mass * (tail_logmass - stored.tail_logmass)
+    high = head + float(np.sum(np.exp(tail_log) * tail_log)) - tail_mass * stored.tail_min_logprob
+    return StoredKL(low, low, max(low, high))
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+
+def read_file(path: Path) -> dict:
+    """A baseline file's content, validated. Any problem raises BaselineFileError naming the file, what
+    is wrong and how to go on; the file itself is only ever read."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _damaged(path, f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # An unterminated string runs to the end of the file: cut off there, like an error at the very end.
+        cut_off = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        problem = "it ends too early (truncated?)" if cut_off else "it is not valid JSON"
+        raise _damaged(path, f"{problem}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "".join(f"[{p!r}]" for p in first.absolute_path) or "the top level"
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise _damaged(path, f"it does not match the baseline schema at {where}: {first.message}{more}") from None
+    return document
+
+
+def write_file(path: Path, document: dict) -> None:
+    """Validate, then write atomically (temporary file and rename): readers and a crash see the old file
+    or the whole new one. Sorted keys and two-space indents keep diffs small and reviewable."""
+    errors = list(_validator().iter_errors(document))
+    if errors:
+        raise ValueError(f"refusing to write an invalid baseline to {path}: {errors[0].message}")
+    atomic_write_text(Path(path), json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _damaged(path: Path, problem: str) -> BaselineFileError:
+    return BaselineFileError(
+        f"baseline file {path}: {problem}. The file was left as it is; restore it from version control, "
+        "or record it again with --worldprior-update-baselines."
+    )
+
+
+@cache
+def _validator():
+    import jsonschema  # imported when a baseline is first read or written: most sessions never need it
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return None if x == -np.inf else float(x)
+
+
+def _none_as_minus_inf(x: float | None) -> float:
+    return -np.inf if x is None else float(x)
