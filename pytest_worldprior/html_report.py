@@ -1,4 +1,5 @@
-"""A single-file HTML report: the verdict table and the plots a person would rather look at than read,
+"""A single-file HTML report: the verdict table, the random-choice and attractor sections of the terminal
+report, and the plots a person would rather look at than read,
 H(T) curves for both models, answer histograms for closed-set prompts and attractor influence curves.
 Images are PNGs embedded as data URIs, so the file can be mailed or kept as a CI artifact.
 
@@ -30,7 +31,10 @@ def check_available() -> None:
 def write(path: str | Path, records: Iterable[dict]) -> None:
     records = report.ordered(records)
     sections = [_figure(title, draw) for title, draw in _plots(records)]
+    texts = [(title, lines) for title, lines in (("Random choices: top answer per framing", report.choice_lines(records)),
+                                                 ("Attractors: snap-back and influence", report.attractor_lines(records))) if lines]
     body = (f"<h1>pytest-worldprior report</h1>\n<pre>{html.escape(report.table(records))}</pre>\n"
+            + "".join(f"<h2>{title}</h2>\n<pre>{html.escape(chr(10).join(lines))}</pre>\n" for title, lines in texts)
             + "\n".join(sections))
     page = ("<!doctype html>\n<html><head><meta charset='utf-8'><title>pytest-worldprior report</title>"
             "<style>body{font-family:sans-serif;margin:2em} pre{font-size:12px} figure{display:inline-block;margin:1em}"

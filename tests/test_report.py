@@ -141,6 +141,7 @@ def test_html_report_embeds_its_plots(pytester, tmp_path):
     for title in ("test_temperature: H(T)", "test_random_number: answers of toy-collapsed",
                   "test_story_attractor: influence of the injection"):
         assert f"<figcaption>{title}</figcaption>" in page
+    assert "<h2>Attractors: snap-back and influence</h2>" in page and "snap-back " in page
 
 
 def test_html_report_without_matplotlib_says_how_to_install_it(pytester, monkeypatch):
