@@ -115,7 +115,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
             continue
         say(f"worldprior: loading {reference} ...")
         started = time.monotonic()
-        with _as_usage_error():
+        with _as_usage_error(), _library_bars_only_on_a_terminal(config):
             info = registry.get(reference).info()
         say(f"worldprior: {reference} loaded in {time.monotonic() - started:.1f} s: weights sha256 {info.short_hash}, "
             f"tokenizer {info.tokenizer_sha256[:12]}, {info.dtype} on {info.device}")
@@ -164,6 +164,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.outcome = "skipped"
             report.wasxfail = str(call.excinfo.value)  # the message starts "INCONCLUSIVE: ..."
     return report
+
+
+@contextmanager
+def _library_bars_only_on_a_terminal(config: pytest.Config):
+    """transformers draws tqdm bars while a model loads and while a dequantised .gguf is written to the
+    cache. Keep them on an interactive terminal; with -q or in a CI log, where every redraw becomes a
+    line of noise, turn them off for the load. (The .gguf converter's own bar, shown once per file on its
+    first load, uses plain tqdm and stays.)"""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else nullcontext():
+        interactive = sys.stderr.isatty()
+    if interactive and config.get_verbosity() >= 0:
+        yield
+        return
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 class TerminalStatus:
