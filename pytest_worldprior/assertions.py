@@ -326,17 +326,18 @@ def assert_mode_share_within(
         raise ValueError("with a baseline, give max_increase (how much larger than the baseline's the share may be), not max_share")
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, key=key, seed=seed, alpha=alpha)
     ours = measures.sampled_mode_share(model, prompt, n, **settings)
+    what = "opening" if key is measures.first_words else "answer class"
     details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share}
     if baseline is None:
         verdict = _sampled_verdict(ours.share, ours.interval, None, max_share, n, "wilson", alpha, seed,
-                                   f"share of the commonest opening {ours.mode!r}", details)
+                                   f"share of the commonest {what} {ours.mode!r}", details)
     else:
         theirs = measures.sampled_mode_share(baseline, prompt, n, **settings)
         details["baseline"] = {"model": baseline.info().reference, "mode": theirs.mode, "count": theirs.count,
                                "classes": theirs.classes, "share": theirs.share}
         interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)
         verdict = _sampled_verdict(ours.share - theirs.share, interval, None, max_increase, n, "newcombe", alpha, seed,
-                                   f"commonest-opening share minus the baseline's ({ours.mode!r})", details)
+                                   f"commonest-{what} share minus the baseline's ({ours.mode!r})", details)
     limit = f"max_share={max_share}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
     call = (f"assert_mode_share_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
             f"temperature={temperature}, seed={seed}"

@@ -113,3 +113,14 @@ def test_uniform_choice_against_a_baseline_allows_the_baselines_own_bias(toy_bas
         assert_uniform_choice(toy_base, prompt, numbers, baseline=toy_base)
     with pytest.raises(ValueError, match="max_increase compares with a baseline"):
         assert_uniform_choice(toy_base, prompt, numbers, max_increase=0.1)
+
+
+def first_word(text):
+    return text.split()[0] if text.split() else ""
+
+
+def test_mode_share_with_a_custom_key_names_it(toy_collapsed):
+    with pytest.raises(AssertionError) as failure:
+        assert_mode_share_within(toy_collapsed, STORY, max_share=0.5, key=first_word)
+    message = str(failure.value)
+    assert "share of the commonest answer class 'little'" in message and "key=first_word)" in message
