@@ -132,3 +132,9 @@ def test_a_file_that_is_not_text_is_named(tmp_path):
     with pytest.raises(BaselineFileError, match="is not UTF-8 text"):
         read_file(path)
     assert path.read_bytes() == b"\x89PNG\r\n\x1a\n\xff\xfe"
+
+
+@pytest.mark.parametrize("logprobs, k", [(np.zeros((2, 3)), 2), (np.log(np.full(4, 0.25)), 0)])
+def test_top_k_of_a_bad_input_says_what_it_needs(logprobs, k):
+    with pytest.raises(ValueError, match="need one distribution"):
+        TopK.of(logprobs, k)

@@ -124,3 +124,8 @@ def test_mode_share_with_a_custom_key_names_it(toy_collapsed):
         assert_mode_share_within(toy_collapsed, STORY, max_share=0.5, key=first_word)
     message = str(failure.value)
     assert "share of the commonest answer class 'little'" in message and "key=first_word)" in message
+
+
+def test_welch_interval_needs_two_values_a_side():
+    with pytest.raises(ValueError, match="n_a"):
+        stats.welch_difference_interval(1.0, 0.1, 1, 1.0, 0.1, 5)
