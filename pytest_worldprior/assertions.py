@@ -15,7 +15,7 @@ import hypothesis
 import numpy as np
 from scipy import stats as scipy_stats
 
-from . import measures, recording, stats
+from . import baseline_session, measures, recording, stats
 from .backends.base import Backend, Prompt
 from .stats import Outcome, Verdict
 
@@ -125,7 +125,7 @@ def assert_sequence_entropy_within(
     limit = f"min_nats={min_nats}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_drop_nats={max_drop_nats}"
     call = (f"assert_sequence_entropy_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
             f"temperature={temperature}, seed={seed})")
-    return _conclude("sequence_entropy", model, prompt, verdict, call)
+    return _conclude("sequence_entropy", model, prompt, verdict, call, own=(ours.estimate, ours.interval, label))
 
 
 def assert_temperature_sensitive(
@@ -172,7 +172,7 @@ def assert_temperature_sensitive(
         label = "temperature needed to match the baseline's entropy at T=1"
         verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
         call = call[:-1] + f", baseline=load_model({baseline.info().reference!r}), max_matching_temperature={bound})"
-    return _conclude("temperature", model, prompt, verdict, call)
+    return _conclude("temperature", model, prompt, verdict, call, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"))
 
 
 def assert_uniform_choice(
@@ -298,7 +298,7 @@ def assert_prior_shift_within(
         verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions", details=details)
     call = (f"assert_prior_shift_within(model, load_model({baseline.info().reference!r}), {list(prompts)!r}, max_kl={max_kl}, "
             f"max_shifted_share={max_shifted_share}, continuation_tokens={continuation_tokens}, seed={seed})")
-    return _conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, call)
+    return _conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, call, own=None)
 
 
 def assert_mode_share_within(
@@ -342,7 +342,7 @@ def assert_mode_share_within(
     call = (f"assert_mode_share_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
             f"temperature={temperature}, seed={seed}"
             + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.first_words else "") + ")")
-    return _conclude("mode_share", model, prompt, verdict, call)
+    return _conclude("mode_share", model, prompt, verdict, call, own=(ours.share, ours.interval, f"share of the commonest {what}"))
 
 
 def assert_no_attractor(
@@ -404,7 +404,8 @@ def assert_no_attractor(
             + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.last_sentence else "")
             + (f", baseline=load_model({baseline.info().reference!r}), baseline_seed={baseline_seed}" if baseline else "")
             + ")")
-    return _conclude("attractor", model, prompt, verdict, call, _attractor_story(run, base_run))
+    own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
+    return _conclude("attractor", model, prompt, verdict, call, _attractor_story(run, base_run), own)
 
 
 def _snap_back_verdict(run, base_run, max_snap_back, max_increase, alpha, seed, details) -> Verdict:
@@ -558,24 +559,41 @@ def _sampled_kl(target: np.ndarray, counts: np.ndarray, alpha: float, seed: int)
     return float(kl(labels[None, :])[0]), interval
 
 
-def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, story: Sequence[str] = ()) -> Verdict:
+_OWN = object()  # _conclude's default: the verdict's own estimate and interval
+
+
+def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, story: Sequence[str] = (), own=_OWN) -> Verdict:
     """Record the verdict; raise on FAIL (and on INCONCLUSIVE, by policy) with a message that shows the
-    numbers, `story` (check-specific lines), the seed and a line that reproduces the check."""
+    numbers, `story` (check-specific lines), the seed and a line that reproduces the check.
+
+    `own` is the model's own quantity, (estimate, interval or None, label), where the verdict's is relative
+    to a baseline (None: no such quantity): stored baselines record and compare it."""
     __tracebackhide__ = True
+    own = (verdict.estimate, verdict.interval, verdict.label) if own is _OWN else own
+    session = baseline_session.active()
+    comparison = session.compare_check(check, model, prompt, verdict, own) if session is not None else None
+    outcome = verdict.outcome
+    if comparison is not None:
+        verdict.details["stored_baseline"] = comparison.details
+        outcome = max(outcome, comparison.outcome, key=_SEVERITY.index)
     reference = model.info().reference
     recording.RECORDER.models[reference] = model.info().as_dict()
-    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), verdict.as_dict()))
-    if verdict.passed:
+    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value)))
+    if outcome is Outcome.PASS:
         return verdict
+    first = verdict.describe()
+    if verdict.passed:  # the stored-baseline comparison is what did not pass
+        first = f"{outcome.value} against the stored baseline (the check itself: {first})"
     message = (
-        f"{verdict.describe()}\n"
-        f"  model:  {reference}\n"
+        f"{first}\n"
+        + "".join(f"  {line}\n" for line in (comparison.lines if comparison is not None else ()))
+        + f"  model:  {reference}\n"
         f"  prompt: {prompt!r}\n"
         + "".join(f"  {line}\n" for line in story)
         + f"  seed:   {verdict.seed if verdict.seed is not None else 'n/a (exact)'}\n"
         f"  reproduce: from pytest_worldprior import *; model = load_model({reference!r}); {call}"
     )
-    if verdict.outcome is Outcome.FAIL:
+    if outcome is Outcome.FAIL:
         raise AssertionError(message)
     policy = _policy["inconclusive"]
     if policy == "xfail" and hypothesis.currently_in_test_context():
@@ -590,3 +608,5 @@ def _conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, s
         return verdict
     raise Inconclusive(message)
 
+
+_SEVERITY = [Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL]

@@ -8,7 +8,7 @@ This module holds the two parts that do not depend on pytest:
   from it with an interval that is guaranteed to contain the KL against the full distribution.
 - `read_file` / `write_file`: one JSON file per test module, validated against `baseline.schema.json`
   on reading (a damaged file is an error that names the file and the problem, and is never touched) and
-  written atomically with sorted keys, so that a diff in a pull request shows only what changed.
+  written atomically with sorted keys and one line per list of numbers, so that a diff in a pull request shows only what changed.
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ class TopK:
         tail_logmass = float(logsumexp(logprobs[tail])) if tail.size else -np.inf
         tail_min = float(logprobs[tail].min()) if tail.size else -np.inf
         return cls(tuple(int(i) for i in top), tuple(float(x) for x in logprobs[top]), tail_logmass, tail_min, logprobs.size)
+
+    @classmethod
+    def covering(cls, logprobs: np.ndarray, k: int, tail_mass: float = 0.01, max_factor: int = 8) -> TopK:
+        """At least k tokens, and more (up to max_factor * k) until the rest holds at most `tail_mass`. The
+        KL bound's width grows with the candidate's mass on the stored tail: for a candidate close to the
+        stored model, a tail of 1 % keeps it to a few hundredths of a nat."""
+        logprobs = np.asarray(logprobs, dtype=np.float64)
+        covered = np.cumsum(np.exp(np.sort(logprobs)[::-1]))
+        needed = int(np.searchsorted(covered, 1.0 - tail_mass)) + 1
+        return cls.of(logprobs, min(max(k, needed), max_factor * k))
 
     def as_dict(self) -> dict[str, object]:
         return {"ids": list(self.ids), "logprobs": list(self.logprobs), "tail_logmass": _finite_or_none(self.tail_logmass),
@@ -138,11 +148,14 @@ def read_file(path: Path) -> dict:
 
 def write_file(path: Path, document: dict) -> None:
     """Validate, then write atomically (temporary file and rename): readers and a crash see the old file
-    or the whole new one. Sorted keys and two-space indents keep diffs small and reviewable."""
+    or the whole new one. Sorted keys, two-space indents and lists of numbers on one line keep diffs
+    small and reviewable."""
     errors = list(_validator().iter_errors(document))
     if errors:
         raise ValueError(f"refusing to write an invalid baseline to {path}: {errors[0].message}")
-    atomic_write_text(Path(path), json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    from .baseline_codec import dumps
+
+    atomic_write_text(Path(path), dumps(document))
 
 
 def _damaged(path: Path, problem: str) -> BaselineFileError:

@@ -14,18 +14,23 @@ from dataclasses import asdict
 
 import pytest
 
-from . import assertions, html_report, progress, recording, results_cache
+from . import assertions, baseline_session, gates, html_report, progress, recording, results_cache
 from . import report as reporting  # `report` is pytest's name for a test report
+from .backends.stored import StoredBaseline
+from .baseline_plugin import StoredBaselines, StoredValues
 from .errors import WorldpriorError
 from .registry import ModelRegistry
 from .settings import OPTIONS, Settings
 
-MARKER_KEYS = ("model", "baseline", "seed")
+MARKER_KEYS = ("model", "baseline", "seed", "fail_on")
+STORED = "stored"  # --worldprior-baseline stored: the stored baselines stand in for the baseline model
 _registry_key = pytest.StashKey[ModelRegistry]()
 _previous_policy_key = pytest.StashKey[str]()
 _previous_cache_key = pytest.StashKey["results_cache.ResultsCache | None"]()
 _cache_mark_key = pytest.StashKey[tuple]()
 _previous_display_key = pytest.StashKey["progress.Display | None"]()
+_previous_baselines_key = pytest.StashKey["baseline_session.BaselineSession | None"]()
+_baselines_key = pytest.StashKey[StoredBaselines]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,15 +40,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(option.flag, action="store_const", const=True, default=None, dest=option.ini, help=option.help)
             parser.addini(option.ini, option.help, type="bool", default=None)
         else:
-            group.addoption(option.flag, default=None, dest=option.ini, help=option.help % {"default": option.default})
+            # argparse formats help text with % again: every literal % must be doubled for it.
+            group.addoption(option.flag, default=None, dest=option.ini,
+                            help=(option.help % {"default": option.default}).replace("%", "%%"))
             parser.addini(option.ini, option.help % {"default": option.default}, default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "worldprior(model=None, baseline=None, seed=None): run this test with another model, baseline or seed "
-        "(replaces the worldprior_model / worldprior_baseline / worldprior_seed arguments of this test)",
+        "worldprior(model=None, baseline=None, seed=None, fail_on=None): run this test with another model, baseline or "
+        "seed (replaces the worldprior_model / worldprior_baseline / worldprior_seed arguments of this test), or other "
+        "gates against its stored baseline (fail_on='entropy:-5% prior_kl:0.1', merged over --worldprior-fail-on)",
     )
     try:
         settings = Settings.read(lambda name: config.getoption("worldprior_" + name), config.getini)
@@ -56,6 +64,14 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
     config.stash[_previous_cache_key] = results_cache.use(cache)
     config.stash[_previous_display_key] = progress.use(TerminalStatus(config) if config.get_verbosity() >= 0 else None)
+    with _as_usage_error():
+        fail_on = gates.parse_gates([settings.fail_on])
+    stored = baseline_session.BaselineSession(settings.baselines_dir, update=settings.update_baselines,
+                                              missing=settings.missing_baseline, fail_on=fail_on, top_k=settings.baseline_top_k,
+                                              prior_kl_asked="fail_on" in settings.explicit and "prior_kl" in fail_on)
+    config.stash[_previous_baselines_key] = baseline_session.use(stored)
+    config.stash[_baselines_key] = StoredBaselines(stored, settings.update_baselines)
+    config.pluginmanager.register(config.stash[_baselines_key], f"worldprior-baselines-{id(config)}")
     if settings.html:
         try:
             html_report.check_available()
@@ -65,8 +81,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
     with _as_usage_error():
         for name in ("model", "baseline"):
-            if name in settings.explicit:
+            if name in settings.explicit and getattr(settings, name) != STORED:
                 registry.spec(getattr(settings, name))
+        if settings.model == STORED:
+            raise pytest.UsageError("pytest-worldprior: --worldprior-model stored: the stored baselines can stand in "
+                                    "for the baseline only (--worldprior-baseline stored); give the model to test")
+        if settings.update_baselines and settings.baseline == STORED:
+            raise pytest.UsageError("pytest-worldprior: --worldprior-update-baselines records new baselines, so it cannot "
+                                    "compare with the stored ones (--worldprior-baseline stored); give a live baseline model")
         if "device" in settings.explicit and settings.device != "cpu":
             from .backends.hf_loading import resolve_device
 
@@ -81,11 +103,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
         results_cache.use(config.stash[_previous_cache_key])
         progress.use(config.stash[_previous_display_key])
+        baseline_session.use(config.stash[_previous_baselines_key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     s = config.stash[_registry_key].settings
-    return [f"worldprior: model {s.model}, baseline {s.baseline}, seed {s.seed}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
+    lines = [f"worldprior: model {s.model}, baseline {s.baseline}, seed {s.seed}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
+    if s.update_baselines:
+        lines.append(f"worldprior: recording stored baselines of {s.model} in {s.baselines_dir}/ beside each test module")
+    elif s.baseline == STORED or "fail_on" in s.explicit:
+        lines.append(f"worldprior: comparing with stored baselines in {s.baselines_dir}/ beside each test module; gates {s.fail_on}")
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -108,6 +136,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         for role in ("model", "baseline"):
             if f"worldprior_{role}" in names:
                 needed[(mark and mark.kwargs.get(role)) or getattr(registry.settings, role)] = None
+    needed.pop(STORED, None)  # never loaded: the stored baselines answer for it
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     say = reporter.write_line if reporter is not None and config.get_verbosity() >= 0 else lambda line: None
     for reference in needed:
@@ -135,9 +164,12 @@ def pytest_runtest_setup(item: pytest.Item):
         for role in ("model", "baseline"):
             if mark.kwargs.get(role) and f"worldprior_{role}" in funcargs:
                 with _as_usage_error():
-                    funcargs[f"worldprior_{role}"] = registry.get(mark.kwargs[role])
+                    funcargs[f"worldprior_{role}"] = _model(item.config, mark.kwargs[role])
         if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
             funcargs["worldprior_seed"] = mark.kwargs["seed"]
+    overrides = gates.parse_gates([mark.kwargs["fail_on"]]) if mark is not None and mark.kwargs.get("fail_on") else None
+    funcargs = funcargs or {}
+    item.config.stash[_baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), overrides)
     return result
 
 
@@ -152,6 +184,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.user_properties.append((f"{prefix}.{key}", verdict[key]))
     report = yield
     if call.when == "call":
+        item.config.stash[_baselines_key].finish(item, report)
         # Plain dicts on the report reach the xdist controller with it (pytest serialises report attributes).
         report.worldprior = [dict(asdict(record), number=number)
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
@@ -247,6 +280,8 @@ class SessionReport:
         settings = self.config.stash[_registry_key].settings
         if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
+        for line in self.config.stash[_baselines_key].terminal_lines():
+            terminalreporter.write_line(line)
         for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")
@@ -290,10 +325,23 @@ def worldprior_model(pytestconfig: pytest.Config):
 
 @pytest.fixture(scope="session")
 def worldprior_baseline(pytestconfig: pytest.Config):
-    """The model to compare against (--worldprior-baseline), loaded once per session."""
-    registry = pytestconfig.stash[_registry_key]
+    """The model to compare against (--worldprior-baseline), loaded once per session; with
+    `--worldprior-baseline stored`, the stored baselines answer for it and no model is loaded."""
     with _as_usage_error():
-        return registry.get(registry.settings.baseline)
+        return _model(pytestconfig, pytestconfig.stash[_registry_key].settings.baseline)
+
+
+@pytest.fixture
+def worldprior_stored() -> StoredValues:
+    """Compare any number this test measured with its stored baseline, in one line:
+    `worldprior_stored.compare("distinct-2", value, interval=(low, high), limit="-10%")`."""
+    return StoredValues(baseline_session.active())
+
+
+def _model(config: pytest.Config, reference: str):
+    if reference == STORED:
+        return StoredBaseline(baseline_session.active())
+    return config.stash[_registry_key].get(reference)
 
 
 def _fingerprints(config: pytest.Config, records: list[dict]) -> dict[str, dict]:
@@ -314,12 +362,17 @@ def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:
     unknown = sorted(set(mark.kwargs) - set(MARKER_KEYS))
     if unknown:
         raise pytest.UsageError(f"{where} got unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(MARKER_KEYS)}")
+    if mark.kwargs.get("fail_on") is not None:
+        try:
+            gates.parse_gates([str(mark.kwargs["fail_on"])])
+        except gates.GateSyntaxError as exc:
+            raise pytest.UsageError(f"{where}(fail_on=...): {exc}") from None
     seed = mark.kwargs.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise pytest.UsageError(f"{where}: seed must be a non-negative int, got {seed!r}")
     registry = item.config.stash[_registry_key]
     for role in ("model", "baseline"):
-        if role in mark.kwargs:
+        if role in mark.kwargs and not (role == "baseline" and mark.kwargs[role] == STORED):
             with _as_usage_error(prefix=f"{where}({role}=...): "):
                 registry.spec(str(mark.kwargs[role]))
 

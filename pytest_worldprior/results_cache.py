@@ -38,10 +38,6 @@ F = TypeVar("F", bound=Callable)
 _PACKAGE = Path(__file__).resolve().parent
 
 
-class _Unkeyable(Exception):
-    """An argument cannot be turned into a stable key."""
-
-
 @dataclass
 class CacheStats:
     read: int = 0
@@ -86,6 +82,7 @@ class ResultsCache:
 
 
 _active: ResultsCache | None = None
+_tap: Callable | None = None  # see set_tap
 
 
 def use(cache: ResultsCache | None) -> ResultsCache | None:
@@ -99,13 +96,33 @@ def active() -> ResultsCache | None:
     return _active
 
 
+def set_tap(tap: Callable | None) -> Callable | None:
+    """Route every decorated measure call through `tap(name, arguments, run)`, where `arguments` are the
+    bound arguments (defaults applied) and `run(arguments)` makes the measurement (through the cache).
+    Stored baselines use it to record measurements and to answer them without a model. Returns the
+    previous tap, to restore."""
+    global _tap
+    previous, _tap = _tap, tap
+    return previous
+
+
 def cached_measurement(measure: F) -> F:
     """Decorator for a measure function whose result depends only on its arguments."""
     signature = inspect.signature(measure)
     name = f"{measure.__module__}.{measure.__qualname__}"
 
+    def run(arguments: dict) -> object:
+        return cached_call(**arguments)
+
     @functools.wraps(measure)
     def wrapper(*args, **kwargs):
+        if _tap is None:
+            return cached_call(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return _tap(measure.__name__, dict(bound.arguments), run)
+
+    def cached_call(*args, **kwargs):
         cache = _active
         if cache is None:
             return measure(*args, **kwargs)
@@ -113,7 +130,7 @@ def cached_measurement(measure: F) -> F:
         bound.apply_defaults()
         try:
             key = _key(name, bound.arguments)
-        except _Unkeyable:
+        except Unkeyable:
             cache.stats.uncacheable += 1
             return measure(*args, **kwargs)
         found, value = cache.load(key)
@@ -129,11 +146,15 @@ def cached_measurement(measure: F) -> F:
 
 
 def _key(name: str, arguments: dict[str, object]) -> str:
-    text = json.dumps({"measure": name, "code": code_hash(), "arguments": _keyable(arguments)}, sort_keys=True)
+    text = json.dumps({"measure": name, "code": code_hash(), "arguments": keyable(arguments)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _keyable(value: object) -> object:
+class Unkeyable(Exception):
+    """An argument cannot be turned into a stable key."""
+
+
+def keyable(value: object) -> object:
     """A JSON-able stand-in for an argument that is equal exactly when the measurement would be."""
     from .backends.base import Backend
 
@@ -147,17 +168,17 @@ def _keyable(value: object) -> object:
     if isinstance(value, np.ndarray):
         return {"array": value.dtype.str, "shape": list(value.shape), "sha256": hashlib.sha256(value.tobytes()).hexdigest()}
     if isinstance(value, np.generic):
-        return _keyable(value.item())
+        return keyable(value.item())
     if isinstance(value, (list, tuple)):
-        return [_keyable(v) for v in value]
+        return [keyable(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _keyable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): keyable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if callable(value):
         qualname = getattr(value, "__qualname__", "")
         if "<" in qualname or not getattr(value, "__module__", None):  # lambda or local function
-            raise _Unkeyable(qualname)
+            raise Unkeyable(qualname)
         return {"callable": f"{value.__module__}.{qualname}"}
-    raise _Unkeyable(type(value).__name__)
+    raise Unkeyable(type(value).__name__)
 
 
 @functools.cache

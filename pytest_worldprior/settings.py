@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .cache import resolve_cache_dir
+from .gates import DEFAULT_FAIL_ON
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ OPTIONS = (
     Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
     Option("report", "write every verdict, model fingerprint and setting to this JSON file at the end of the session"),
     Option("html", "write a single-file HTML report with plots here (needs the [html] extra: matplotlib)"),
+    Option("update_baselines", "record every check of --worldprior-model in the stored baseline files (replacing what they "
+           "hold) and remove entries no test used", False, "bool"),
+    Option("baselines_dir", "name of the folder beside each test module that holds its stored baselines "
+           "(default: %(default)s)", "worldprior_baselines"),
+    Option("missing_baseline", "a check with no stored baseline, in a module that has stored baselines: fail "
+           "(default) or warn", "fail"),
+    Option("fail_on", "gates against stored baselines, CHECK:LIMIT items such as entropy:-10%% prior_kl:0.05 "
+           "(default: %(default)s)", DEFAULT_FAIL_ON),
+    Option("baseline_top_k", "next-token probabilities kept per prompt in stored baselines (default: %(default)s)", 32, "int"),
 )
 
 
@@ -64,6 +74,11 @@ class Settings:
     chat_fallback: bool
     report: str | None
     html: str | None
+    update_baselines: bool
+    baselines_dir: str
+    missing_baseline: str
+    fail_on: str
+    baseline_top_k: int
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
@@ -102,10 +117,16 @@ def _convert(option: Option, raw: object) -> object:
             raise ValueError(f"{option.flag} / {option.ini} must be an integer, got {raw!r}") from None
         if option.name == "batch_size" and value < 1:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
+        if option.name == "baseline_top_k" and value < 1:
+            raise ValueError(f"{option.flag} must be at least 1, got {value}")
         if option.name == "seed" and value < 0:
             raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")
         return value
     value = str(raw).strip()
     if option.name == "inconclusive" and value not in ("xfail", "fail", "warn"):
         raise ValueError(f"{option.flag} / {option.ini} must be xfail, fail or warn, got {raw!r}")
+    if option.name == "missing_baseline" and value not in ("fail", "warn"):
+        raise ValueError(f"{option.flag} / {option.ini} must be fail or warn, got {raw!r}")
+    if option.name == "baselines_dir" and (not value or Path(value).name != value or value in (".", "..")):
+        raise ValueError(f"{option.flag} / {option.ini} must be a folder name (no path), got {raw!r}")
     return value

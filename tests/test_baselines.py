@@ -56,16 +56,13 @@ def test_top_k_round_trips_through_json(toy_base):
 def document(toy_base):
     info = toy_base.info()
     q = toy_base.next_token_logprobs(PROMPTS[:1])[0]
-    entry = {
-        "check": "entropy",
-        "model": {"reference": info.reference, "weights_sha256": info.weights_sha256,
-                  "tokenizer_sha256": info.tokenizer_sha256, "vocab_size": info.vocab_size},
-        "seed": 0,
-        "versions": dict(info.versions),
-        "verdict": {"estimate": 2.83, "interval": None, "n": 0, "method": "exact", "label": "next-token entropy (nats, T=1)"},
-        "distributions": [{"prompt": PROMPTS[0], "topk": TopK.of(q, 8).as_dict()}],
-    }
-    return {"schema_version": 1, "module": "tests/test_x.py", "entries": {"tests/test_x.py::test_b": [entry], "tests/test_x.py::test_a": [entry]}}
+    check = {"check": "entropy", "prompt": PROMPTS[0], "label": "next-token entropy (nats, T=1)", "seed": None,
+             "estimate": 2.83, "interval": None, "next_token": TopK.of(q, 8).as_dict()}
+    measurement = {"measure": "next_token_entropy", "arguments": {"prompts": [PROMPTS[0]], "temperature": "1.0"},
+                   "result": {"__array__": "<f8", "values": [2.83]}}
+    entry = {"model": info.reference, "checks": [check], "measurements": [measurement]}
+    return {"schema_version": 1, "module": "tests/test_x.py", "models": {info.reference: info.as_dict()},
+            "entries": {"test_b": entry, "test_a": entry}}
 
 
 def test_write_then_read_gives_the_same_document_in_a_stable_order(toy_base, tmp_path):
@@ -103,14 +100,14 @@ def test_a_field_of_the_wrong_type_is_named(toy_base, tmp_path):
     path = tmp_path / "test_x.json"
     write_file(path, document(toy_base))
     path.write_text(path.read_text().replace('"estimate": 2.83', '"estimate": "2.83"', 1))
-    with pytest.raises(BaselineFileError, match=r"\['verdict'\]\['estimate'\]: '2.83' is not of type 'number', 'null'"):
+    with pytest.raises(BaselineFileError, match=r"\['entries'\]\['test_a'\]\['checks'\]\[0\]\['estimate'\]: '2.83' is not of type 'number'"):
         read_file(path)
 
 
 def test_an_invalid_document_is_never_written(toy_base, tmp_path):
     path = tmp_path / "test_x.json"
     bad = document(toy_base)
-    bad["entries"]["tests/test_x.py::test_a"][0]["seed"] = "zero"
+    bad["entries"]["test_a"]["checks"][0]["seed"] = "zero"
     with pytest.raises(ValueError, match="refusing to write an invalid baseline"):
         write_file(path, bad)
     assert not path.exists()

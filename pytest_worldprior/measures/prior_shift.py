@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,8 +41,29 @@ class PriorShift:
         return float(self.shifted.mean())
 
 
+def vocabulary_sha256(model: Backend) -> str | None:
+    """sha256 of the model's token texts in id order (None for a backend that does not expose them):
+    equal exactly when token-level comparisons are defined, whatever the tokenizer files look like."""
+    try:
+        texts = model.token_texts()
+    except NotImplementedError:
+        return None
+    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def check_same_tokenizer(model: Backend, baseline: Backend) -> int:
-    """The shared vocabulary size; a TokenizerMismatchError if the two tokenizers differ."""
+    """The shared vocabulary size; a TokenizerMismatchError if the two tokenizers differ. A stored
+    baseline has no vocabulary to compare: its tokenizer's sha256 must be this model's."""
+    if getattr(baseline, "is_stored", False):
+        ours, recorded = vocabulary_sha256(model), baseline.vocabulary_sha256()
+        if ours is None or ours != recorded:
+            raise TokenizerMismatchError(
+                f"the stored baseline was recorded with {baseline.info().name}, whose vocabulary (sha256 "
+                f"{(recorded or 'unknown')[:12]}) is not {model.info().reference}'s ({(ours or 'unknown')[:12]}): "
+                "token-level comparisons (KL, JS, shifted positions) are refused. Compare closed-set distributions or "
+                "samples, or record the baseline again with a model that shares this tokenizer."
+            )
+        return len(model.token_texts())
     mine, theirs = model.token_texts(), baseline.token_texts()
     if mine != theirs:
         raise TokenizerMismatchError(
@@ -78,3 +100,49 @@ def prior_shift(
 def _renormalised(logprobs: np.ndarray) -> np.ndarray:
     """Drop padding rows of the output layer (beyond the tokenizer's vocabulary) and renormalise."""
     return logprobs - logsumexp(logprobs, axis=1, keepdims=True)
+
+
+def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_tokens: int = 16, seed: int = 0,
+                    k: int = 32) -> list[dict]:
+    """What a stored baseline keeps for prior_shift: the model's own seeded continuation of each prompt
+    (the same paths prior_shift teacher-forces) and its top-k next-token distribution at each position."""
+    from ..baselines import TopK
+
+    vocab = len(model.token_texts())
+    paths = [list(model.sample(p, 1, max_new_tokens=continuation_tokens, seed=seed)[0].token_ids) for p in prompts]
+    rows = model.continuation_logprobs(list(prompts), paths)
+    return [{"path": tuple(path), "distributions": tuple(TopK.of(row, k) for row in _renormalised(d[:, :vocab]))}
+            for path, d in zip(paths, rows)]
+
+
+def prior_shift_to_stored(model: Backend, prompts: Sequence[Prompt], reference: Sequence[dict]) -> PriorShift:
+    """prior_shift against a stored baseline: the candidate is teacher-forced along the paths the stored
+    model wrote (a live comparison uses the candidate's own paths), and compared with the stored top-k.
+    KL is the estimate of baselines.kl_to_stored (the stored tail shaped like the candidate's, which is
+    also its lowest possible value); JS uses the same completed distribution; a candidate top token
+    outside the stored top-k counts as shifted."""
+    from ..baselines import kl_to_stored
+
+    vocab = len(model.token_texts())
+    ours = model.continuation_logprobs(list(prompts), [list(r["path"]) for r in reference])
+    kl, js, shifted = [], [], []
+    for p_rows, stored in zip(ours, reference):
+        for p, topk in zip(_renormalised(p_rows[:, :vocab]), stored["distributions"]):
+            kl.append(kl_to_stored(p, topk).estimate)
+            q = _completed(p, topk)
+            js.append(float(stats.js_from_logprobs(p, q)))
+            top = int(p.argmax())
+            shifted.append(top not in topk.ids[:SHIFTED_RANK])
+    return PriorShift(np.array(kl), np.array(js), np.array(shifted), len(prompts))
+
+
+def _completed(p: np.ndarray, topk) -> np.ndarray:
+    """The stored distribution with its tail mass spread like the candidate's over the same tokens."""
+    q = np.full(p.size, -np.inf)
+    ids = np.asarray(topk.ids, dtype=np.int64)
+    q[ids] = topk.logprobs
+    if topk.tail_logmass > -np.inf:
+        tail = np.ones(p.size, dtype=bool)
+        tail[ids] = False
+        q[tail] = p[tail] - logsumexp(p[tail]) + topk.tail_logmass
+    return q

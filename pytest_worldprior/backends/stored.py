@@ -1,0 +1,56 @@
+"""A stored baseline standing in for the baseline model (`--worldprior-baseline stored`): the measurements
+the accepted model made when its baselines were recorded, served back without loading it.
+
+Decorated measures (next_token_entropy, choice_distribution, sequence_entropy, sampled_mode_share,
+run_attractor, prior_shift, ...) asked of this object are answered from the current test's entry in its
+module's baseline file (see baseline_session). Everything else a model does (logits, sampling) it cannot
+do, and says so."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import WorldpriorError
+from .base import Backend, ModelInfo
+
+
+class StoredBaselineError(WorldpriorError, AssertionError):
+    """A stored baseline cannot answer: no entry, a measurement not recorded, or a model call."""
+
+
+class StoredBaseline(Backend):
+    is_stored = True  # tells measures that compare tokenizers to compare fingerprints instead
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def info(self) -> ModelInfo:
+        """The fingerprint of the model recorded for the current test (reference "stored")."""
+        recorded = self._session.stored_model()
+        if recorded is None:
+            return ModelInfo("stored baseline", "stored", "stored", "", "", "", "", 0, False)
+        fields = {k: v for k, v in recorded.items() if k in ModelInfo.__dataclass_fields__}
+        return ModelInfo(**(fields | {"reference": "stored", "name": f"{recorded['name']} (stored)"}))
+
+    def vocabulary_sha256(self) -> str | None:
+        """Of the model recorded for the current test (see measures.prior_shift.vocabulary_sha256)."""
+        return (self._session.stored_model() or {}).get("vocabulary_sha256")
+
+    def _cannot(self, what: str):
+        raise StoredBaselineError(
+            f"a stored baseline cannot {what}: it holds only the measurements recorded with "
+            "--worldprior-update-baselines. Compare through the assertions and measures that take a baseline, "
+            "or pass a live model as --worldprior-baseline."
+        )
+
+    def next_token_logprobs(self, contexts: Sequence) -> None:
+        self._cannot("give next-token log-probabilities")
+
+    def score(self, contexts: Sequence, continuations: Sequence) -> None:
+        self._cannot("score continuations")
+
+    def sample(self, context, n: int, **settings) -> None:
+        self._cannot("sample")
+
+    def render(self, prompt) -> None:
+        self._cannot("render a prompt")

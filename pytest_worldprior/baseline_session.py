@@ -1,0 +1,347 @@
+"""Stored behaviour baselines inside one test process: what a test records, and what it is compared with.
+
+The plugin starts a test here (its module's baseline file, its id, its model) and finishes it. Meanwhile:
+
+- every decorated measure passes through `measure` (the results cache's tap). Recording
+  (--worldprior-update-baselines), a measurement of the test's model is kept; a measurement of the live
+  baseline model is made again with the test's model and kept, because that is what a stored baseline
+  will be asked for later. Comparing, a measurement asked of the stored baseline is answered from the file.
+- every assertion passes its verdict through `compare_check`. Recording, the check's own value (the
+  model's quantity, not a difference from a baseline) and, for white-box models, the prompt's top-k
+  next-token distribution are kept. Comparing, they are judged against the stored ones with the gates.
+- `compare_value` does the same for any number a test measured itself (the `worldprior_stored` fixture).
+
+Nothing is written here: a finished test's entry travels to the controller on its report (see
+baseline_plugin), which alone writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import baseline_codec, baselines, gates
+from .backends.base import Backend
+from .backends.stored import StoredBaseline, StoredBaselineError
+from .measures.prior_shift import check_same_tokenizer, prior_shift_to_stored, reference_paths, vocabulary_sha256
+from .results_cache import Unkeyable, keyable
+from .stats import Outcome
+
+MISSING_POLICIES = ("fail", "warn")
+
+
+class MissingBaselineWarning(UserWarning):
+    """A check ran in a module with stored baselines, and has no stored entry to be compared with."""
+
+
+@dataclass
+class Comparison:
+    """A check against its stored baseline: the worst gate outcome, and lines for a message."""
+
+    outcome: Outcome
+    lines: list[str]
+    details: dict
+
+
+@dataclass
+class TestBaseline:
+    file: Path
+    module: str
+    key: str  # the test's id within its module
+    model: Backend | None  # the test's worldprior_model: the one recorded and compared
+    baseline: Backend | None  # the test's live worldprior_baseline, whose measurements are mirrored
+    gates: dict[str, gates.Gate]
+    overrides: dict[str, gates.Gate]  # the marker's fail_on
+    stored: dict | None  # this test's stored entry
+    document: dict | None  # the whole stored file (None: there is none)
+    in_use: bool  # the module has a baseline file or folder: a check without an entry is "missing"
+    checks: list[dict] = field(default_factory=list)
+    measurements: dict[str, dict] = field(default_factory=dict)
+    values: dict[str, dict] = field(default_factory=dict)
+    memo: dict[str, object] = field(default_factory=dict)  # recorded results, to answer the model's own call
+    number: int = 0  # checks seen so far
+    used: bool = False
+
+
+class BaselineSession:
+    def __init__(self, folder: str, *, update: bool, missing: str, fail_on: dict[str, gates.Gate], top_k: int,
+                 prior_kl_asked: bool = False) -> None:
+        """`prior_kl_asked`: the user named the prior_kl gate (not the defaults), so a stored baseline of
+        another vocabulary fails it rather than leaving it out."""
+        if missing not in MISSING_POLICIES:
+            raise ValueError(f"missing-baseline policy must be one of {MISSING_POLICIES}, got {missing!r}")
+        self.folder, self.update, self.missing, self.fail_on, self.top_k = folder, update, missing, fail_on, top_k
+        self.prior_kl_asked = prior_kl_asked
+        self.test: TestBaseline | None = None
+        self._documents: dict[Path, dict | None] = {}
+
+    # --- files and tests -------------------------------------------------------------------------
+
+    def file_for(self, module_path: Path) -> Path:
+        return Path(module_path).parent / self.folder / (Path(module_path).stem + ".json")
+
+    def document(self, path: Path) -> dict | None:
+        """The stored file, read and validated once per process; None if there is none. A damaged file
+        raises BaselineFileError (naming the file and the problem) every time it is asked for."""
+        if path not in self._documents:
+            self._documents[path] = baselines.read_file(path) if path.exists() else None
+        return self._documents[path]
+
+    def start_test(self, module_path: Path, module: str, key: str, model: Backend | None, baseline: Backend | None,
+                   gate_overrides: dict[str, gates.Gate] | None = None) -> None:
+        path = self.file_for(module_path)
+        document = self.document(path)
+        stored = (document or {}).get("entries", {}).get(key)
+        self.test = TestBaseline(path, module, key, model, baseline, self.fail_on | (gate_overrides or {}), gate_overrides or {},
+                                 stored, document,
+                                 in_use=document is not None or path.parent.is_dir())
+
+    def finish_test(self) -> dict | None:
+        """What the controller needs of this test: its file, whether a stored entry was used, and
+        (recording) the new entry with the recorded model's fingerprint."""
+        test, self.test = self.test, None
+        if test is None:
+            return None
+        result = {"file": str(test.file), "module": test.module, "test": test.key, "used": test.used, "entry": None}
+        if self.update and (test.checks or test.measurements or test.values):
+            info = test.model.info() if test.model is not None else None
+            entry = {"model": info.reference if info else None, "checks": test.checks,
+                     "measurements": [test.measurements[k] for k in sorted(test.measurements)]}
+            if test.values:
+                entry["values"] = test.values
+            fingerprint = info.as_dict() | {"vocabulary_sha256": vocabulary_sha256(test.model)} if info else None
+            result.update(entry=entry, fingerprint=fingerprint)
+        return result
+
+    def stored_model(self) -> dict | None:
+        """The fingerprint of the model recorded for the current test, or None."""
+        test = self.test
+        if test is None or test.document is None:
+            return None
+        reference = (test.stored or {}).get("model")
+        models = test.document.get("models", {})
+        return models.get(reference) or next(iter(models.values()), None)
+
+    # --- measurements ----------------------------------------------------------------------------
+
+    def measure(self, name: str, arguments: dict, run):
+        """The results cache's tap: record, mirror or serve one measurement."""
+        test = self.test
+        if test is None:
+            return run(arguments)
+        if any(isinstance(v, StoredBaseline) for v in arguments.values()):
+            return self._serve(test, name, arguments)
+        if not self.update or test.model is None:
+            return run(arguments)
+        if name == "prior_shift":
+            result = run(arguments)
+            if arguments.get("model") is test.model:
+                settings = {k: arguments[k] for k in ("prompts", "continuation_tokens", "seed")}
+                paths = reference_paths(test.model, settings["prompts"], k=self.top_k,
+                                        **{k: settings[k] for k in ("continuation_tokens", "seed")})
+                self._keep(test, "prior_shift_reference", settings, paths)
+            return result
+        roles = [k for k, v in arguments.items() if isinstance(v, Backend)]
+        if len(roles) != 1:
+            return run(arguments)
+        role, subject = roles[0], arguments[roles[0]]
+        key = _lookup_key(name, arguments)
+        if subject is test.model:
+            if key is not None and key in test.memo:
+                return test.memo[key]
+            result = run(arguments)
+            self._keep(test, name, arguments, result)
+            return result
+        result = run(arguments)
+        if subject is test.baseline and key is not None and key not in test.memo:
+            # What a stored baseline will be asked: the same measurement, of the model being recorded.
+            self._keep(test, name, arguments, run(arguments | {role: test.model}))
+        return result
+
+    def _keep(self, test: TestBaseline, name: str, arguments: dict, result) -> None:
+        key = _lookup_key(name, arguments)
+        if key is None:  # an argument without a stable form (a lambda): a stored baseline cannot answer it
+            return
+        test.memo[key] = result
+        test.measurements[key] = {"measure": name, "arguments": json.loads(key)["arguments"],
+                                  "result": baseline_codec.encode(result)}
+
+    def _serve(self, test: TestBaseline, name: str, arguments: dict):
+        stored_name = "prior_shift_reference" if name == "prior_shift" else name
+        if name == "prior_shift":
+            check_same_tokenizer(arguments["model"], arguments["baseline"])
+            lookup = {k: arguments[k] for k in ("prompts", "continuation_tokens", "seed")}
+        else:
+            lookup = arguments
+        key = _lookup_key(stored_name, lookup)
+        if key is None:
+            raise StoredBaselineError(f"{name} was called with an argument that has no stable form (a lambda or a "
+                                      "local function), so no stored baseline can answer it; use a module-level function")
+        if test.stored is None:
+            raise StoredBaselineError(
+                f"no stored baseline for {test.key} in {test.file}: record one with --worldprior-update-baselines "
+                "(with the accepted model as --worldprior-model), or compare with a live --worldprior-baseline")
+        found = {json.dumps({"measure": m["measure"], "arguments": m["arguments"]}, sort_keys=True): m
+                 for m in test.stored.get("measurements", [])}.get(key)
+        if found is None:
+            raise StoredBaselineError(
+                f"the stored baseline of {test.key} ({test.file}) has no {name} measurement with these arguments: "
+                f"{json.loads(key)['arguments']}. The test asks for something it did not ask for when the baseline was "
+                "recorded; record it again with --worldprior-update-baselines")
+        test.used = True
+        result = baseline_codec.decode(found["result"])
+        if name == "prior_shift":
+            return prior_shift_to_stored(arguments["model"], arguments["prompts"], result)
+        return result
+
+    # --- checks and values -----------------------------------------------------------------------
+
+    def compare_check(self, check: str, model: Backend, prompt, verdict, own: tuple | None) -> Comparison | None:
+        """Record (updating) or compare this check of the test's model; None when there is nothing to say."""
+        test = self.test
+        if test is None or test.model is None or model is not test.model:
+            return None
+        number, test.number = test.number, test.number + 1
+        new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
+        if own is not None and math.isfinite(own[0]):
+            new.update(estimate=float(own[0]), interval=_storable(own[1]))
+        topk = self._next_token(model, prompt) if check != "prior_shift" else None
+        if topk is not None:
+            new["next_token"] = topk.as_dict()
+        if self.update:
+            test.checks.append(new)
+            return None
+        if not test.in_use:
+            return None
+        stored_checks = (test.stored or {}).get("checks", [])
+        stored = stored_checks[number] if number < len(stored_checks) else None
+        if stored is None or (stored["check"], stored["prompt"]) != (check, str(prompt)):
+            return self._missing(f"check #{number + 1} ({check} on {str(prompt)!r})", test)
+        test.used = True
+        lines, outcomes = [], []
+        gate = test.gates.get(check)
+        if gate is not None and own is not None and stored.get("estimate") is not None:
+            outcome = gate.judge(stored["estimate"], _interval(stored.get("interval")), new["estimate"], _interval(new.get("interval")))
+            outcomes.append(outcome)
+            lines.append(f"{outcome.value}: {new['label']}: stored {_value(stored)}, now {_value(new)}; gate {gate}")
+        prior_gate = test.gates.get("prior_kl")
+        if prior_gate is not None and topk is not None and "next_token" in stored:
+            refusal = self._other_vocabulary(test, model)
+            if refusal is not None and (self.prior_kl_asked or "prior_kl" in test.overrides):
+                outcomes.append(Outcome.FAIL)
+                lines.append(f"FAIL: {refusal}")
+            elif refusal is not None:  # the default gates: the value gates still apply, this one cannot
+                lines.append(f"not compared: {refusal}")
+            else:
+                stored_topk = baselines.TopK.from_dict(stored["next_token"])
+                kl = baselines.kl_to_stored(model.next_token_logprobs([prompt])[0], stored_topk)
+                outcome = prior_gate.judge(0.0, None, kl.estimate, (kl.low, kl.high), certain=True)
+                outcomes.append(outcome)
+                lines.append(f"{outcome.value}: KL(now || stored next-token distribution) {kl.estimate:.4f} nats, certainly in "
+                             f"[{kl.low:.4f}, {kl.high:.4f}] (stored top-{len(stored_topk.ids)}); gate {prior_gate}")
+        if not lines:
+            return None
+        worst = max(outcomes, key=[Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL].index, default=Outcome.PASS)
+        header = f"compared with the stored baseline {test.file} (test {test.key}, recorded with {stored_model_name(test)}):"
+        return Comparison(worst, [header] + ["  " + line for line in lines], {"file": str(test.file), "gates": lines})
+
+    def compare_value(self, name: str, value: float, interval: tuple[float, float] | None, limit: str | None) -> Comparison | None:
+        test = self.test
+        if test is None:
+            raise RuntimeError("worldprior_stored.compare() works inside a test only")
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: cannot compare a value of {value}")
+        new = {"estimate": float(value), "interval": _storable(interval)}
+        if self.update:
+            test.values[name] = new
+            return None
+        stored = ((test.stored or {}).get("values") or {}).get(name)
+        if stored is None:
+            return self._missing(f"the value {name!r}", test) if test.in_use or test.document is None else None
+        test.used = True
+        gate = gates.parse_limit(name, limit) if limit is not None else test.gates.get(name)
+        if gate is None:
+            raise ValueError(f"give limit= (e.g. '-10%') to compare {name!r}: no --worldprior-fail-on gate is named so")
+        outcome = gate.judge(stored["estimate"], _interval(stored.get("interval")), new["estimate"], _interval(new["interval"]))
+        line = f"{outcome.value}: {name}: stored {_value(stored)}, now {_value(new)}; limit {str(gate).split(':', 1)[1]}"
+        return Comparison(outcome, [f"compared with the stored baseline {test.file} (test {test.key}):", "  " + line], {})
+
+    def _missing(self, what: str, test: TestBaseline) -> Comparison | None:
+        message = (f"no stored baseline for {what} of {test.key} in {test.file}; record it with "
+                   "--worldprior-update-baselines, or set worldprior_missing_baseline = warn to let it pass with a warning")
+        if self.missing == "warn":
+            warnings.warn(MissingBaselineWarning(message), stacklevel=4)
+            return None
+        return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
+
+    def _next_token(self, model: Backend, prompt) -> baselines.TopK | None:
+        if type(model).next_token_logprobs is Backend.next_token_logprobs or not isinstance(prompt, (str, list)):
+            return None
+        try:
+            return baselines.TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k)
+        except (ValueError, TypeError, NotImplementedError):  # a prompt this backend cannot score on its own
+            return None
+
+    def _other_vocabulary(self, test: TestBaseline, model: Backend) -> str | None:
+        """Why a token-level comparison with the stored entry is refused, or None if it is not."""
+        recorded = self.stored_model() or {}
+        stored, ours = recorded.get("vocabulary_sha256"), vocabulary_sha256(model)
+        if stored is None or stored == ours:
+            return None
+        return (f"token-level comparison refused: {test.file} was recorded with {recorded.get('reference')}, whose "
+                f"vocabulary (sha256 {stored[:12]}) is not {model.info().reference}'s ({(ours or 'unknown')[:12]}). "
+                "Leave prior_kl out of --worldprior-fail-on for this model, or record the baseline again with a model "
+                "that shares its tokenizer.")
+
+
+def stored_model_name(test: TestBaseline) -> str:
+    return (test.stored or {}).get("model", "an unknown model")
+
+
+def _lookup_key(name: str, arguments: dict) -> str | None:
+    """The measurement's name and arguments, models left out: how a stored measurement is found."""
+    try:
+        plain = {k: keyable(v) for k, v in arguments.items() if not isinstance(v, Backend)}
+    except Unkeyable:
+        return None
+    return json.dumps({"measure": name, "arguments": plain}, sort_keys=True)
+
+
+def _storable(interval) -> list | None:
+    """An interval as JSON holds it: an end that is not finite becomes null (unbounded)."""
+    return None if interval is None else [float(x) if math.isfinite(x) else None for x in interval]
+
+
+def _interval(value) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = value
+    return (-math.inf if low is None else float(low), math.inf if high is None else float(high))
+
+
+def _value(record: dict) -> str:
+    text = f"{record['estimate']:.4g}"
+    if record.get("interval") is not None:
+        low, high = record["interval"]
+        text += f" [{'-inf' if low is None else f'{low:.4g}'}, {'inf' if high is None else f'{high:.4g}'}]"
+    return text
+
+
+_active: BaselineSession | None = None
+
+
+def use(session: BaselineSession | None) -> BaselineSession | None:
+    """Make `session` the one assertions and measures use (None: off); returns the previous one."""
+    global _active
+    previous, _active = _active, session
+    from . import results_cache
+
+    results_cache.set_tap(session.measure if session is not None else None)
+    return previous
+
+
+def active() -> BaselineSession | None:
+    return _active
