@@ -218,6 +218,7 @@ def assert_uniform_choice(
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | base_details
         verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
+        own = (verdict.estimate, None, verdict.label)  # what a stored baseline compares, whichever limit decides
         if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
             verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
     else:
@@ -233,9 +234,10 @@ def assert_uniform_choice(
         details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
         verdict = _sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
                                    f"share of top answer {choices[top]!r}", details)
+        own = (verdict.estimate, verdict.interval, verdict.label)
     if framing is not None:
         verdict.details["framing"] = framing
-    return _conclude("uniform_choice", model, prompt, verdict, call)
+    return _conclude("uniform_choice", model, prompt, verdict, call, own=own)
 
 
 def assert_distribution_close(

@@ -51,14 +51,16 @@ class StoredBaselines:
         """Every collected test, before -k / -m deselection: an entry of a deselected test is not unused."""
         self._collected.setdefault(str(self.session.file_for(item.path)), set()).add(test_key(item.nodeid)[1])
 
-    def start(self, item: pytest.Item, model, baseline, overrides) -> None:
+    def start(self, item: pytest.Item, model, baseline, marker_fail_on: str | None) -> None:
         if not isinstance(item, pytest.Function):
             return
         module, key = test_key(item.nodeid)
         try:
-            self.session.start_test(item.path, module, key, model, baseline, overrides)
+            self.session.start_test(item.path, module, key, model, baseline, marker_fail_on)
+            return
         except baselines.BaselineFileError as damaged:
-            pytest.fail(str(damaged), pytrace=False)
+            problem = str(damaged)
+        pytest.fail(problem, pytrace=False)  # outside the except: no "during handling" chain in the report
 
     def finish(self, item: pytest.Item, report: pytest.TestReport) -> None:
         result = self.session.finish_test()
@@ -128,16 +130,22 @@ class StoredBaselines:
         stored = self.session.document(path) if path.exists() else None
         if stored is None:
             return
+        compared = sum(result["used"] for result in seen.ran.values())
+        self.summary.append(f"{path}: {compared} of {len(seen.ran)} tests compared with their stored entries")
         gone = set(stored["entries"]) - seen.collected
         idle = {key for key, result in seen.ran.items() if key in stored["entries"] and not result["used"]}
         if gone | idle:
             self.summary.append(f"{path}: {len(gone | idle)} stored entries no test used ({', '.join(sorted(gone | idle))}); "
                                 "--worldprior-update-baselines removes them")
 
-    def terminal_lines(self) -> list[str]:
-        lines = [f"worldprior: baselines: {line}" for line in self.summary]
-        lines += [f"worldprior: baselines: NOT WRITTEN: {problem}" for problem in self.problems]
-        return lines
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if terminalreporter.config.get_verbosity() < -1:
+            return
+        for line in self.summary:
+            terminalreporter.write_line(f"worldprior: baselines: {line}")
+        label = "NOT WRITTEN: " if self.update else ""
+        for problem in self.problems:
+            terminalreporter.write_line(f"worldprior: baselines: {label}{problem}")
 
 
 class StoredValues:

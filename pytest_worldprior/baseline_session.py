@@ -23,6 +23,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hypothesis
+
 from . import baseline_codec, baselines, gates
 from .backends.base import Backend
 from .backends.stored import StoredBaseline, StoredBaselineError
@@ -47,7 +49,7 @@ class Comparison:
 
 
 @dataclass
-class TestBaseline:
+class CurrentTest:
     file: Path
     module: str
     key: str  # the test's id within its module
@@ -75,7 +77,7 @@ class BaselineSession:
             raise ValueError(f"missing-baseline policy must be one of {MISSING_POLICIES}, got {missing!r}")
         self.folder, self.update, self.missing, self.fail_on, self.top_k = folder, update, missing, fail_on, top_k
         self.prior_kl_asked = prior_kl_asked
-        self.test: TestBaseline | None = None
+        self.test: CurrentTest | None = None
         self._documents: dict[Path, dict | None] = {}
 
     # --- files and tests -------------------------------------------------------------------------
@@ -91,13 +93,16 @@ class BaselineSession:
         return self._documents[path]
 
     def start_test(self, module_path: Path, module: str, key: str, model: Backend | None, baseline: Backend | None,
-                   gate_overrides: dict[str, gates.Gate] | None = None) -> None:
+                   marker_fail_on: str | None = None) -> None:
+        """`marker_fail_on`: the test's own gates (the marker's fail_on), merged over the session's, or in
+        their place when they contain `none`."""
         path = self.file_for(module_path)
         document = self.document(path)
         stored = (document or {}).get("entries", {}).get(key)
-        self.test = TestBaseline(path, module, key, model, baseline, self.fail_on | (gate_overrides or {}), gate_overrides or {},
-                                 stored, document,
-                                 in_use=document is not None or path.parent.is_dir())
+        overrides = gates.parse_gates([marker_fail_on]) if marker_fail_on else {}
+        replace = marker_fail_on is not None and "none" in marker_fail_on.replace(",", " ").split()
+        self.test = CurrentTest(path, module, key, model, baseline, overrides if replace else self.fail_on | overrides,
+                                overrides, stored, document, in_use=document is not None or path.parent.is_dir())
 
     def finish_test(self) -> dict | None:
         """What the controller needs of this test: its file, whether a stored entry was used, and
@@ -130,7 +135,7 @@ class BaselineSession:
     def measure(self, name: str, arguments: dict, run):
         """The results cache's tap: record, mirror or serve one measurement."""
         test = self.test
-        if test is None:
+        if test is None or hypothesis.currently_in_test_context():  # generated examples are not stable probes
             return run(arguments)
         if any(isinstance(v, StoredBaseline) for v in arguments.values()):
             return self._serve(test, name, arguments)
@@ -139,10 +144,9 @@ class BaselineSession:
         if name == "prior_shift":
             result = run(arguments)
             if arguments.get("model") is test.model:
+                # A stored baseline answers prior_shift from the recorded model's own paths and top-k.
                 settings = {k: arguments[k] for k in ("prompts", "continuation_tokens", "seed")}
-                paths = reference_paths(test.model, settings["prompts"], k=self.top_k,
-                                        **{k: settings[k] for k in ("continuation_tokens", "seed")})
-                self._keep(test, "prior_shift_reference", settings, paths)
+                self._keep(test, "prior_shift_reference", settings, reference_paths(test.model, k=self.top_k, **settings))
             return result
         roles = [k for k, v in arguments.items() if isinstance(v, Backend)]
         if len(roles) != 1:
@@ -161,7 +165,7 @@ class BaselineSession:
             self._keep(test, name, arguments, run(arguments | {role: test.model}))
         return result
 
-    def _keep(self, test: TestBaseline, name: str, arguments: dict, result) -> None:
+    def _keep(self, test: CurrentTest, name: str, arguments: dict, result) -> None:
         key = _lookup_key(name, arguments)
         if key is None:  # an argument without a stable form (a lambda): a stored baseline cannot answer it
             return
@@ -169,7 +173,7 @@ class BaselineSession:
         test.measurements[key] = {"measure": name, "arguments": json.loads(key)["arguments"],
                                   "result": baseline_codec.encode(result)}
 
-    def _serve(self, test: TestBaseline, name: str, arguments: dict):
+    def _serve(self, test: CurrentTest, name: str, arguments: dict):
         stored_name = "prior_shift_reference" if name == "prior_shift" else name
         if name == "prior_shift":
             check_same_tokenizer(arguments["model"], arguments["baseline"])
@@ -202,7 +206,9 @@ class BaselineSession:
     def compare_check(self, check: str, model: Backend, prompt, verdict, own: tuple | None) -> Comparison | None:
         """Record (updating) or compare this check of the test's model; None when there is nothing to say."""
         test = self.test
-        if test is None or test.model is None or model is not test.model:
+        if test is None or test.model is None or model is not test.model or not (self.update or test.in_use):
+            return None
+        if hypothesis.currently_in_test_context():  # generated examples vary from run to run: nothing to pair
             return None
         number, test.number = test.number, test.number + 1
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
@@ -214,8 +220,6 @@ class BaselineSession:
         if self.update:
             test.checks.append(new)
             return None
-        if not test.in_use:
-            return None
         stored_checks = (test.stored or {}).get("checks", [])
         stored = stored_checks[number] if number < len(stored_checks) else None
         if stored is None or (stored["check"], stored["prompt"]) != (check, str(prompt)):
@@ -223,7 +227,7 @@ class BaselineSession:
         test.used = True
         lines, outcomes = [], []
         gate = test.gates.get(check)
-        if gate is not None and own is not None and stored.get("estimate") is not None:
+        if gate is not None and "estimate" in new and stored.get("estimate") is not None:
             outcome = gate.judge(stored["estimate"], _interval(stored.get("interval")), new["estimate"], _interval(new.get("interval")))
             outcomes.append(outcome)
             lines.append(f"{outcome.value}: {new['label']}: stored {_value(stored)}, now {_value(new)}; gate {gate}")
@@ -260,7 +264,7 @@ class BaselineSession:
             return None
         stored = ((test.stored or {}).get("values") or {}).get(name)
         if stored is None:
-            return self._missing(f"the value {name!r}", test) if test.in_use or test.document is None else None
+            return self._missing(f"the value {name!r}", test) if test.in_use else None
         test.used = True
         gate = gates.parse_limit(name, limit) if limit is not None else test.gates.get(name)
         if gate is None:
@@ -269,7 +273,7 @@ class BaselineSession:
         line = f"{outcome.value}: {name}: stored {_value(stored)}, now {_value(new)}; limit {str(gate).split(':', 1)[1]}"
         return Comparison(outcome, [f"compared with the stored baseline {test.file} (test {test.key}):", "  " + line], {})
 
-    def _missing(self, what: str, test: TestBaseline) -> Comparison | None:
+    def _missing(self, what: str, test: CurrentTest) -> Comparison | None:
         message = (f"no stored baseline for {what} of {test.key} in {test.file}; record it with "
                    "--worldprior-update-baselines, or set worldprior_missing_baseline = warn to let it pass with a warning")
         if self.missing == "warn":
@@ -285,7 +289,7 @@ class BaselineSession:
         except (ValueError, TypeError, NotImplementedError):  # a prompt this backend cannot score on its own
             return None
 
-    def _other_vocabulary(self, test: TestBaseline, model: Backend) -> str | None:
+    def _other_vocabulary(self, test: CurrentTest, model: Backend) -> str | None:
         """Why a token-level comparison with the stored entry is refused, or None if it is not."""
         recorded = self.stored_model() or {}
         stored, ours = recorded.get("vocabulary_sha256"), vocabulary_sha256(model)
@@ -297,7 +301,7 @@ class BaselineSession:
                 "that shares its tokenizer.")
 
 
-def stored_model_name(test: TestBaseline) -> str:
+def stored_model_name(test: CurrentTest) -> str:
     return (test.stored or {}).get("model", "an unknown model")
 
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from .errors import WorldpriorError
 from .stats import Outcome
 
-#: The check names assertions record (the report's "check" column), plus the stored-distribution KL.
+#: The check names assertions record (the report's "check" column) whose own value a stored baseline
+#: keeps, plus the stored-distribution KL. (prior_shift compares two models and has no value of its own.)
 CHECKS = ("entropy", "sequence_entropy", "mode_share", "temperature", "uniform_choice", "distribution_close",
-          "prior_shift", "attractor", "prior_kl")
+          "attractor", "prior_kl")
 _ITEM = re.compile(r"^(?P<check>[a-z_]+):(?P<sign>[+-]?)(?P<number>\d+(?:\.\d*)?|\.\d+)(?P<percent>%?)$")
 
 

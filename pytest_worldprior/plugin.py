@@ -103,6 +103,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
         results_cache.use(config.stash[_previous_cache_key])
         progress.use(config.stash[_previous_display_key])
+    if _previous_baselines_key in config.stash:  # absent when a bad --worldprior-fail-on stopped configure
         baseline_session.use(config.stash[_previous_baselines_key])
 
 
@@ -167,9 +168,9 @@ def pytest_runtest_setup(item: pytest.Item):
                     funcargs[f"worldprior_{role}"] = _model(item.config, mark.kwargs[role])
         if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
             funcargs["worldprior_seed"] = mark.kwargs["seed"]
-    overrides = gates.parse_gates([mark.kwargs["fail_on"]]) if mark is not None and mark.kwargs.get("fail_on") else None
+    fail_on = str(mark.kwargs["fail_on"]) if mark is not None and mark.kwargs.get("fail_on") else None
     funcargs = funcargs or {}
-    item.config.stash[_baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), overrides)
+    item.config.stash[_baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), fail_on)
     return result
 
 
@@ -280,8 +281,6 @@ class SessionReport:
         settings = self.config.stash[_registry_key].settings
         if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
-        for line in self.config.stash[_baselines_key].terminal_lines():
-            terminalreporter.write_line(line)
         for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")

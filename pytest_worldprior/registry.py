@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from .backends import Backend, load_spec
+from .errors import ModelLoadError
 from .references import ModelSpec, resolve_reference
 from .settings import Settings
 
@@ -43,8 +44,17 @@ class ModelRegistry:
 
 
 def threads_per_worker() -> int | None:
-    """Under pytest-xdist, share the cores among the workers. Each torch process otherwise starts one thread
-    per core, and N workers x N threads on N cores slowed forward passes 20-30 fold here (spin-waiting)."""
+    """torch threads for this process. Environment variable WORLDPRIOR_THREADS sets it outright: float32
+    sums come out a little different (about 1e-7) when the work is split over another number of threads,
+    so two runs that must give bit-identical numbers (a serial update of stored baselines and an -n 2
+    one) set the same count. Otherwise, under pytest-xdist, the cores are shared among the workers: each
+    torch process starts one thread per core, and N workers x N threads on N cores slowed forward passes
+    20-30 fold here (spin-waiting)."""
+    pinned = os.environ.get("WORLDPRIOR_THREADS", "").strip()
+    if pinned:
+        if not pinned.isdigit() or int(pinned) < 1:
+            raise ModelLoadError(f"WORLDPRIOR_THREADS must be a whole number of threads, at least 1; got {pinned!r}")
+        return int(pinned)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
     if workers < 2:
         return None
