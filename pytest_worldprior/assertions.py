@@ -73,6 +73,12 @@ def assert_entropy_within(
     if _exact(model, mode):
         value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
         verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
+    elif temperature == 1.0 and getattr(model, "top_k", 0):  # a server's top-k log-probabilities: certain bounds
+        top = model.top_token_logprobs(prompt)
+        bounds = measures.entropy_bounds([logprob for _, logprob in top], getattr(model, "vocab_size", None))
+        verdict = _sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
+                                   "top-k bound", alpha, None, label,
+                                   details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass})
     else:
         try:  # sequential: sample in batches until the interval clears the bounds, at most n samples
             draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
@@ -501,7 +507,7 @@ def _exact(model: Backend, mode: str) -> bool:
         raise ValueError(f"mode must be 'auto', 'exact' or 'sampled', got {mode!r}")
     if mode == "sampled":
         return False
-    white_box = type(model).next_token_logprobs is not Backend.next_token_logprobs
+    white_box = model.gives_logits
     if mode == "exact" and not white_box:
         raise ValueError(f"{type(model).__name__} gives no logits; use mode='sampled'")
     return white_box

@@ -282,7 +282,7 @@ class BaselineSession:
         return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
 
     def _next_token(self, model: Backend, prompt) -> baselines.TopK | None:
-        if type(model).next_token_logprobs is Backend.next_token_logprobs or not isinstance(prompt, (str, list)):
+        if not model.gives_logits or not isinstance(prompt, (str, list)):
             return None
         try:
             return baselines.TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k)

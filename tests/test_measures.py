@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from pytest_worldprior import stats
+from pytest_worldprior import measures, stats
 from pytest_worldprior.measures import (
     distinct_n,
     entropy_curve,
@@ -77,3 +77,16 @@ def test_measures_refuse_meaningless_temperatures(toy_base):
         entropy_curve(toy_base, "Once", [1.0, 0.0])
     with pytest.raises(ValueError, match="temperature must be a finite number above 0"):
         sequence_entropy(toy_base, "Once", 2, temperature=-1)
+
+
+@pytest.mark.parametrize("k", [1, 5, 20, 100])
+def test_entropy_bounds_from_the_top_k_hold_the_exact_entropy(toy_base, k):
+    prompts = ["Once upon a time, there was a", "Pick a random number from 1 to 10:", "Q: Are bugs real?\nA:"]
+    for logprobs in toy_base.next_token_logprobs(prompts):
+        exact = float(stats.entropy_from_logprobs(logprobs))
+        top = np.sort(logprobs)[::-1][:k]
+        bounded = measures.entropy_bounds(top, vocab_size=logprobs.size)
+        assert bounded.low - 1e-9 <= exact <= bounded.high + 1e-9, (k, bounded, exact)
+        assert measures.entropy_bounds(top).high == np.inf  # no vocabulary size: no upper bound
+    everything = measures.entropy_bounds(logprobs, vocab_size=logprobs.size)
+    assert everything.low == pytest.approx(exact, abs=1e-9) and everything.high == pytest.approx(exact, abs=1e-6)

@@ -6,12 +6,14 @@ import re
 import shutil
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
 from pytest_worldprior import baseline_codec, measures
 from pytest_worldprior.baselines import TopK, read_file
 from pytest_worldprior.measures.prior_shift import reference_paths
+from pytest_worldprior.report import SCHEMA_PATH as REPORT_SCHEMA
 
 SUITES = Path(__file__).parents[1] / "suites"
 BASE, COLLAPSED = "toy-base", "toy-collapsed"
@@ -214,7 +216,9 @@ def test_the_stored_baseline_gives_the_live_baselines_verdicts_without_loading_i
         report = pytester.path / f"{baseline}.json"
         result = run_suite(pytester, folder, *common, "--worldprior-baseline", baseline, "--worldprior-report", str(report))
         assert result.ret == 1  # the collapsed model fails the suite either way
-        reports[baseline] = {(v["test"], v["check"]): v["verdict"] for v in json.loads(report.read_text())["verdicts"]}
+        document = json.loads(report.read_text())
+        jsonschema.validate(document, json.loads(REPORT_SCHEMA.read_text()))
+        reports[baseline] = {(v["test"], v["check"]): v["verdict"] for v in document["verdicts"]}
     assert "loading toy-base" not in result.stdout.str()
     live, stored = reports[BASE], reports["stored"]
     assert set(live) == set(stored) and len(live) > 40

@@ -71,6 +71,7 @@ class Backend(ABC):
     """A language model as pytest-worldprior sees it."""
 
     eos_ids: frozenset[int] = frozenset()  # token ids that end a text, where the backend knows them
+    gives_logits: bool = True  # False: next_token_logprobs raises, exact measures do not apply (servers, functions)
 
     @abstractmethod
     def info(self) -> ModelInfo: ...

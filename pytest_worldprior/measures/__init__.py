@@ -30,7 +30,9 @@ from .diversity import (
     sampled_mode_share,
 )
 from .entropy import (
+    BoundedEntropy,
     SampledEntropy,
+    entropy_bounds,
     entropy_curve,
     matching_temperature,
     next_token_entropy,

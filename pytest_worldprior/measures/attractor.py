@@ -318,7 +318,7 @@ def run_attractor(
 ) -> AttractorRun:
     """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure
     snap-back for every backend, influence and story restart where the backend gives logits."""
-    white_box = type(model).next_token_logprobs is not Backend.next_token_logprobs
+    white_box = model.gives_logits
     if not injections:
         raise ValueError("give at least one injection")
     first = inject(model, prompt, injections[0], position=position, prefix=prefix, separator=separator, seed=seed,

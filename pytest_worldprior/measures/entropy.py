@@ -134,3 +134,41 @@ def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
 def _check_temperature(t: float) -> None:
     if not (isinstance(t, (int, float)) and np.isfinite(t) and t > 0):
         raise ValueError(f"temperature must be a finite number above 0, got {t!r}")
+
+
+@dataclass(frozen=True)
+class BoundedEntropy:
+    """Next-token entropy known only through the top-k log-probabilities: certain bounds, not a sample."""
+
+    low: float
+    high: float  # inf when the vocabulary size is unknown
+    top_k: int
+    tail_mass: float  # the probability outside the top k
+
+    @property
+    def estimate(self) -> float:
+        return (self.low + self.high) / 2 if np.isfinite(self.high) else self.low
+
+
+def entropy_bounds(top_logprobs, vocab_size: int | None = None) -> BoundedEntropy:
+    """Bounds on H(p) from p's k largest probabilities (any order).
+
+    The top k contribute exactly. The other tokens hold the rest, r = 1 - sum(top), each at most the
+    smallest top probability m. Their entropy is smallest when they are as few as possible: floor(r / m)
+    tokens at m and one with the remainder (-x log x is concave, so that extreme point is the minimum).
+    It is largest when r is spread evenly over the V - k others: r log((V - k) / r); with V unknown,
+    there is no upper bound."""
+    p = np.exp(np.asarray(top_logprobs, dtype=np.float64))
+    if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)):
+        raise ValueError(f"need a non-empty list of finite top log-probabilities, got {top_logprobs!r}")
+    known = float(-(p * np.log(p)).sum())
+    tail = max(0.0, 1.0 - float(p.sum()))  # servers round log-probabilities: the sum can pass 1 slightly
+    if tail <= 1e-12:
+        return BoundedEntropy(known, known, p.size, 0.0)
+    smallest = float(p.min())
+    full, rest = divmod(tail, smallest)
+    low = known + full * -smallest * np.log(smallest) + (-rest * np.log(rest) if rest > 0 else 0.0)
+    if vocab_size is None or vocab_size <= p.size:
+        return BoundedEntropy(float(low), float("inf"), p.size, tail)
+    high = known + tail * np.log((vocab_size - p.size) / tail)
+    return BoundedEntropy(float(low), float(max(low, high)), p.size, tail)
