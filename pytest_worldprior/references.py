@@ -12,10 +12,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ModelLoadError
 
 MODELS_REQUIREMENTS = "requirements-models.txt"
+SERVER_PREFIXES = ("openai+http://", "openai+https://")
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,19 @@ _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model reference that passed the cheap checks. `kind` is 'hf_dir', 'gguf', 'bundled' or 'toy'."""
+    """A model reference that passed the cheap checks. `kind` is 'hf_dir', 'gguf', 'bundled', 'toy' or 'openai'."""
 
     reference: str
     kind: str
     path: Path | None = None  # the directory or .gguf file, for 'hf_dir' and 'gguf'
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    server: str | None = None  # 'openai': the API's base address, http(s)://host:port/v1
+    served_model: str | None = None  # 'openai': the name the server knows the model by
 
     @property
     def label(self) -> str:
-        return self.reference if self.kind in ("bundled", "toy") else str(self.path)
+        return self.reference if self.kind in ("bundled", "toy", "openai") else str(self.path)
 
 
 def known_names() -> list[str]:
@@ -81,6 +85,8 @@ def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remot
     if not reference:
         raise ModelLoadError("The model reference is empty. " + _what_a_reference_is())
     options = {"allow_pickle": allow_pickle, "trust_remote_code": trust_remote_code}
+    if reference.startswith(SERVER_PREFIXES):
+        return _server_spec(reference, options)
     if reference in BUNDLED_MODELS:
         _check_bundled_installed(BUNDLED_MODELS[reference])
         return ModelSpec(reference, "bundled", **options)
@@ -107,6 +113,17 @@ def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remot
         return ModelSpec(reference, "gguf", path, **options)
     _check_hf_directory(path, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     return ModelSpec(reference, "hf_dir", path, **options)
+
+
+def _server_spec(reference: str, options: dict) -> ModelSpec:
+    address, _, model = reference.removeprefix("openai+").partition("#")
+    parts = urlsplit(address)
+    if not parts.hostname or not model.strip():
+        raise ModelLoadError(
+            f"Server model {reference!r} is not openai+http://HOST:PORT/v1#MODEL: give the API's address and, "
+            "after '#', the name the server serves the model under (e.g. openai+http://127.0.0.1:8000/v1#my-model)."
+        )
+    return ModelSpec(reference, "openai", server=address, served_model=model.strip(), **options)
 
 
 def bundled_gguf_path(name: str, cache_dir: Path) -> Path:
@@ -178,7 +195,8 @@ def _looks_like_path(reference: str) -> bool:
 
 def _what_a_reference_is() -> str:
     return (
-        "a model reference is a Hugging Face model directory, a .gguf file, or one of: "
+        "a model reference is a Hugging Face model directory, a .gguf file, an OpenAI-compatible server "
+        "(openai+http://HOST:PORT/v1#MODEL), or one of: "
         + ", ".join(known_names())
         + "."
     )

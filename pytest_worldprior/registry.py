@@ -31,6 +31,7 @@ class ModelRegistry:
                 batch_size=s.batch_size,
                 chat_fallback=s.chat_fallback,
                 threads=threads_per_worker(),
+                server={"api_key_env": s.api_key_env, "max_in_flight": s.max_in_flight, "timeout_s": float(s.request_timeout)},
             )
         return self._models[reference]
 

@@ -46,6 +46,10 @@ OPTIONS = (
     Option("chat_fallback", "render chat prompts as plain 'role: content' text for models without a chat template", False, "bool"),
     Option("report", "write every verdict, model fingerprint and setting to this JSON file at the end of the session"),
     Option("html", "write a single-file HTML report with plots here (needs the [html] extra: matplotlib)"),
+    Option("api_key_env", "environment variable that holds the API key for openai+http(s):// models "
+           "(default: %(default)s; the key itself never appears in any output)", "OPENAI_API_KEY"),
+    Option("max_in_flight", "requests at once to a model server (default: %(default)s)", 8, "int"),
+    Option("request_timeout", "seconds a model server may take to answer one request (default: %(default)s)", 120, "int"),
     Option("update_baselines", "record every check of --worldprior-model in the stored baseline files (replacing what they "
            "hold) and remove entries no test used", False, "bool"),
     Option("baselines_dir", "name of the folder beside each test module that holds its stored baselines "
@@ -74,6 +78,9 @@ class Settings:
     chat_fallback: bool
     report: str | None
     html: str | None
+    api_key_env: str
+    max_in_flight: int
+    request_timeout: int
     update_baselines: bool
     baselines_dir: str
     missing_baseline: str
@@ -117,7 +124,7 @@ def _convert(option: Option, raw: object) -> object:
             raise ValueError(f"{option.flag} / {option.ini} must be an integer, got {raw!r}") from None
         if option.name == "batch_size" and value < 1:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
-        if option.name == "baseline_top_k" and value < 1:
+        if option.name in ("baseline_top_k", "max_in_flight", "request_timeout") and value < 1:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
         if option.name == "seed" and value < 0:
             raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")

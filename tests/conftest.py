@@ -43,3 +43,27 @@ def _no_results_cache():
     previous = results_cache.use(None)
     yield
     results_cache.use(previous)
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server with the bundled SmolLM2 .gguf, on 127.0.0.1 at a free
+    port, for the whole session; its key is in the environment variable it names (key_env)."""
+    import importlib.util
+    from pathlib import Path
+
+    from llama_server import LlamaServer
+
+    from pytest_worldprior.references import bundled_gguf_path
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.fail("llama-cpp-python's server is not installed: scripts/test.sh installs it "
+                    "(CMAKE_ARGS=-DGGML_NATIVE=OFF pip install 'llama-cpp-python[server]')", pytrace=False)
+    server = LlamaServer(bundled_gguf_path("smollm2-135m-instruct", Path(os.environ["WORLDPRIOR_CACHE_DIR"])), tmp_path_factory.mktemp("llama") / "server.log")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(server.key_env, server.key)
+        try:
+            server.wait_until_ready()
+            yield server
+        finally:
+            server.stop()

@@ -22,8 +22,13 @@ def load_model(
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     chat_fallback: bool = False,
+    api_key_env: str | None = "OPENAI_API_KEY",
+    max_in_flight: int = 8,
+    timeout_s: float = 120.0,
 ) -> Backend:
-    """Load a model from a Hugging Face directory, a .gguf file, or a bundled or toy short name.
+    """Load a model from a Hugging Face directory, a .gguf file, a bundled or toy short name, or an
+    OpenAI-compatible server (openai+http://host:port/v1#model; its key from the environment variable
+    `api_key_env`, up to `max_in_flight` requests at once, each given `timeout_s` seconds).
 
     Loading is safe by default: pickled weights and a model's own Python code are refused unless asked for.
     """
@@ -35,10 +40,17 @@ def load_model(
         cache_dir=Path(cache_dir) if cache_dir else resolve_cache_dir(),
         batch_size=batch_size,
         chat_fallback=chat_fallback,
+        server={"api_key_env": api_key_env, "max_in_flight": max_in_flight, "timeout_s": timeout_s},
     )
 
 
-def load_spec(spec: ModelSpec, *, cache_dir: Path, **options) -> Backend:
+def load_spec(spec: ModelSpec, *, cache_dir: Path, server: dict | None = None, **options) -> Backend:
+    """Load a checked reference. `server`: api_key_env, max_in_flight and timeout_s for server models;
+    the other options (device, dtype, batch size...) are for models this process runs."""
+    if spec.kind == "openai":
+        from .openai_server import load_openai_backend
+
+        return load_openai_backend(spec, **(server or {}))
     from .hf_loading import load_hf_backend  # torch and transformers load only when a model does
 
     return load_hf_backend(spec, cache_dir=cache_dir, **options)

@@ -48,10 +48,9 @@ class CallableBackend(Backend):
                              f"({', '.join(sorted({type(t).__name__ for t in texts})) or 'nothing'})")
         generations = []
         for index, text in enumerate(texts):
-            reason = "eos"
-            for marker in stop or ():
-                if marker in text:
-                    text, reason = text[: text.index(marker)], "stop"
+            cut = min((text.index(m) for m in stop or () if m and m in text), default=None)  # the first stop string
+            reason = "eos" if cut is None else "stop"
+            text = text if cut is None else text[:cut]
             generations.append(Generation(text, (), (), (), reason, seed, index))
         return generations
 

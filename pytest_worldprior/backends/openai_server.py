@@ -1,0 +1,179 @@
+"""Models behind an OpenAI-compatible server (vLLM, TGI, SGLang, llama.cpp): `openai+http://host:port/v1#model`.
+
+What a server can give is asked at load, not assumed:
+- sampling, always: one request per sample, with the seed derived from (seed, sample index), so sample i
+  depends only on them as the Backend contract says, and requests run concurrently (JsonClient);
+- `top_logprobs`: the k most likely next tokens with their log-probabilities, where the server returns
+  them (k as large as it allows, up to 20); `measures.topk_entropy` turns them into an entropy interval;
+- prompt log-probabilities through `echo` (vLLM): then `score` works; otherwise it says it cannot.
+Full next-token distributions never come over the API, so the exact (logit) measures do not apply:
+assertions in mode "auto" use their sampled modes, and the top-k entropy interval where they can.
+
+Loading checks the server, the model name and the key at once, so that a wrong one stops the session
+with a usage error before any test (`ModelLoadError`), never once per test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import ModelLoadError
+from .base import Backend, Generation, ModelInfo, Prompt, check_sampling_settings
+from .http_client import JsonClient, RetryPolicy, ServerError
+
+MAX_TOP_LOGPROBS = 20  # what vLLM allows by default and OpenAI's API documents
+
+
+class OpenAIServerBackend(Backend):
+    gives_logits = False
+    def __init__(self, reference: str, url: str, model: str, *, api_key_env: str | None = "OPENAI_API_KEY",
+                 max_in_flight: int = 8, timeout_s: float = 120.0, retry: RetryPolicy = RetryPolicy()) -> None:
+        key = os.environ.get(api_key_env) if api_key_env else None
+        self.reference, self.url, self.model = reference, url, model
+        self._key_source = f"the environment variable {api_key_env}" if api_key_env else "no variable"
+        self.client = JsonClient(url, api_key=key, timeout_s=timeout_s, max_in_flight=max_in_flight, retry=retry)
+        self._entry = self._check_model()
+        self.top_k = self._probe_top_logprobs()
+        self.prompt_logprobs = self._probe_echo()
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def _check_model(self) -> dict:
+        try:
+            listing = self.client.get("/models")
+        except ServerError as exc:
+            if exc.status in (401, 403):
+                raise ModelLoadError(f"{self.url} refused the API key ({exc}). The key is read from {self._key_source}; "
+                                     "set it, or name another with --worldprior-api-key-env.") from None
+            raise ModelLoadError(f"cannot use {self.reference}: {exc}") from None
+        served = {entry.get("id"): entry for entry in listing.get("data", []) if isinstance(entry, dict)}
+        if self.model not in served:
+            raise ModelLoadError(f"{self.url} does not serve a model named {self.model!r}; it serves: "
+                                 f"{', '.join(map(repr, sorted(filter(None, served)))) or 'none'}. Put one after the '#'.")
+        return served[self.model]
+
+    def _probe_top_logprobs(self) -> int:
+        """How many top log-probabilities the server returns per token (0: none)."""
+        try:
+            answer = self.client.post("/completions", {"model": self.model, "prompt": "Hello", "max_tokens": 1,
+                                                       "logprobs": MAX_TOP_LOGPROBS, "temperature": 1.0, "seed": 0})
+        except ServerError:
+            return 0
+        top = ((answer.get("choices") or [{}])[0].get("logprobs") or {}).get("top_logprobs") or [None]
+        return len(top[0]) if isinstance(top[0], dict) else 0
+
+    def _probe_echo(self) -> bool:
+        """Whether the server gives the prompt's own log-probabilities (echo=True)."""
+        try:
+            answer = self.client.post("/completions", {"model": self.model, "prompt": "Hello world", "max_tokens": 1,
+                                                       "echo": True, "logprobs": 1, "temperature": 1.0})
+        except ServerError:
+            return False
+        logprobs = ((answer.get("choices") or [{}])[0].get("logprobs") or {}).get("token_logprobs") or []
+        return len(logprobs) >= 3 and any(x is not None for x in logprobs[1:-1])
+
+    # --- the Backend contract --------------------------------------------------------------------
+
+    def info(self) -> ModelInfo:
+        # A server does not show its weights: the fingerprint is the model entry it declares.
+        declared = hashlib.sha256(json.dumps(self._entry, sort_keys=True).encode()).hexdigest()
+        return ModelInfo(self.model, self.reference, "openai-http", declared, "", "server", self.url, 0, True)
+
+    def next_token_logprobs(self, contexts: Sequence) -> np.ndarray:
+        raise NotImplementedError(f"{self.reference}: an OpenAI-compatible server returns at most the top "
+                                  f"{MAX_TOP_LOGPROBS} next tokens, not the full distribution")
+
+    def top_token_logprobs(self, prompt: Prompt, k: int | None = None) -> list[tuple[str, float]]:
+        """The server's k most likely next tokens (text, log-probability), most likely first."""
+        if not self.top_k:
+            raise NotImplementedError(f"{self.reference} returns no top log-probabilities")
+        k = min(k or self.top_k, self.top_k)
+        answer = self.client.post(*self._request(prompt, max_tokens=1, temperature=1.0, top_p=1.0, seed=0, stop=None,
+                                                 top=k))
+        top = _choice_logprobs(answer["choices"][0], chat=not isinstance(prompt, str))[0][2]
+        return sorted(top.items(), key=lambda item: -item[1])[:k]
+
+    def score(self, contexts: Sequence, continuations: Sequence) -> list[float]:
+        if not self.prompt_logprobs:
+            raise NotImplementedError(f"{self.reference} gives no prompt log-probabilities (vLLM does, with echo), "
+                                      "so it cannot score a continuation; use the sampled checks")
+        scores = []
+        for context, continuation in zip(contexts, continuations):
+            if not (isinstance(context, str) and isinstance(continuation, str)):
+                raise TypeError("a server backend scores text contexts and continuations only")
+            full = self.client.post("/completions", {"model": self.model, "prompt": context + continuation,
+                                                     "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 1.0})
+            logprobs = full["choices"][0]["logprobs"]
+            offsets, values = logprobs["text_offset"], logprobs["token_logprobs"]
+            # Tokens that start inside the continuation, less the one generated after the prompt.
+            scores.append(float(sum(v for off, v in zip(offsets[:-1], values[:-1]) if off >= len(context) and v is not None)))
+        return scores
+
+    def sample(self, context, n: int, *, max_new_tokens: int = 64, temperature: float = 1.0, top_p: float = 1.0,
+               seed: int = 0, stop: Sequence[str] | None = None) -> list[Generation]:
+        check_sampling_settings(n, max_new_tokens, temperature, top_p)
+        if not isinstance(context, (str, list)) or (isinstance(context, list) and context and isinstance(context[0], int)):
+            raise TypeError(f"{self.reference}: a server backend takes text or chat prompts, not token ids")
+        seeds = [_sample_seed(seed, i) for i in range(n)]
+        requests = [self._request(context, max_new_tokens, temperature, top_p, s, stop, top=1 if self.top_k else 0)
+                    for s in seeds]
+        path = requests[0][0]
+        answers = self.client.post_many(path, [body for _, body in requests])
+        generations = []
+        for index, (answer, sample_seed) in enumerate(zip(answers, seeds)):
+            choice = answer["choices"][0]
+            chat = not isinstance(context, str)
+            text = (choice["message"]["content"] or "") if chat else choice["text"]
+            tokens = _choice_logprobs(choice, chat) if self.top_k else []
+            reason = {"length": "length"}.get(choice.get("finish_reason"), "stop" if stop else "eos")
+            generations.append(Generation(text, (), tuple(t[1] for t in tokens), (), reason, sample_seed, index))
+        return generations
+
+    def render(self, prompt: Prompt) -> str:
+        """The prompt as sent: text as it is; a chat goes to the server's own template, shown here as role: content."""
+        if isinstance(prompt, str):
+            return prompt
+        return "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _request(self, prompt, max_tokens, temperature, top_p, seed, stop, *, top: int) -> tuple[str, dict]:
+        body = {"model": self.model, "max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
+        if stop:
+            body["stop"] = list(stop)
+        if isinstance(prompt, str):
+            body["prompt"] = prompt
+            if top:
+                body["logprobs"] = top
+            return "/completions", body
+        body["messages"] = list(prompt)
+        if top:
+            body.update(logprobs=True, top_logprobs=top)
+        return "/chat/completions", body
+
+
+def load_openai_backend(spec, *, api_key_env: str | None = "OPENAI_API_KEY", max_in_flight: int = 8,
+                        timeout_s: float = 120.0) -> OpenAIServerBackend:
+    return OpenAIServerBackend(spec.reference, spec.server, spec.served_model, api_key_env=api_key_env,
+                               max_in_flight=max_in_flight, timeout_s=timeout_s)
+
+
+def _sample_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] % (2**31 - 1))
+
+
+def _choice_logprobs(choice: dict, chat: bool) -> list[tuple[str, float, dict[str, float]]]:
+    """Per generated token: (text, log-probability, {top token text: log-probability})."""
+    logprobs = choice.get("logprobs") or {}
+    if chat:
+        return [(t["token"], float(t["logprob"]), {a["token"]: float(a["logprob"]) for a in t.get("top_logprobs") or []})
+                for t in logprobs.get("content") or []]
+    tokens, values = logprobs.get("tokens") or [], logprobs.get("token_logprobs") or []
+    tops = logprobs.get("top_logprobs") or [{}] * len(tokens)
+    return [(t, float(v), {k: float(x) for k, x in (top or {}).items()}) for t, v, top in zip(tokens, values, tops)]
