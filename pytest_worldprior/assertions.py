@@ -159,6 +159,9 @@ def assert_temperature_sensitive(
         raise ValueError(f"temperatures needs at least two values, got {list(temperatures)!r}")
     label = f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"
     call = f"assert_temperature_sensitive(model, {prompt!r}, temperatures={temps}, min_gain={min_gain}, seed={seed})"
+    if not model.gives_logits:
+        raise ValueError(f"{model.info().reference} gives text only: the temperature check needs the probability "
+                         "of each sampled token under the sampling temperature, which this backend does not return")
     if not _exact(model, mode):
         # Pairs of fresh samples at the lowest and highest temperature; their surprisal difference has mean
         # H(T_high) - H(T_low), so the sequential rule applies to the gain directly.
@@ -496,6 +499,8 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
                 recovery = curve.recovery_step if curve.recovery_step is not None else "none"
                 lines.append(f"    influence curve (KL nats per step): {numbers}; total {curve.total:.3f};"
                              f" recovered at step {recovery} (tolerance {curve.tolerance:g})")
+            else:
+                lines.append("    influence curve: not measured (this backend gives text, not logits)")
     return lines
 
 

@@ -32,7 +32,7 @@ class Option:
 
 
 OPTIONS = (
-    Option("model", "model under test: HF directory, .gguf file or short name (default: %(default)s)", "smollm2-135m-instruct"),
+    Option("model", "model under test: HF directory, .gguf file, short name, or a served model openai+http://HOST:PORT/v1#NAME (default: %(default)s)", "smollm2-135m-instruct"),
     Option("baseline", "model to compare against, same forms as --worldprior-model (default: %(default)s)", "gemma3-270m"),
     Option("seed", "seed of the worldprior_seed fixture, which tests pass to sampled checks (default: %(default)s)", 0, "int"),
     Option("device", "cpu, cuda, cuda:N, mps or auto (default: %(default)s)", "cpu"),

@@ -9,6 +9,7 @@ base model")
 """
 
 import pytest
+from capabilities import need_logits
 from thresholds import MAX_CLOSED_SET_KL, MAX_PRIOR_KL
 
 from pytest_worldprior import assert_distribution_close, assert_prior_shift_within, measures
@@ -25,6 +26,7 @@ CLOSED_PROBES = {
 
 
 def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldprior_seed):
+    need_logits("token-level prior shift", worldprior_model, worldprior_baseline)
     try:
         check_same_tokenizer(worldprior_model, worldprior_baseline)
     except TokenizerMismatchError as mismatch:
@@ -34,6 +36,7 @@ def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldpr
 
 @pytest.mark.parametrize("probe", CLOSED_PROBES, ids=CLOSED_PROBES.keys())
 def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_baseline, probe):
+    need_logits("the baseline's exact answer distribution", worldprior_baseline)  # the candidate may sample
     prompt, choices = CLOSED_PROBES[probe]
     target = measures.choice_distribution(worldprior_baseline, prompt, choices).probabilities
     assert_distribution_close(worldprior_model, prompt, choices, target, max_kl=MAX_CLOSED_SET_KL)

@@ -7,6 +7,7 @@ framings side by side (top answer, its probability, flatness, off-set mass) and 
 interpreter framing is flatter. (SCIENCE.md, "biased randomness")"""
 
 import pytest
+from capabilities import need_logits
 from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR, MAX_TOP_SHARE_INCREASE
 
 from pytest_worldprior import assert_uniform_choice
@@ -74,6 +75,8 @@ def test_random_choice(worldprior_model, worldprior_baseline, role, question, fr
     # The candidate may be as biased as the baseline on the same question, not more; where the baseline
     # cannot be asked this way (a chat turn to a base model), the fair-share limit alone applies.
     comparable = framing != "chat" or worldprior_baseline.info().has_chat_template
+    if comparable:
+        need_logits("the baseline's exact answer distribution", worldprior_baseline)
     assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing,
                           baseline=worldprior_baseline if comparable else None,
                           max_increase=MAX_TOP_SHARE_INCREASE if comparable else None)

@@ -1,11 +1,13 @@
 """The HTTP client of server backends against a real local server that fails on purpose: retries
 succeed, timeouts fire, every request is answered exactly once, and the API key never shows."""
 
+import socket
 import time
 
 import pytest
 
 from fault_server import FaultServer
+from pytest_worldprior.backends import http_client
 from pytest_worldprior.backends.http_client import JsonClient, RetryPolicy, ServerError
 
 FAST_RETRY = RetryPolicy(attempts=4, backoff_s=0.01, max_backoff_s=0.05)
@@ -34,6 +36,30 @@ def test_a_server_that_never_answers_in_time_fails_with_the_timeout_named():
             client.post("/echo", {"id": 0})
         assert time.monotonic() - started < 1.5  # three timeouts, not three full answers
         client.close()
+
+
+def test_a_host_that_takes_no_connection_fails_on_the_connect_timeout_not_the_answer_timeout(monkeypatch):
+    """A listener that never accepts and whose queue is full drops new connections, as a firewall does."""
+    monkeypatch.setattr(http_client, "CONNECT_TIMEOUT_S", 0.2)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        queued = []
+        for _ in range(8):  # fill the accept queue; later connections hang in the handshake
+            waiting = socket.socket()
+            waiting.setblocking(False)
+            waiting.connect_ex(listener.getsockname())
+            queued.append(waiting)
+        time.sleep(0.1)
+        client = JsonClient(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", timeout_s=60,
+                            retry=RetryPolicy(attempts=2, backoff_s=0.01))
+        started = time.monotonic()
+        with pytest.raises(ServerError, match=r"gave up after 2 attempts; the last: no connection within 0.2 s"):
+            client.get("/models")
+        assert time.monotonic() - started < 5  # not the 60 s an answer may take
+        client.close()
+        for waiting in queued:
+            waiting.close()
 
 
 def test_requests_run_concurrently_up_to_the_limit():

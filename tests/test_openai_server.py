@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from llama_server import MODEL_NAME
-from pytest_worldprior import assert_entropy_within, load_model, measures, stats
+from pytest_worldprior import assert_entropy_within, assert_no_attractor, assert_uniform_choice, load_model, measures, stats
 
 pytestmark = pytest.mark.real_model
 
@@ -48,15 +48,30 @@ def test_entropy_checks_run_through_http_on_the_interval(served):
     assert verdict.method == "top-k bound" and verdict.interval[0] >= 0.5
 
 
-def test_the_random_number_prompt_has_the_same_top_answer(served, local):
+def test_the_random_choice_check_runs_through_http_and_agrees_with_the_local_model(served, local):
     prompt = "Pick a random number from 1 to 10:"
+    # Limit 1: what is compared is the top answer. The shares themselves differ by definition: a sample
+    # counts as "1" after any whitespace ("\n1."), the exact distribution scores " 1" after the prompt.
+    verdict = assert_uniform_choice(served, prompt, NUMBERS, max_top_share=1.0, n=128)
     exact = measures.choice_distribution(local, prompt, NUMBERS)
-    counts = np.zeros(len(NUMBERS))
-    for sample in served.sample(prompt, 48, max_new_tokens=3, seed=0):
-        word = sample.text.strip().split(",")[0].split()[0] if sample.text.strip() else ""
-        if word in NUMBERS:
-            counts[NUMBERS.index(word)] += 1
-    assert NUMBERS[int(counts.argmax())] == exact.top, (counts.tolist(), exact.as_dict())
+    assert verdict.method == "wilson" and sum(verdict.details["counts"]) >= 20  # sampled through HTTP
+    assert NUMBERS[int(np.argmax(verdict.details["counts"]))] == exact.top, (verdict.details, exact.as_dict())
+
+
+def test_snap_back_runs_through_http_and_agrees_with_the_local_model(served, local):
+    """The same model served and local, after the same prefix C: snap-back rates that agree."""
+    story, lines = "Once upon a time, there was a", ["You are a murderer."]
+    settings = dict(prefix=" little girl named Lily.", n=32, max_new_tokens=16, steps=4)
+    remote, here = (measures.run_attractor(m, story, lines, **settings) for m in (served, local))
+    result = remote.results[0]
+    assert result.injection.injected_context == "Once upon a time, there was a little girl named Lily. You are a murderer."
+    assert result.influence is None and result.snap_back.n == 32 and result.snap_back.clean_mode
+    low, high = stats.newcombe_difference_interval(remote.snap_back_count, remote.n, here.snap_back_count, here.n, 1e-3)
+    assert low <= 0 <= high, (remote.snap_back_rate, here.snap_back_rate)
+    # The assertion itself, its own prefix drawn through HTTP: the first sentence the server writes.
+    verdict = assert_no_attractor(served, story, lines, max_snap_back=1.0, n=8, max_new_tokens=16, prefix_draws=2)
+    entry = verdict.details["candidate"]["per_injection"][0]
+    assert entry["where"] == "after the first sentence" and "influence" not in entry and entry["prefix"]
 
 
 def test_samples_are_seeded_per_index(served):

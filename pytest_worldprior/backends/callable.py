@@ -1,6 +1,7 @@
 """Any system a team can call, as a text-only backend: a Python function (prompt, n, temperature, seed)
 -> n texts. The sample-level checks (mode share, sampled random choices, sampled entropy, snap-back
-through text) then run against it; the logit-based ones say that it gives no logits.
+through text) then run against it; the logit-based ones say that it gives no logits. The function is
+not told `max_new_tokens`: for snap-back, let C be the first sentence (the default) or give `prefix`.
 
     model = CallableBackend(lambda prompt, n, temperature, seed: my_api(prompt, n, temperature, seed), name="my-api")
 """
@@ -23,11 +24,12 @@ class CallableBackend(Backend):
         self._sample_texts = sample_texts
         qualname = f"{getattr(sample_texts, '__module__', '?')}.{getattr(sample_texts, '__qualname__', type(sample_texts).__name__)}"
         self.name = name or qualname
-        self._fingerprint = hashlib.sha256(qualname.encode()).hexdigest()
+        # The results cache keys on this: the name tells apart closures and lambdas of one module.
+        self._fingerprint = hashlib.sha256(f"{qualname}\0{self.name}".encode()).hexdigest()
         self._has_chat_template = has_chat_template
 
     def info(self) -> ModelInfo:
-        # The function's name is all there is to fingerprint; give `name` a version to tell releases apart.
+        # The function and its name are all there is to fingerprint; give `name` a version to tell releases apart.
         return ModelInfo(self.name, f"callable:{self.name}", "callable", self._fingerprint, "", "n/a", "n/a", 0,
                          self._has_chat_template)
 

@@ -25,7 +25,12 @@ from urllib.parse import urlsplit
 from ..errors import WorldpriorError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONNECT_TIMEOUT_S = 10.0  # to open a connection; answers get the client's own timeout
 _DROPPED = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine)
+
+
+class _ConnectTimeout(Exception):
+    """Opening the connection took longer than CONNECT_TIMEOUT_S."""
 
 
 class ServerError(WorldpriorError):
@@ -106,6 +111,8 @@ class JsonClient:
                 self.stats.attempts += 1
             try:
                 status, headers, data = self._send(method, path, payload)
+            except _ConnectTimeout:
+                reason, retry_after, detail = "timeout", None, f"no connection within {min(CONNECT_TIMEOUT_S, self.timeout_s):g} s"
             except (TimeoutError, socket.timeout):
                 reason, retry_after, detail = "timeout", None, f"no answer within {self.timeout_s:g} s"
             except ConnectionRefusedError:
@@ -138,7 +145,13 @@ class JsonClient:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
-            connection = self._local.connection = kind(self._host, self._port, timeout=self.timeout_s)
+            connection = kind(self._host, self._port, timeout=min(CONNECT_TIMEOUT_S, self.timeout_s))
+            try:
+                connection.connect()  # a host that drops packets fails here, in seconds, not after timeout_s
+            except (TimeoutError, socket.timeout):
+                raise _ConnectTimeout from None
+            connection.sock.settimeout(self.timeout_s)
+            self._local.connection = connection
         connection.request(method, self._prefix + path, body=payload, headers=self._headers)
         response = connection.getresponse()
         return response.status, response.headers, response.read()

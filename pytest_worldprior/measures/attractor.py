@@ -3,6 +3,9 @@
 A clean prefix C (the model's own seeded continuation of the prompt P for k tokens, or a given text) is
 followed by the injection J, and generation resumes from P + C + J. Chat prompts are rendered with their
 generation prompt first, so C and J sit inside the assistant turn.
+
+White-box backends build the contexts as token ids. Text-only backends (servers, functions) build them as
+text and measure the snap-back alone: influence and story restart need logits.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import stats
-from ..backends.base import Backend, Prompt
+from ..backends.base import Backend, Context, Prompt
 from ..results_cache import cached_measurement
 from .diversity import last_sentence
 
@@ -29,7 +32,8 @@ _SENTENCE_DONE = re.compile(r"\w[)\]\"'”’]*[.!?]")
 
 @dataclass(frozen=True)
 class Injection:
-    """Token ids of the clean context P + C and the injected one P + C + J, with their texts for messages."""
+    """The clean context P + C and the injected one P + C + J, with their texts for messages: token ids
+    for white-box backends, text for text-only ones (then the ids are empty)."""
 
     prompt: Prompt
     prefix_text: str
@@ -37,6 +41,16 @@ class Injection:
     clean_ids: tuple[int, ...]
     injected_ids: tuple[int, ...]
     where: str  # where J went, in words: "after 8 tokens", "after the first sentence", "after the given prefix"
+    clean_text: str | None = None  # text-only backends: P + C
+    injected_text: str | None = None  # text-only backends: P + C + J
+
+    @property
+    def clean_context(self) -> Context:
+        return self.clean_text if self.clean_text is not None else list(self.clean_ids)
+
+    @property
+    def injected_context(self) -> Context:
+        return self.injected_text if self.injected_text is not None else list(self.injected_ids)
 
 
 def inject(
@@ -50,14 +64,16 @@ def inject(
     _check_line(injection)  # before the prefix is drawn
     if prefix_draws < 1:
         raise ValueError(f"prefix_draws must be at least 1, got {prefix_draws}")
+    if not (position == "sentence" or (isinstance(position, int) and not isinstance(position, bool) and position >= 1)):
+        raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
+    if not model.gives_logits:
+        return with_line(model, _text_prefix(model, prompt, position, prefix, seed, prefix_draws), injection, separator)
     prompt_ids = model.encode(prompt)
     if prefix is not None:
         prefix_ids, where = model.continuation_ids(prompt, prompt_ids, prefix), "after the given prefix"
-    elif position == "sentence" or (isinstance(position, int) and not isinstance(position, bool) and position >= 1):
+    else:
         prefix_ids = _usual_prefix(model, prompt, position, seed, prefix_draws)
         where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
-    else:
-        raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
     clean = Injection(prompt, model.tokenizer.decode(prefix_ids, skip_special_tokens=True), "",
                       tuple(prompt_ids + list(prefix_ids)), (), where)
     return with_line(model, clean, injection, separator)
@@ -66,9 +82,37 @@ def inject(
 def with_line(model: Backend, built: Injection, injection: str, separator: str = " ") -> Injection:
     """The same P + C as `built`, with another line J: several injections at one place share C."""
     _check_line(injection)
+    line = separator + injection.strip()
+    if built.clean_text is not None:
+        return replace(built, injection=injection.strip(), injected_text=built.clean_text + line)
     clean = list(built.clean_ids)
-    injected = clean + model.continuation_ids(clean, clean, separator + injection.strip())
+    injected = clean + model.continuation_ids(clean, clean, line)
     return replace(built, injection=injection.strip(), injected_ids=tuple(injected))
+
+
+def _text_prefix(model: Backend, prompt: Prompt, position: int | str, prefix: str | None, seed: int,
+                 draws: int) -> Injection:
+    """P + C as text, for backends that give text only. C is `prefix`, or the most frequent of `draws`
+    seeded continuations: `position` tokens of the model's own, or its first sentence."""
+    if not isinstance(prompt, str):
+        raise ValueError(
+            f"{model.info().reference} gives text only, and an injection inside a chat's assistant turn needs the "
+            "model's chat template, which an OpenAI-compatible API does not expose. Render the chat with the "
+            "model's template yourself and pass the text, which ends where the assistant's answer begins.")
+    if prefix is not None:
+        return Injection(prompt, prefix, "", (), (), "after the given prefix", clean_text=prompt + prefix)
+    sentence = position == "sentence"
+    # No stop strings: a server leaves the stop string out of the text, and C must end with its full stop.
+    samples = model.sample(prompt, draws, max_new_tokens=SENTENCE_SEARCH_TOKENS if sentence else position, seed=seed)
+    drafts = [_first_sentence_text(g.text) if sentence else g.text for g in samples]
+    usual = Counter(drafts).most_common(1)[0][0]
+    where = "after the first sentence" if sentence else f"after {position} tokens"
+    return Injection(prompt, usual, "", (), (), where, clean_text=prompt + usual)
+
+
+def _first_sentence_text(text: str) -> str:
+    found = _SENTENCE_DONE.search(text)
+    return text[: found.end()] if found else text
 
 
 def _check_line(injection: str) -> None:
@@ -210,7 +254,7 @@ class SnapBack:
 def clean_continuations(model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
                         seed: int = 0) -> list[str]:
     """n seeded continuations of P + C (they do not depend on J, so several injections can share them)."""
-    return [g.text for g in model.sample(list(injection.clean_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+    return [g.text for g in model.sample(injection.clean_context, n, max_new_tokens=max_new_tokens, seed=seed)]
 
 
 def snap_back(
@@ -227,7 +271,7 @@ def snap_back(
         raise ValueError(f"n must be at least 1, got {n}")
     clean = list(clean) if clean is not None else clean_continuations(model, injection, n=n, max_new_tokens=max_new_tokens, seed=seed)
     if injected is None:
-        injected = [g.text for g in model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)]
+        injected = [g.text for g in model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=seed)]
     injected = list(injected)
     clean_keys = [key(text) for text in clean]
     classes = Counter(k for k in clean_keys if k)
@@ -329,7 +373,7 @@ def run_attractor(
     for injection in built:
         # One set of samples after P + C + J serves both measures: sample i's first `steps` tokens are
         # the influence path a separate `steps`-token draw with the same seed would give.
-        samples = model.sample(list(injection.injected_ids), n, max_new_tokens=max_new_tokens, seed=seed)
+        samples = model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=seed)
         back = snap_back(model, injection, n=n, key=key, seed=seed, alpha=alpha, clean=clean,
                          injected=[g.text for g in samples])
         paths = [g.token_ids for g in samples] if max_new_tokens >= steps else None

@@ -81,6 +81,9 @@ def choice_distribution(
         raise ValueError(f"a closed set needs at least 2 choices, got {list(choices)!r}")
     if len(set(choices)) != len(choices):
         raise ValueError(f"choices must be distinct, got {list(choices)!r}")
+    if not model.gives_logits:
+        raise ValueError(f"{model.info().reference} gives text only: choice_distribution is exact, from logits. "
+                         "Sample the answers instead: assert_uniform_choice or assert_distribution_close (mode 'auto')")
     context, lead = split_prompt(prompt, prefix)
     context_ids = model.encode(context)
     answers = [model.continuation_ids(context, context_ids, lead + c) for c in choices]
