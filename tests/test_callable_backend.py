@@ -6,7 +6,7 @@ import random
 import pytest
 
 from pytest_worldprior import (assert_entropy_within, assert_mode_share_within, assert_no_attractor,
-                               assert_uniform_choice, measures)
+                               assert_temperature_sensitive, assert_uniform_choice, measures)
 from pytest_worldprior.backends.callable import CallableBackend
 
 NUMBERS = [str(i) for i in range(1, 11)]
@@ -32,8 +32,13 @@ def test_a_collapsed_function_is_caught_and_a_fair_one_passes():
 
 
 def test_the_checks_that_need_logits_say_so():
+    fair = CallableBackend(fair_numbers, name="fair")
     with pytest.raises(ValueError, match="gives no logits; use mode='sampled'"):
-        assert_entropy_within(CallableBackend(fair_numbers), "Pick:", min_nats=1.0, mode="exact")
+        assert_entropy_within(fair, "Pick:", min_nats=1.0, mode="exact")
+    with pytest.raises(ValueError, match="callable:fair gives text only: the temperature check needs the probability"):
+        assert_temperature_sensitive(fair, "Pick:")
+    with pytest.raises(ValueError, match="callable:fair gives text only: choice_distribution is exact, from logits"):
+        measures.choice_distribution(fair, "Pick:", NUMBERS)
 
 
 def test_a_function_that_returns_the_wrong_number_of_texts_is_named():
