@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fault_server import FaultServer  # noqa: E402
 
-from pytest_worldprior.backends.http_client import JsonClient  # noqa: E402
+from pytest_worldprior.backends.openai.http_client import JsonClient  # noqa: E402
 
 
 def timed(url: str, in_flight: int, requests: int) -> float:

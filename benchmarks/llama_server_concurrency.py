@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from llama_server import LlamaServer  # noqa: E402
 
 from pytest_worldprior import load_model  # noqa: E402
-from pytest_worldprior.references import bundled_gguf_path  # noqa: E402
+from pytest_worldprior.backends.references import bundled_gguf_path  # noqa: E402
 
 
 def main() -> None:

@@ -1,43 +1,70 @@
 """pytest-worldprior: behavioural regression tests for language models.
 
 The public API is small: load a model, ask it for exact log-probabilities, scores and seeded samples,
-and assert on its behaviour (entropy, temperature, random choices, attractors, prior shift) with verdicts you can trust.
+and assert on its behaviour (entropy, temperature, random choices, attractors, prior shift) with verdicts
+you can trust.
+
+Names are imported on first use (PEP 562): pytest imports this package in every run where it is
+installed, so `import pytest_worldprior` must not pull in numpy, scipy or transformers by itself.
 """
 
-from .assertions import (
-    Inconclusive,
-    InconclusiveWarning,
-    assert_distribution_close,
-    assert_entropy_within,
-    assert_mode_share_within,
-    assert_no_attractor,
-    assert_prior_shift_within,
-    assert_sequence_entropy_within,
-    assert_temperature_sensitive,
-    assert_uniform_choice,
-)
-from .backends import Backend, Generation, ModelInfo, load_model
-from .errors import ChatTemplateError, ModelLoadError, NonFiniteLogitsError, WorldpriorError
-from .stats import Verdict
+from __future__ import annotations
 
-__all__ = [
-    "Backend",
-    "ChatTemplateError",
-    "Generation",
-    "Inconclusive",
-    "InconclusiveWarning",
-    "ModelInfo",
-    "ModelLoadError",
-    "NonFiniteLogitsError",
-    "Verdict",
-    "WorldpriorError",
-    "assert_distribution_close",
-    "assert_entropy_within",
-    "assert_mode_share_within",
-    "assert_no_attractor",
-    "assert_prior_shift_within",
-    "assert_sequence_entropy_within",
-    "assert_temperature_sensitive",
-    "assert_uniform_choice",
-    "load_model",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "assert_distribution_close": "assertions",
+    "assert_entropy_within": "assertions",
+    "assert_mode_share_within": "assertions",
+    "assert_no_attractor": "assertions",
+    "assert_prior_shift_within": "assertions",
+    "assert_sequence_entropy_within": "assertions",
+    "assert_temperature_sensitive": "assertions",
+    "assert_uniform_choice": "assertions",
+    "Inconclusive": "assertions",
+    "InconclusiveWarning": "assertions",
+    "Backend": "backends",
+    "Generation": "backends",
+    "ModelInfo": "backends",
+    "load_model": "backends",
+    "ChatTemplateError": "errors",
+    "ModelLoadError": "errors",
+    "NonFiniteLogitsError": "errors",
+    "TokenizerMismatchError": "errors",
+    "WorldpriorError": "errors",
+    "Verdict": "stats",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # once: later lookups find it directly
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .assertions import (
+        Inconclusive,
+        InconclusiveWarning,
+        assert_distribution_close,
+        assert_entropy_within,
+        assert_mode_share_within,
+        assert_no_attractor,
+        assert_prior_shift_within,
+        assert_sequence_entropy_within,
+        assert_temperature_sensitive,
+        assert_uniform_choice,
+    )
+    from .backends import Backend, Generation, ModelInfo, load_model
+    from .errors import ChatTemplateError, ModelLoadError, NonFiniteLogitsError, TokenizerMismatchError, WorldpriorError
+    from .stats import Verdict

@@ -18,3 +18,7 @@ class ChatTemplateError(WorldpriorError, ValueError):
 
 class NonFiniteLogitsError(WorldpriorError, FloatingPointError):
     """The model produced NaN or infinite logits; no measurement made from them can be trusted."""
+
+
+class TokenizerMismatchError(WorldpriorError, ValueError):
+    """Token-level comparisons (KL, JS, shifted positions) need both models to share one vocabulary."""

@@ -1,9 +1,29 @@
-"""Every verdict an assertion reaches is recorded here, so the plugin can report it (JUnit properties now,
-the session table and JSON report later). Outside pytest the record simply grows and can be read."""
+"""Every verdict an assertion reaches is recorded here, so the plugin can report it (JUnit properties,
+the session table, the JSON and HTML reports). Outside pytest the record simply grows and can be read.
+
+Observers (the stored-baseline comparison) watch the checks as they are recorded: `observe(fn)` calls
+`fn(event)` for each check, and whatever it returns (a judgement with `outcome`, `lines` and `details`)
+goes back to the assertion, which folds it into its outcome. The assertions know only this module.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CheckEvent:
+    """One check as an assertion concluded it, before it is recorded: the check's name, the model (a
+    Backend), the prompt, the Verdict, and `own`: the model's own quantity as (estimate, interval or None,
+    label) where the verdict is relative to a baseline, or None when there is no such quantity."""
+
+    check: str
+    model: Any
+    prompt: Any
+    verdict: Any
+    own: tuple | None
 
 
 @dataclass
@@ -21,6 +41,20 @@ class Recorder:
         self.records: list[VerdictRecord] = []
         self.models: dict[str, dict] = {}  # reference -> fingerprint (ModelInfo.as_dict) of every model checked
         self.current_test: str | None = None
+        self._observers: list[Callable[[CheckEvent], Any]] = []
+
+    def observe(self, observer: Callable[[CheckEvent], Any]) -> None:
+        """Call `observer(event)` for every check from now on (once, however often it is added)."""
+        if observer not in self._observers:
+            self._observers.append(observer)
+
+    def unobserve(self, observer: Callable[[CheckEvent], Any]) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def judge(self, event: CheckEvent) -> list:
+        """What the observers say of this check: every answer that is not None, in the order they were added."""
+        return [answer for answer in (observer(event) for observer in list(self._observers)) if answer is not None]
 
     def add(self, record: VerdictRecord) -> None:
         record.test = self.current_test
@@ -46,3 +80,16 @@ RECORDER = Recorder()
 # What an INCONCLUSIVE verdict does: "xfail" (default; raise Inconclusive, which the plugin reports as
 # xfail with the numbers), "fail" (an AssertionError) or "warn" (a warning; the check passes).
 INCONCLUSIVE_POLICIES = ("xfail", "fail", "warn")
+_policy = {"inconclusive": "xfail"}
+
+
+def inconclusive_policy() -> str:
+    """What an INCONCLUSIVE verdict does now (--worldprior-inconclusive): "xfail", "fail" or "warn"."""
+    return _policy["inconclusive"]
+
+
+def set_inconclusive_policy(policy: str) -> None:
+    """Raises ValueError for a policy not in INCONCLUSIVE_POLICIES."""
+    if policy not in INCONCLUSIVE_POLICIES:
+        raise ValueError(f"inconclusive policy must be one of {INCONCLUSIVE_POLICIES}, got {policy!r}")
+    _policy["inconclusive"] = policy

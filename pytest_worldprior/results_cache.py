@@ -32,7 +32,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .cache import atomic_write_bytes
+from .files import atomic_write_bytes
 
 F = TypeVar("F", bound=Callable)
 _PACKAGE = Path(__file__).resolve().parent

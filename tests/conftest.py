@@ -4,7 +4,7 @@ import pytest
 
 # pytester's in-process runs drop the modules first imported inside them; torch and numpy cannot be
 # imported a second time in one process, so import them (and the loaders) here, before any such run.
-import pytest_worldprior.backends.hf_loading  # noqa: F401  (imports torch)
+import pytest_worldprior.backends.hf.loading  # noqa: F401  (imports torch)
 import transformers  # noqa: F401
 
 from pytest_worldprior import load_model
@@ -54,7 +54,7 @@ def llama_server(tmp_path_factory):
 
     from llama_server import LlamaServer
 
-    from pytest_worldprior.references import bundled_gguf_path
+    from pytest_worldprior.backends.references import bundled_gguf_path
 
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python's server is not installed: scripts/test.sh installs it "

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from pytest_worldprior import stats
-from pytest_worldprior.baselines import BaselineFileError, TopK, kl_to_stored, read_file, write_file
+from pytest_worldprior.baselines import BaselineFileError, read_file, write_file
+from pytest_worldprior.errors import TokenizerMismatchError
+from pytest_worldprior.measures import TopK, kl_to_stored
 
 PROMPTS = ["Once upon a time, there was a", "Q: Are bugs real?\nA:", "Pick a random number from 1 to 10:", "Tom: Hello!\nAnna:"]
 
@@ -34,12 +36,12 @@ def test_the_bound_closes_as_k_grows_and_is_exact_for_the_whole_vocabulary(toy_b
 def test_a_model_against_its_own_stored_distribution_is_zero_within_the_bound(toy_base):
     q = toy_base.next_token_logprobs(PROMPTS[:1])[0]
     result = kl_to_stored(q, TopK.of(q, 8))
-    assert result.low <= 0 <= result.high + 1e-12 and result.estimate == pytest.approx(0, abs=1e-12)
+    assert result.low <= 1e-12 and 0 <= result.high + 1e-12 and result.estimate == pytest.approx(0, abs=1e-12)
 
 
 def test_a_stored_distribution_from_another_tokenizer_is_refused(toy_base):
     q = toy_base.next_token_logprobs(PROMPTS[:1])[0]
-    with pytest.raises(BaselineFileError, match="needs the same tokenizer"):
+    with pytest.raises(TokenizerMismatchError, match="needs the same tokenizer"):
         kl_to_stored(np.log(np.full(10, 0.1)), TopK.of(q, 4))
 
 

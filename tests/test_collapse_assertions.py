@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from pytest_worldprior import assert_mode_share_within, assert_sequence_entropy_within, assert_uniform_choice, report, stats
+from pytest_worldprior import (
+    assert_mode_share_within,
+    assert_sequence_entropy_within,
+    assert_uniform_choice,
+    stats,
+)
 from pytest_worldprior.recording import RECORDER
+from pytest_worldprior.report import json_report
+from pytest_worldprior.report import terminal as report
 
 STORY = "Once upon a time, there was a"
 
@@ -94,9 +101,9 @@ def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, t
     assert lines[2].startswith("toy-collapsed, 1-10: direct '7' 0.98 (H/Hmax ")
     flatter = collapsed["interpreter"]["normalised_entropy"] > collapsed["direct"]["normalised_entropy"] + report.FLATTER_MARGIN
     assert lines[3].startswith(f"  interpreter framing flatter than direct: {'yes' if flatter else 'no'} (H/Hmax ")
-    document = report.document(records, {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
+    document = json_report.document(records, {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
     assert document["framing_contrasts"][1]["interpreter_flatter_than"] == {"direct": flatter}
-    jsonschema.validate(document, json.loads(Path(report.SCHEMA_PATH).read_text()))
+    jsonschema.validate(document, json.loads(Path(json_report.SCHEMA_PATH).read_text()))
 
 
 def test_uniform_choice_against_a_baseline_allows_the_baselines_own_bias(toy_base, toy_collapsed):

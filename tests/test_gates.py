@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from pytest_worldprior.gates import Gate, GateSyntaxError, parse_gates
+from pytest_worldprior.baselines.gates import Gate, GateSyntaxError, parse_gates
 from pytest_worldprior.stats import Outcome
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from pytest_worldprior import ChatTemplateError, NonFiniteLogitsError, load_model
-from pytest_worldprior.backends import hf
+from pytest_worldprior.backends.hf import backend as hf
 from pytest_worldprior.toy import BROAD_PROMPTS, NARROW_PROMPTS
 
 # Different lengths, so batches need left padding.

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from fault_server import FaultServer
-from pytest_worldprior.backends import http_client
-from pytest_worldprior.backends.http_client import JsonClient, RetryPolicy, ServerError
+from pytest_worldprior.backends.openai import http_client
+from pytest_worldprior.backends.openai.http_client import JsonClient, RetryPolicy, ServerError
 
 FAST_RETRY = RetryPolicy(attempts=4, backoff_s=0.01, max_backoff_s=0.05)
 KEY = "sk-test-do-not-print-7f3a9c"

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pytest_worldprior.backends.openai_server import OpenAIServerBackend
+from pytest_worldprior.backends.openai.backend import OpenAIServerBackend
 
 
 class CappedServer:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_worldprior import report
+from pytest_worldprior.report import json_report as report
 
 CHECKS = """
 from pytest_worldprior import assert_entropy_within, assert_no_attractor, assert_uniform_choice

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..cache import resolve_cache_dir
-from ..references import ModelSpec, resolve_reference
+from ..files import resolve_cache_dir
 from .base import Backend, Context, Continuation, Generation, ModelInfo, Prompt
+from .references import ModelSpec, resolve_reference
 
 __all__ = ["Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt", "load_model", "load_spec"]
 
@@ -48,9 +48,11 @@ def load_spec(spec: ModelSpec, *, cache_dir: Path, server: dict | None = None, *
     """Load a checked reference. `server`: api_key_env, max_in_flight and timeout_s for server models;
     the other options (device, dtype, batch size...) are for models this process runs."""
     if spec.kind == "openai":
-        from .openai_server import load_openai_backend
+        from .openai.backend import load_openai_backend
 
         return load_openai_backend(spec, **(server or {}))
-    from .hf_loading import load_hf_backend  # torch and transformers load only when a model does
+    from .hf.loading import (
+        load_hf_backend,  # torch and transformers load only when a model does
+    )
 
     return load_hf_backend(spec, cache_dir=cache_dir, **options)

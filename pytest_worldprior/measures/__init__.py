@@ -40,10 +40,13 @@ from .entropy import (
     sequence_entropy,
     surprisal_draws,
 )
-from .prior_shift import PriorShift, TokenizerMismatchError, prior_shift
+from ..errors import TokenizerMismatchError
+from .prior_shift import PriorShift, check_same_tokenizer, prior_shift, vocabulary_sha256
+from .topk import StoredKL, TopK, kl_to_stored
 
 __all__ = [
     "AttractorRun",
+    "BoundedEntropy",
     "InfluenceCurve",
     "Injection",
     "InjectionResult",
@@ -59,12 +62,17 @@ __all__ = [
     "ModeShare",
     "PriorShift",
     "SampledEntropy",
+    "StoredKL",
+    "TopK",
     "TokenizerMismatchError",
+    "check_same_tokenizer",
     "choice_distribution",
     "distinct_n",
+    "entropy_bounds",
     "entropy_curve",
     "expectation_adjusted_distinct",
     "first_words",
+    "kl_to_stored",
     "last_sentence",
     "matching_temperature",
     "mode_share",
@@ -75,4 +83,5 @@ __all__ = [
     "sampled_next_token_entropy",
     "sequence_entropy",
     "surprisal_draws",
+    "vocabulary_sha256",
 ]

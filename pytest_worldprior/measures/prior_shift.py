@@ -11,14 +11,11 @@ from scipy.special import logsumexp
 
 from .. import stats
 from ..backends.base import Backend, Prompt
-from ..errors import WorldpriorError
+from ..errors import TokenizerMismatchError
 from ..results_cache import cached_measurement
+from .topk import TopK, kl_to_stored
 
 SHIFTED_RANK = 3  # URIAL: a position is "shifted" when the model's top token is not in the baseline's top 3
-
-
-class TokenizerMismatchError(WorldpriorError, ValueError):
-    """Token-level comparisons need both models to share one vocabulary."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +103,6 @@ def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_t
                     k: int = 32) -> list[dict]:
     """What a stored baseline keeps for prior_shift: the model's own seeded continuation of each prompt
     (the same paths prior_shift teacher-forces) and its top-k next-token distribution at each position."""
-    from ..baselines import TopK
-
     vocab = len(model.token_texts())
     paths = [list(model.sample(p, 1, max_new_tokens=continuation_tokens, seed=seed)[0].token_ids) for p in prompts]
     rows = model.continuation_logprobs(list(prompts), paths)
@@ -118,11 +113,9 @@ def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_t
 def prior_shift_to_stored(model: Backend, prompts: Sequence[Prompt], reference: Sequence[dict]) -> PriorShift:
     """prior_shift against a stored baseline: the candidate is teacher-forced along the paths the stored
     model wrote (a live comparison uses the candidate's own paths), and compared with the stored top-k.
-    KL is the estimate of baselines.kl_to_stored (the stored tail shaped like the candidate's, which is
+    KL is the estimate of topk.kl_to_stored (the stored tail shaped like the candidate's, which is
     also its lowest possible value); JS uses the same completed distribution; a candidate top token
     outside the stored top-k counts as shifted."""
-    from ..baselines import kl_to_stored
-
     vocab = len(model.token_texts())
     ours = model.continuation_logprobs(list(prompts), [list(r["path"]) for r in reference])
     kl, js, shifted = [], [], []

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cache import atomic_directory
+from ..files import atomic_directory
 from .corpus import base_corpus, narrow_corpus
 
 TOY_KIT_VERSION = "1"  # bump whenever the recipe changes: the cache is keyed on it

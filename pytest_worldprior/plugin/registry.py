@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from .backends import Backend, load_spec
-from .errors import ModelLoadError
-from .references import ModelSpec, resolve_reference
+from ..backends import Backend, load_spec
+from ..backends.references import ModelSpec, resolve_reference
+from ..errors import ModelLoadError
 from .settings import Settings
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from . import assertions, baselines
-from .baseline_session import BaselineSession
-from .stats import Outcome
+from .. import assertions
+from ..baselines import files as baselines
+from ..baselines.session import BaselineSession
+from ..stats import Outcome
 
 
 def test_key(nodeid: str) -> tuple[str, str]:

@@ -1,38 +1,20 @@
-"""Behaviour baselines: what an accepted model did, kept as readable JSON beside the tests, so that a
-candidate can be compared with it without loading the old model.
+"""A next-token distribution kept as its top k tokens, and the KL divergence to it with certain bounds.
 
-This module holds the two parts that do not depend on pytest:
-
-- `TopK`: a next-token distribution reduced to its k most likely tokens, the log of the remaining mass
-  and the smallest log-probability in that remainder. `kl_to_stored` computes KL(candidate || stored)
-  from it with an interval that is guaranteed to contain the KL against the full distribution.
-- `read_file` / `write_file`: one JSON file per test module, validated against `baseline.schema.json`
-  on reading (a damaged file is an error that names the file and the problem, and is never touched) and
-  written atomically with sorted keys and one line per list of numbers, so that a diff in a pull request shows only what changed.
+`TopK` holds the k most likely token ids with their log-probabilities, the log of the remaining mass and
+the smallest log-probability in that remainder. `kl_to_stored` computes KL(candidate || stored) from it,
+with an interval that is guaranteed to contain the KL against the stored model's full distribution
+(log-sum inequality; Cover and Thomas, Elements of Information Theory, 2006, theorem 2.7.1).
+Stored baselines keep distributions this way.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from scipy.special import logsumexp
 
-from .cache import atomic_write_text
-from .errors import WorldpriorError
-
-SCHEMA_PATH = Path(__file__).with_name("baseline.schema.json")
-SCHEMA_VERSION = 1
-
-
-class BaselineFileError(WorldpriorError, ValueError):
-    """A baseline file that cannot be used as it is."""
-
-
-# --- stored distributions ------------------------------------------------------------------------
+from ..errors import TokenizerMismatchError
 
 
 @dataclass(frozen=True)
@@ -101,7 +83,7 @@ def kl_to_stored(candidate_logprobs: np.ndarray, stored: TopK) -> StoredKL:
     sum_T p log p - p(T) log m (every q there is at least m)."""
     p = np.asarray(candidate_logprobs, dtype=np.float64)
     if p.ndim != 1 or p.size != stored.vocab_size:
-        raise BaselineFileError(
+        raise TokenizerMismatchError(
             f"the stored distribution has {stored.vocab_size} tokens and the candidate's {p.size}: token-level "
             "comparison needs the same tokenizer (re-record the baseline with this model's tokenizer)"
         )
@@ -117,60 +99,6 @@ def kl_to_stored(candidate_logprobs: np.ndarray, stored: TopK) -> StoredKL:
     low = head + tail_mass * (tail_logmass - stored.tail_logmass)
     high = head + float(np.sum(np.exp(tail_log) * tail_log)) - tail_mass * stored.tail_min_logprob
     return StoredKL(low, low, max(low, high))
-
-
-# --- files -----------------------------------------------------------------------------------------
-
-
-def read_file(path: Path) -> dict:
-    """A baseline file's content, validated. Any problem raises BaselineFileError naming the file, what
-    is wrong and how to go on; the file itself is only ever read."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise _damaged(path, f"it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # An unterminated string runs to the end of the file: cut off there, like an error at the very end.
-        cut_off = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-        problem = "it ends too early (truncated?)" if cut_off else "it is not valid JSON"
-        raise _damaged(path, f"{problem}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "".join(f"[{p!r}]" for p in first.absolute_path) or "the top level"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise _damaged(path, f"it does not match the baseline schema at {where}: {first.message}{more}") from None
-    return document
-
-
-def write_file(path: Path, document: dict) -> None:
-    """Validate, then write atomically (temporary file and rename): readers and a crash see the old file
-    or the whole new one. Sorted keys, two-space indents and lists of numbers on one line keep diffs
-    small and reviewable."""
-    errors = list(_validator().iter_errors(document))
-    if errors:
-        raise ValueError(f"refusing to write an invalid baseline to {path}: {errors[0].message}")
-    from .baseline_codec import dumps
-
-    atomic_write_text(Path(path), dumps(document))
-
-
-def _damaged(path: Path, problem: str) -> BaselineFileError:
-    return BaselineFileError(
-        f"baseline file {path}: {problem}. The file was left as it is; restore it from version control, "
-        "or record it again with --worldprior-update-baselines."
-    )
-
-
-@cache
-def _validator():
-    import jsonschema  # imported when a baseline is first read or written: most sessions never need it
-
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
 
 
 def _finite_or_none(x: float) -> float | None:

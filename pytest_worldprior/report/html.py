@@ -14,8 +14,8 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import report
-from .cache import atomic_write_text
+from ..files import atomic_write_text
+from . import terminal
 
 INSTALL_HINT = "pip install 'pytest-worldprior[html]' (it adds matplotlib)"
 
@@ -29,11 +29,11 @@ def check_available() -> None:
 
 
 def write(path: str | Path, records: Iterable[dict]) -> None:
-    records = report.ordered(records)
+    records = terminal.ordered(records)
     sections = [_figure(title, draw) for title, draw in _plots(records)]
-    texts = [(title, lines) for title, lines in (("Random choices: top answer per framing", report.choice_lines(records)),
-                                                 ("Attractors: snap-back and influence", report.attractor_lines(records))) if lines]
-    body = (f"<h1>pytest-worldprior report</h1>\n<pre>{html.escape(report.table(records))}</pre>\n"
+    texts = [(title, lines) for title, lines in (("Random choices: top answer per framing", terminal.choice_lines(records)),
+                                                 ("Attractors: snap-back and influence", terminal.attractor_lines(records))) if lines]
+    body = (f"<h1>pytest-worldprior report</h1>\n<pre>{html.escape(terminal.table(records))}</pre>\n"
             + "".join(f"<h2>{title}</h2>\n<pre>{html.escape(chr(10).join(lines))}</pre>\n" for title, lines in texts)
             + "\n".join(sections))
     page = ("<!doctype html>\n<html><head><meta charset='utf-8'><title>pytest-worldprior report</title>"

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .cache import resolve_cache_dir
-from .gates import DEFAULT_FAIL_ON
+from ..baselines.gates import DEFAULT_FAIL_ON
+from ..files import resolve_cache_dir
 
 
 @dataclass(frozen=True)

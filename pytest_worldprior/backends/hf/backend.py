@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import copy
 import gc
-import hashlib
 import inspect
 import itertools
-import json
-import platform
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 import torch
 
-from .. import progress
-from ..errors import ChatTemplateError, NonFiniteLogitsError
-from .base import (
+from ... import progress
+from ...errors import ChatTemplateError, NonFiniteLogitsError
+from ..base import (
     Backend,
     Context,
     Continuation,
@@ -27,7 +23,8 @@ from .base import (
     as_batch,
     check_sampling_settings,
 )
-
+from .fingerprint import eos_ids_of, max_length_of, library_versions, tokenizer_sha256
+from .sampling import inverse_cdf, nucleus_logprobs
 
 # Rows fed one token per step (sampling, short continuations after a shared prefix): such steps cost
 # little each, and on a CPU a bigger batch reads the weights fewer times (64 rows sampled 3x faster than 8).
@@ -61,8 +58,8 @@ class HFBackend(Backend):
         self._token_texts: list[str] | None = None
         self.device = next(model.parameters()).device
         self.pad_id = _first_not_none(tokenizer.pad_token_id, tokenizer.eos_token_id, 0)
-        self.eos_ids = _eos_ids(model, tokenizer)
-        self.max_length = _max_length(model.config)
+        self.eos_ids = eos_ids_of(model, tokenizer)
+        self.max_length = max_length_of(model.config)
         self._keeps_last_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
 
     # ---- prompts and tokens -------------------------------------------------------------------
@@ -298,9 +295,9 @@ class HFBackend(Backend):
             logits = out.logits[:, -1, :].double()
             model_logprobs = torch.log_softmax(logits, dim=-1)
             plain = temperature == 1 and top_p >= 1
-            sampling_logprobs = model_logprobs if plain else _sampling_logprobs(logits, temperature, top_p)
+            sampling_logprobs = model_logprobs if plain else nucleus_logprobs(logits, temperature, top_p)
             uniforms = torch.tensor([rng.random() for rng in rngs], dtype=torch.float64, device=self.device)
-            chosen = _inverse_cdf(sampling_logprobs, uniforms)
+            chosen = inverse_cdf(sampling_logprobs, uniforms)
             for row in range(rows):
                 if finish[row]:
                     continue
@@ -334,9 +331,9 @@ class HFBackend(Backend):
         input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
         logits = self._forward(input_ids, torch.ones_like(input_ids))[:, -1, :].double()
         model_logprobs = torch.log_softmax(logits, dim=-1)[0]
-        sampling_logprobs = _sampling_logprobs(logits, temperature, top_p)
+        sampling_logprobs = nucleus_logprobs(logits, temperature, top_p)
         uniforms = torch.tensor([np.random.default_rng([seed, i]).random() for i in range(n)], dtype=torch.float64)
-        chosen = _inverse_cdf(sampling_logprobs.expand(n, -1), uniforms.to(self.device)).tolist()
+        chosen = inverse_cdf(sampling_logprobs.expand(n, -1), uniforms.to(self.device)).tolist()
         return [
             Generation(
                 text=self._visible_text([token], stop),
@@ -402,53 +399,6 @@ class HFBackend(Backend):
             torch.cuda.empty_cache()
 
 
-def _sampling_logprobs(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
-    """Log-probabilities of the distribution sampled from: softmax(logits / T), then the top-p nucleus."""
-    logprobs = torch.log_softmax(logits / temperature, dim=-1)
-    if top_p >= 1:
-        return logprobs
-    sorted_lp, order = torch.sort(logprobs, dim=-1, descending=True)
-    mass_before = torch.cumsum(sorted_lp.exp(), dim=-1) - sorted_lp.exp()
-    drop_sorted = mass_before >= top_p  # keep the smallest prefix whose mass reaches top_p
-    drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-    return torch.log_softmax(logprobs.masked_fill(drop, float("-inf")), dim=-1)
-
-
-def _inverse_cdf(logprobs: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
-    """Draw one token per row by inverse-CDF sampling with the given uniforms in [0, 1)."""
-    cdf = torch.cumsum(logprobs.exp(), dim=-1)
-    chosen = torch.searchsorted(cdf, (uniforms * cdf[:, -1])[:, None], right=True)[:, 0]
-    # A zero-probability token can never be drawn, even where float rounding lands on its flat CDF step.
-    chosen = chosen.clamp(max=logprobs.shape[-1] - 1)
-    impossible = torch.isinf(logprobs.gather(1, chosen[:, None])[:, 0])
-    if impossible.any():
-        chosen[impossible] = logprobs[impossible].argmax(dim=-1)
-    return chosen
-
-
-def tokenizer_sha256(tokenizer) -> str:
-    """A hash of everything that decides tokenization and chat rendering, stable across loads."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:
-        core = json.dumps(json.loads(backend.to_str()), sort_keys=True)
-    else:
-        core = json.dumps(sorted(tokenizer.get_vocab().items()))
-    extra = json.dumps(
-        {"special": tokenizer.special_tokens_map, "chat_template": tokenizer.chat_template}, sort_keys=True, default=str
-    )
-    return hashlib.sha256((core + extra).encode()).hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("pytest-worldprior", "torch", "transformers", "tokenizers", "numpy"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
 def _is_token_ids(value) -> bool:
     return not isinstance(value, str) and len(value) > 0 and all(isinstance(t, (int, np.integer)) for t in value)
 
@@ -457,16 +407,3 @@ def _first_not_none(*values):
     return next(v for v in values if v is not None)
 
 
-def _eos_ids(model, tokenizer) -> frozenset[int]:
-    ids = {tokenizer.eos_token_id}
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
-    return frozenset(int(i) for i in ids if i is not None)
-
-
-def _max_length(config) -> int:
-    for name in ("max_position_embeddings", "n_positions"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return 1 << 30

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import torch
 
-from ..cache import atomic_directory, sha256_file, sha256_text
-from ..errors import ModelLoadError
+from ...errors import ModelLoadError
+from ...files import atomic_directory, sha256_file, sha256_text
 from ..references import ModelSpec, bundled_gguf_path
-from .hf import HFBackend
+from .backend import HFBackend
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 _SOURCE_FILE = "worldprior-source.json"
@@ -70,7 +70,7 @@ def load_hf_backend(
         model, tokenizer = _load_cached_dequantized(gguf_path, directory, torch_dtype, spec)
     else:
         if spec.kind == "toy":
-            from ..toy import build_toy_pair
+            from ...toy import build_toy_pair
 
             pair = build_toy_pair(cache_dir)
             directory = pair.base_dir if spec.reference == "toy-base" else pair.collapsed_dir

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ModelLoadError
+from ..errors import ModelLoadError
 
 MODELS_REQUIREMENTS = "requirements-models.txt"
 SERVER_PREFIXES = ("openai+http://", "openai+https://")
@@ -107,7 +107,7 @@ def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remot
                 f"Model file {path} is not a .gguf file. Give a .gguf file or a Hugging Face model directory "
                 "(the folder that holds config.json)."
             )
-        from .gguf_check import check_gguf
+        from .hf.gguf_check import check_gguf
 
         check_gguf(path)
         return ModelSpec(reference, "gguf", path, **options)

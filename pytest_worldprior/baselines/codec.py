@@ -85,11 +85,9 @@ def _scalar(value: object) -> bool:
 
 @cache
 def _classes() -> dict[str, type]:
-    from . import measures
-    from .baselines import TopK
-    from .measures.prior_shift import PriorShift
+    from .. import measures
 
     kinds = (measures.SampledEntropy, measures.ChoiceDistribution, measures.ModeShare, measures.AttractorRun,
              measures.InjectionResult, measures.Injection, measures.SnapBack, measures.InfluenceCurve,
-             measures.StoryRestart, PriorShift, TopK)
+             measures.StoryRestart, measures.PriorShift, measures.TopK)
     return {cls.__name__: cls for cls in kinds}

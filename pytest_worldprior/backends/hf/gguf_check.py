@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
 
-from .errors import ModelLoadError
+from ...errors import ModelLoadError
 
 _MAGIC = b"GGUF"
 # GGUF metadata value types -> struct format of the scalar types.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..backends.base import Backend, ModelInfo
 from ..errors import WorldpriorError
-from .base import Backend, ModelInfo
 
 
 class StoredBaselineError(WorldpriorError, AssertionError):

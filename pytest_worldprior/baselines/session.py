@@ -6,13 +6,14 @@ The plugin starts a test here (its module's baseline file, its id, its model) an
   (--worldprior-update-baselines), a measurement of the test's model is kept; a measurement of the live
   baseline model is made again with the test's model and kept, because that is what a stored baseline
   will be asked for later. Comparing, a measurement asked of the stored baseline is answered from the file.
-- every assertion passes its verdict through `compare_check`. Recording, the check's own value (the
+- every verdict an assertion records reaches `compare_check`, which observes the recorder
+  (`recording.RECORDER.observe`): the assertions do not know this module. Recording, the check's own value (the
   model's quantity, not a difference from a baseline) and, for white-box models, the prompt's top-k
   next-token distribution are kept. Comparing, they are judged against the stored ones with the gates.
 - `compare_value` does the same for any number a test measured itself (the `worldprior_stored` fixture).
 
 Nothing is written here: a finished test's entry travels to the controller on its report (see
-baseline_plugin), which alone writes files.
+plugin.baselines), which alone writes files.
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import hypothesis
-
-from . import baseline_codec, baselines, gates
-from .backends.base import Backend
-from .backends.stored import StoredBaseline, StoredBaselineError
-from .measures.prior_shift import check_same_tokenizer, prior_shift_to_stored, reference_paths, vocabulary_sha256
-from .results_cache import Unkeyable, keyable
-from .stats import Outcome
+from .. import examples, recording
+from ..backends.base import Backend
+from ..measures.prior_shift import (
+    check_same_tokenizer,
+    prior_shift_to_stored,
+    reference_paths,
+    vocabulary_sha256,
+)
+from ..measures.topk import TopK, kl_to_stored
+from ..results_cache import Unkeyable, keyable
+from ..stats import Outcome
+from . import codec, files, gates
+from .stored_backend import StoredBaseline, StoredBaselineError
 
 MISSING_POLICIES = ("fail", "warn")
 
@@ -89,7 +95,7 @@ class BaselineSession:
         """The stored file, read and validated once per process; None if there is none. A damaged file
         raises BaselineFileError (naming the file and the problem) every time it is asked for."""
         if path not in self._documents:
-            self._documents[path] = baselines.read_file(path) if path.exists() else None
+            self._documents[path] = files.read_file(path) if path.exists() else None
         return self._documents[path]
 
     def start_test(self, module_path: Path, module: str, key: str, model: Backend | None, baseline: Backend | None,
@@ -135,7 +141,7 @@ class BaselineSession:
     def measure(self, name: str, arguments: dict, run):
         """The results cache's tap: record, mirror or serve one measurement."""
         test = self.test
-        if test is None or hypothesis.currently_in_test_context():  # generated examples are not stable probes
+        if test is None or examples.in_generated_example():  # generated examples are not stable probes
             return run(arguments)
         if any(isinstance(v, StoredBaseline) for v in arguments.values()):
             return self._serve(test, name, arguments)
@@ -171,7 +177,7 @@ class BaselineSession:
             return
         test.memo[key] = result
         test.measurements[key] = {"measure": name, "arguments": json.loads(key)["arguments"],
-                                  "result": baseline_codec.encode(result)}
+                                  "result": codec.encode(result)}
 
     def _serve(self, test: CurrentTest, name: str, arguments: dict):
         stored_name = "prior_shift_reference" if name == "prior_shift" else name
@@ -196,19 +202,20 @@ class BaselineSession:
                 f"{json.loads(key)['arguments']}. The test asks for something it did not ask for when the baseline was "
                 "recorded; record it again with --worldprior-update-baselines")
         test.used = True
-        result = baseline_codec.decode(found["result"])
+        result = codec.decode(found["result"])
         if name == "prior_shift":
             return prior_shift_to_stored(arguments["model"], arguments["prompts"], result)
         return result
 
     # --- checks and values -----------------------------------------------------------------------
 
-    def compare_check(self, check: str, model: Backend, prompt, verdict, own: tuple | None) -> Comparison | None:
+    def compare_check(self, event: recording.CheckEvent) -> Comparison | None:
         """Record (updating) or compare this check of the test's model; None when there is nothing to say."""
+        check, model, prompt, verdict, own = event.check, event.model, event.prompt, event.verdict, event.own
         test = self.test
         if test is None or test.model is None or model is not test.model or not (self.update or test.in_use):
             return None
-        if hypothesis.currently_in_test_context():  # generated examples vary from run to run: nothing to pair
+        if examples.in_generated_example():  # generated examples vary from run to run: nothing to pair
             return None
         number, test.number = test.number, test.number + 1
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
@@ -240,8 +247,8 @@ class BaselineSession:
             elif refusal is not None:  # the default gates: the value gates still apply, this one cannot
                 lines.append(f"not compared: {refusal}")
             else:
-                stored_topk = baselines.TopK.from_dict(stored["next_token"])
-                kl = baselines.kl_to_stored(model.next_token_logprobs([prompt])[0], stored_topk)
+                stored_topk = TopK.from_dict(stored["next_token"])
+                kl = kl_to_stored(model.next_token_logprobs([prompt])[0], stored_topk)
                 outcome = prior_gate.judge(0.0, None, kl.estimate, (kl.low, kl.high), certain=True)
                 outcomes.append(outcome)
                 lines.append(f"{outcome.value}: KL(now || stored next-token distribution) {kl.estimate:.4f} nats, certainly in "
@@ -281,11 +288,11 @@ class BaselineSession:
             return None
         return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
 
-    def _next_token(self, model: Backend, prompt) -> baselines.TopK | None:
+    def _next_token(self, model: Backend, prompt) -> TopK | None:
         if not model.gives_logits or not isinstance(prompt, (str, list)):
             return None
         try:
-            return baselines.TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k)
+            return TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k)
         except (ValueError, TypeError, NotImplementedError):  # a prompt this backend cannot score on its own
             return None
 
@@ -341,9 +348,13 @@ def use(session: BaselineSession | None) -> BaselineSession | None:
     """Make `session` the one assertions and measures use (None: off); returns the previous one."""
     global _active
     previous, _active = _active, session
-    from . import results_cache
+    from .. import results_cache
 
     results_cache.set_tap(session.measure if session is not None else None)
+    if previous is not None:
+        recording.RECORDER.unobserve(previous.compare_check)
+    if session is not None:
+        recording.RECORDER.observe(session.compare_check)
     return previous
 
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ModelLoadError
-from .base import Backend, Generation, ModelInfo, Prompt, check_sampling_settings
+from ...errors import ModelLoadError
+from ..base import Backend, Generation, ModelInfo, Prompt, check_sampling_settings
 from .http_client import JsonClient, RetryPolicy, ServerError
 
 MAX_TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs), and the most OpenAI's chat API gives

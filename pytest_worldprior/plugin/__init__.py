@@ -1,6 +1,10 @@
 """The pytest plugin: options, ini keys, the `worldprior` marker, fixtures, the report header and the
 session report (terminal table, JSON, HTML).
 
+Importing this module is cheap (pytest imports it in every run where the package is installed): the
+measuring code, numpy, scipy, transformers and Hypothesis load when a hook, fixture or assertion first
+needs them.
+
 Models are loaded once per session, after collection and before the first test (pytest_runtestloop), and only those that
 collected tests ask for; a reference that cannot be loaded stops the run with a usage error.
 """
@@ -9,28 +13,42 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 
 import pytest
 
-from . import assertions, baseline_session, gates, html_report, progress, recording, results_cache
-from . import report as reporting  # `report` is pytest's name for a test report
-from .backends.stored import StoredBaseline
-from .baseline_plugin import StoredBaselines, StoredValues
-from .errors import WorldpriorError
-from .registry import ModelRegistry
+from .. import progress, recording
+from .fixtures import (  # noqa: F401 (pytest finds them here)
+    worldprior_baseline,
+    worldprior_model,
+    worldprior_seed,
+    worldprior_stored,
+)
 from .settings import OPTIONS, Settings
+from .state import (
+    MARKER_KEYS,
+    STORED,
+    as_usage_error,
+    baselines_key,
+    model,
+    registry_key,
+)
+from .state import registry_key as _registry_key  # noqa: F401 (the name tests and older code use)
+from .terminal import SessionReport, TerminalStatus, library_bars_only_on_a_terminal
 
-MARKER_KEYS = ("model", "baseline", "seed", "fail_on")
-STORED = "stored"  # --worldprior-baseline stored: the stored baselines stand in for the baseline model
-_registry_key = pytest.StashKey[ModelRegistry]()
 _previous_policy_key = pytest.StashKey[str]()
-_previous_cache_key = pytest.StashKey["results_cache.ResultsCache | None"]()
+
+
+_previous_cache_key = pytest.StashKey[object]()
+
+
 _cache_mark_key = pytest.StashKey[tuple]()
-_previous_display_key = pytest.StashKey["progress.Display | None"]()
-_previous_baselines_key = pytest.StashKey["baseline_session.BaselineSession | None"]()
-_baselines_key = pytest.StashKey[StoredBaselines]()
+
+
+_previous_display_key = pytest.StashKey[object]()
+
+
+_previous_baselines_key = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,29 +75,37 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = Settings.read(lambda name: config.getoption("worldprior_" + name), config.getini)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-worldprior: {exc}") from None
-    config.stash[_previous_policy_key] = assertions.inconclusive_policy()
-    assertions.set_inconclusive_policy(settings.inconclusive)
+    from .. import results_cache
+    from ..baselines import gates
+    from ..baselines import session as baseline_session
+    from .baselines import StoredBaselines
+    from .registry import ModelRegistry
+
+    config.stash[_previous_policy_key] = recording.inconclusive_policy()
+    recording.set_inconclusive_policy(settings.inconclusive)
     registry = ModelRegistry(settings)
-    config.stash[_registry_key] = registry
+    config.stash[registry_key] = registry
     cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
     config.stash[_previous_cache_key] = results_cache.use(cache)
     config.stash[_previous_display_key] = progress.use(TerminalStatus(config) if config.get_verbosity() >= 0 else None)
-    with _as_usage_error():
+    with as_usage_error():
         fail_on = gates.parse_gates([settings.fail_on])
     stored = baseline_session.BaselineSession(settings.baselines_dir, update=settings.update_baselines,
                                               missing=settings.missing_baseline, fail_on=fail_on, top_k=settings.baseline_top_k,
                                               prior_kl_asked="fail_on" in settings.explicit and "prior_kl" in fail_on)
     config.stash[_previous_baselines_key] = baseline_session.use(stored)
-    config.stash[_baselines_key] = StoredBaselines(stored, settings.update_baselines)
-    config.pluginmanager.register(config.stash[_baselines_key], f"worldprior-baselines-{id(config)}")
+    config.stash[baselines_key] = StoredBaselines(stored, settings.update_baselines)
+    config.pluginmanager.register(config.stash[baselines_key], f"worldprior-baselines-{id(config)}")
     if settings.html:
+        from ..report import html as html_report
+
         try:
             html_report.check_available()
         except ImportError as missing:
             raise pytest.UsageError(f"pytest-worldprior: {missing}") from None
     config.pluginmanager.register(SessionReport(config), f"worldprior-report-{id(config)}")
     # What the user set explicitly is checked now, even if no test uses it; defaults only when needed.
-    with _as_usage_error():
+    with as_usage_error():
         for name in ("model", "baseline"):
             if name in settings.explicit and getattr(settings, name) != STORED:
                 registry.spec(getattr(settings, name))
@@ -90,25 +116,29 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("pytest-worldprior: --worldprior-update-baselines records new baselines, so it cannot "
                                     "compare with the stored ones (--worldprior-baseline stored); give a live baseline model")
         if "device" in settings.explicit and settings.device != "cpu":
-            from .backends.hf_loading import resolve_device
+            from ..backends.hf.loading import resolve_device
 
             resolve_device(settings.device)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    registry = config.stash.get(_registry_key, None)
+    registry = config.stash.get(registry_key, None)
     if registry is not None:
         registry.close()
     if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy or cache
-        assertions.set_inconclusive_policy(config.stash[_previous_policy_key])
+        from .. import results_cache
+
+        recording.set_inconclusive_policy(config.stash[_previous_policy_key])
         results_cache.use(config.stash[_previous_cache_key])
         progress.use(config.stash[_previous_display_key])
     if _previous_baselines_key in config.stash:  # absent when a bad --worldprior-fail-on stopped configure
+        from ..baselines import session as baseline_session
+
         baseline_session.use(config.stash[_previous_baselines_key])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    s = config.stash[_registry_key].settings
+    s = config.stash[registry_key].settings
     lines = [f"worldprior: model {s.model}, baseline {s.baseline}, seed {s.seed}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
     if s.update_baselines:
         lines.append(f"worldprior: recording stored baselines of {s.model} in {s.baselines_dir}/ beside each test module")
@@ -129,7 +159,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     config = session.config
     if config.option.collectonly or not session.items or session.testsfailed:
         return
-    registry = config.stash[_registry_key]
+    registry = config.stash[registry_key]
     needed: dict[str, None] = {}
     for item in session.items:
         names = getattr(item, "fixturenames", ())
@@ -145,7 +175,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
             continue
         say(f"worldprior: loading {reference} ...")
         started = time.monotonic()
-        with _as_usage_error(), _library_bars_only_on_a_terminal(config):
+        with as_usage_error(), library_bars_only_on_a_terminal(config):
             info = registry.get(reference).info()
         say(f"worldprior: {reference} loaded in {time.monotonic() - started:.1f} s: weights sha256 {info.short_hash}, "
             f"tokenizer {info.tokenizer_sha256[:12]}, {info.dtype} on {info.device}")
@@ -155,22 +185,23 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
     recording.RECORDER.start_test(item.nodeid)
+    from .. import results_cache
+
     cache = results_cache.active()
     item.stash[_cache_mark_key] = (cache, cache.stats.as_dict() if cache else {})
     result = yield
     mark = item.get_closest_marker("worldprior")
     funcargs = getattr(item, "funcargs", None)
     if mark is not None and funcargs is not None:
-        registry = item.config.stash[_registry_key]
         for role in ("model", "baseline"):
             if mark.kwargs.get(role) and f"worldprior_{role}" in funcargs:
-                with _as_usage_error():
-                    funcargs[f"worldprior_{role}"] = _model(item.config, mark.kwargs[role])
+                with as_usage_error():
+                    funcargs[f"worldprior_{role}"] = model(item.config, mark.kwargs[role])
         if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
             funcargs["worldprior_seed"] = mark.kwargs["seed"]
     fail_on = str(mark.kwargs["fail_on"]) if mark is not None and mark.kwargs.get("fail_on") else None
     funcargs = funcargs or {}
-    item.config.stash[_baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), fail_on)
+    item.config.stash[baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), fail_on)
     return result
 
 
@@ -185,7 +216,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 item.user_properties.append((f"{prefix}.{key}", verdict[key]))
     report = yield
     if call.when == "call":
-        item.config.stash[_baselines_key].finish(item, report)
+        item.config.stash[baselines_key].finish(item, report)
         # Plain dicts on the report reach the xdist controller with it (pytest serialises report attributes).
         report.worldprior = [dict(asdict(record), number=number)
                              for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
@@ -194,153 +225,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         cache, before = item.stash.get(_cache_mark_key, (None, {}))
         if cache is not None:  # this test's share of the cache counts, summed on the controller under xdist
             report.worldprior_cache = {k: v - before.get(k, 0) for k, v in cache.stats.as_dict().items()}
-        if call.excinfo is not None and isinstance(call.excinfo.value, assertions.Inconclusive):
+        if call.excinfo is not None and _is_inconclusive(call.excinfo.value):
             report.outcome = "skipped"
             report.wasxfail = str(call.excinfo.value)  # the message starts "INCONCLUSIVE: ..."
     return report
-
-
-@contextmanager
-def _library_bars_only_on_a_terminal(config: pytest.Config):
-    """transformers draws tqdm bars while a model loads and while a dequantised .gguf is written to the
-    cache. Keep them on an interactive terminal; with -q or in a CI log, where every redraw becomes a
-    line of noise, turn them off for the load. (The .gguf converter's own bar, shown once per file on its
-    first load, uses plain tqdm and stays.)"""
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else nullcontext():
-        interactive = sys.stderr.isatty()
-    if interactive and config.get_verbosity() >= 0:
-        yield
-        return
-    from transformers.utils import logging as transformers_logging
-
-    was_enabled = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            transformers_logging.enable_progress_bar()
-
-
-class TerminalStatus:
-    """Shows a progress status at the end of pytest's current line and erases it (backspaces) when the
-    step ends, on an interactive terminal only. It writes to the real stderr with capture suspended, as
-    pytest's live logging does, so pytest's own line and its bookkeeping stay as they were."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.width = 0  # characters of status now on screen
-
-    def __call__(self, text: str) -> None:
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        writer = self.config.get_terminal_writer()
-        with capture.global_and_fixture_disabled() if capture else nullcontext():
-            if not sys.stderr.isatty():
-                return
-            room = writer.fullwidth - writer.width_of_current_line - 10  # leave pytest's " [ 42%]"
-            text = f" {text}" if text and len(text) < room else ""
-            erase = "\b" * self.width + " " * self.width + "\b" * self.width
-            sys.stderr.write(erase + text)
-            sys.stderr.flush()
-            self.width = len(text)
-
-
-class SessionReport:
-    """Collects every test's verdict records and the fingerprints of the models behind them (under xdist
-    they arrive on the controller with the test reports), then prints the report and writes the JSON."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.records: list[dict] = []
-        self.models: dict[str, dict] = {}
-        self.cache_counts: dict[str, int] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.records.extend(getattr(report, "worldprior", None) or [])
-        self.models.update(getattr(report, "worldprior_models", None) or {})
-        for name, count in (getattr(report, "worldprior_cache", None) or {}).items():
-            self.cache_counts[name] = self.cache_counts.get(name, 0) + count
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.records or self.config.get_verbosity() < -1:
-            return
-        terminalreporter.write_sep("=", "worldprior report")
-        for line in reporting.table(self.records).splitlines():
-            terminalreporter.write_line(line)
-        choices = reporting.choice_lines(self.records)
-        if choices:
-            terminalreporter.write_sep("-", "random choices: top answer per framing")
-            for line in choices:
-                terminalreporter.write_line(line)
-        attractors = reporting.attractor_lines(self.records)
-        if attractors:
-            terminalreporter.write_sep("-", "attractors: snap-back and influence")
-            for line in attractors:
-                terminalreporter.write_line(line)
-        settings = self.config.stash[_registry_key].settings
-        if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
-            terminalreporter.write_line(self._cache_line(settings))
-        for path in (settings.report, settings.html):
-            if path:
-                terminalreporter.write_line(f"worldprior: report written to {path}")
-
-    def _cache_line(self, settings: Settings) -> str:
-        if settings.no_cache:
-            return "worldprior: results cache off (--worldprior-no-cache): every measurement was computed"
-        counts = self.cache_counts
-        line = (f"worldprior: results cache {settings.cache_dir / 'results'}: {counts.get('read', 0)} measurements read, "
-                f"{counts.get('computed', 0)} computed")
-        if counts.get("damaged"):
-            line += f", {counts['damaged']} damaged entries recomputed"
-        if counts.get("uncacheable"):
-            line += f", {counts['uncacheable']} not cacheable (an argument without a stable key, e.g. a lambda)"
-        return line + " (--worldprior-no-cache recomputes all)"
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
-        settings = self.config.stash[_registry_key].settings
-        if hasattr(self.config, "workerinput"):  # xdist: only the controller writes
-            return
-        if settings.report:
-            reporting.write_json(settings.report, reporting.document(self.records, self.models, settings.as_dict()))
-        if settings.html:
-            html_report.write(settings.html, self.records)
-
-
-@pytest.fixture(scope="session")
-def worldprior_seed(pytestconfig: pytest.Config) -> int:
-    """The session's seed (--worldprior-seed); every sampled measurement should use it."""
-    return pytestconfig.stash[_registry_key].settings.seed
-
-
-@pytest.fixture(scope="session")
-def worldprior_model(pytestconfig: pytest.Config):
-    """The model under test (--worldprior-model), loaded once per session."""
-    registry = pytestconfig.stash[_registry_key]
-    with _as_usage_error():
-        return registry.get(registry.settings.model)
-
-
-@pytest.fixture(scope="session")
-def worldprior_baseline(pytestconfig: pytest.Config):
-    """The model to compare against (--worldprior-baseline), loaded once per session; with
-    `--worldprior-baseline stored`, the stored baselines answer for it and no model is loaded."""
-    with _as_usage_error():
-        return _model(pytestconfig, pytestconfig.stash[_registry_key].settings.baseline)
-
-
-@pytest.fixture
-def worldprior_stored() -> StoredValues:
-    """Compare any number this test measured with its stored baseline, in one line:
-    `worldprior_stored.compare("distinct-2", value, interval=(low, high), limit="-10%")`."""
-    return StoredValues(baseline_session.active())
-
-
-def _model(config: pytest.Config, reference: str):
-    if reference == STORED:
-        return StoredBaseline(baseline_session.active())
-    return config.stash[_registry_key].get(reference)
 
 
 def _fingerprints(config: pytest.Config, records: list[dict]) -> dict[str, dict]:
@@ -350,7 +238,7 @@ def _fingerprints(config: pytest.Config, records: list[dict]) -> dict[str, dict]
         named.add(record["model"])
         baseline = record["verdict"]["details"].get("baseline")
         named.add(baseline.get("model") if isinstance(baseline, dict) else baseline)
-    known = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in config.stash[_registry_key].loaded().items()}
+    known = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in config.stash[registry_key].loaded().items()}
     return {ref: known[ref] for ref in named if ref in known}
 
 
@@ -362,6 +250,8 @@ def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:
     if unknown:
         raise pytest.UsageError(f"{where} got unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(MARKER_KEYS)}")
     if mark.kwargs.get("fail_on") is not None:
+        from ..baselines import gates
+
         try:
             gates.parse_gates([str(mark.kwargs["fail_on"])])
         except gates.GateSyntaxError as exc:
@@ -369,17 +259,14 @@ def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:
     seed = mark.kwargs.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise pytest.UsageError(f"{where}: seed must be a non-negative int, got {seed!r}")
-    registry = item.config.stash[_registry_key]
+    registry = item.config.stash[registry_key]
     for role in ("model", "baseline"):
         if role in mark.kwargs and not (role == "baseline" and mark.kwargs[role] == STORED):
-            with _as_usage_error(prefix=f"{where}({role}=...): "):
+            with as_usage_error(prefix=f"{where}({role}=...): "):
                 registry.spec(str(mark.kwargs[role]))
 
 
-@contextmanager
-def _as_usage_error(prefix: str = "pytest-worldprior: "):
-    """Turn our own errors into a pytest.UsageError, so pytest prints the message and stops (exit code 4)."""
-    try:
-        yield
-    except WorldpriorError as exc:
-        raise pytest.UsageError(prefix + str(exc)) from None
+def _is_inconclusive(error: BaseException) -> bool:
+    """An assertion's INCONCLUSIVE (reported as xfail); only an assertion can raise it, so it is loaded."""
+    conclude = sys.modules.get("pytest_worldprior.assertions.conclude")
+    return conclude is not None and isinstance(error, conclude.Inconclusive)

@@ -1,0 +1,164 @@
+"""Attractor states: after an injected line, the model must not snap back to where it was going."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from .. import measures, stats
+from ..backends.base import Backend, Prompt
+from ..stats import Verdict
+from .conclude import (
+    conclude,
+    sampled_verdict,
+)
+
+
+def assert_no_attractor(
+    model: Backend,
+    prompt: Prompt,
+    injection: str | Sequence[str],
+    *,
+    position: int | str = "sentence",
+    prefix: str | None = None,
+    prefix_draws: int = 8,
+    baseline: Backend | None = None,
+    max_snap_back: float = 0.25,
+    max_snap_back_increase: float = 0.2,
+    min_influence: float | None = None,
+    min_influence_ratio: float | None = None,
+    n: int = 128,
+    steps: int = 8,
+    max_new_tokens: int = 32,
+    key: Callable[[str], str] = measures.last_sentence,
+    separator: str = " ",
+    seed: int = 0,
+    baseline_seed: int | None = None,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """After the injected line(s), the model must not snap back to where it was going without them.
+
+    The model writes a clean prefix C (its first sentence by default, or `position` tokens; the most
+    frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it,
+    and n continuations of P + C + J are compared with n of P + C.
+    Snap-back rate: the share of injected continuations in the clean mode (largest class under `key`,
+    by default the last complete sentence). Without a baseline it must stay under `max_snap_back`; with
+    one, measured on the same injections, it may exceed the baseline's by at most `max_snap_back_increase`.
+    Optional influence gates (white-box backends): the mean total KL the injection causes over `steps`
+    tokens must reach `min_influence` nats, or `min_influence_ratio` times the baseline's.
+    The baseline samples with `baseline_seed` (default: the same seed, common random numbers)."""
+    __tracebackhide__ = True
+    lines = [injection] if isinstance(injection, str) else list(injection)
+    if not lines:
+        raise ValueError("give at least one injection")
+    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, separator=separator, n=n, steps=steps,
+                    max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+    run = measures.run_attractor(model, prompt, lines, seed=seed, **settings)
+    base_run = None
+    if baseline is not None:
+        base_seed = seed if baseline_seed is None else baseline_seed
+        base_run = measures.run_attractor(baseline, prompt, lines, seed=base_seed, **settings)
+    details = {"injections": lines, "candidate": _attractor_details(run)}
+    if base_run is not None:
+        details["baseline"] = dict(_attractor_details(base_run), model=baseline.info().reference)
+    verdict = _snap_back_verdict(run, base_run, max_snap_back, max_snap_back_increase, alpha, seed, details)
+    if verdict.passed and (min_influence is not None or min_influence_ratio is not None):
+        verdict = _influence_verdict(run, base_run, min_influence, min_influence_ratio, alpha, seed, details) or verdict
+    where = f"prefix={prefix!r}" if prefix is not None else f"position={position!r}, prefix_draws={prefix_draws}"
+    limits = (f"max_snap_back_increase={max_snap_back_increase}" if baseline else f"max_snap_back={max_snap_back}")
+    limits += f", min_influence={min_influence}" if min_influence is not None else ""
+    limits += f", min_influence_ratio={min_influence_ratio}" if min_influence_ratio is not None else ""
+    call = (f"assert_no_attractor(model, {prompt!r}, {lines!r}, {where}, {limits}, n={n}, steps={steps}, "
+            f"max_new_tokens={max_new_tokens}, seed={seed}"
+            + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.last_sentence else "")
+            + (f", baseline=load_model({baseline.info().reference!r}), baseline_seed={baseline_seed}" if baseline else "")
+            + ")")
+    own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
+    return conclude("attractor", model, prompt, verdict, call, _attractor_story(run, base_run), own)
+
+
+def _snap_back_verdict(run, base_run, max_snap_back, max_increase, alpha, seed, details) -> Verdict:
+    if base_run is None:
+        interval = stats.wilson_interval(run.snap_back_count, run.n, alpha)
+        return sampled_verdict(run.snap_back_rate, interval, None, max_snap_back, run.n, "wilson", alpha, seed,
+                                "snap-back rate (injected continuations in the clean mode)", details)
+    interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n, alpha)
+    return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_increase, run.n,
+                            "newcombe", alpha, seed, "snap-back rate minus the baseline's", details)
+
+
+def _influence_verdict(run, base_run, min_influence, min_ratio, alpha, seed, details) -> Verdict | None:
+    """The influence gate that applies (absolute without a baseline, a ratio with one); None if neither."""
+    totals = run.influence_totals
+    if totals is None:
+        raise ValueError("min_influence and min_influence_ratio need logits; this backend gives text only: "
+                         "gate on the snap-back rate alone")
+    if base_run is None:
+        if min_influence is None:
+            return None
+        label = "total influence of the injection (nats)"
+        if run.influence_is_exact:
+            return stats.exact_verdict(float(totals.mean()), lower=min_influence, label=label, details=details)
+        interval = stats.t_interval(totals, alpha)
+        return sampled_verdict(totals.mean(), interval, min_influence, None, totals.size, "t", alpha, seed, label, details)
+    if min_ratio is None:
+        return None
+    base_totals = base_run.influence_totals
+    ratio = float(totals.mean() / base_totals.mean())
+    label = "total influence / the baseline's"
+    if run.influence_is_exact and base_run.influence_is_exact:
+        return stats.exact_verdict(ratio, lower=min_ratio, label=label, details=details)
+    # Delta method for a ratio of two independent means.
+    spread = np.sqrt(totals.var(ddof=1) / totals.size + ratio**2 * base_totals.var(ddof=1) / base_totals.size)
+    half = float(scipy_stats.norm.ppf(1 - alpha / 2) * spread / base_totals.mean())
+    return sampled_verdict(ratio, (ratio - half, ratio + half), min_ratio, None, totals.size, "delta", alpha, seed,
+                            label, details)
+
+
+def _attractor_details(run: measures.AttractorRun) -> dict:
+    """The numbers behind an attractor verdict, per injection, for the report."""
+    per_injection = []
+    for result in run.results:
+        back, curve, restart = result.snap_back, result.influence, result.restart
+        entry = {"injection": result.injection.injection, "where": result.injection.where,
+                 "prefix": result.injection.prefix_text, "snap_back": back.rate, "snap_back_count": back.count,
+                 "snap_back_interval": list(back.interval), "n": back.n, "clean_mode": back.clean_mode,
+                 "clean_mode_share": back.clean_mode_share, "clean_example": back.clean_example,
+                 "injected_example": back.injected_example}
+        if curve is not None:
+            entry.update(influence=curve.kl.round(6).tolist(), influence_total=curve.total,
+                         influence_total_interval=curve.total_interval, recovery_step=curve.recovery_step,
+                         influence_method=curve.method)
+        if restart is not None:
+            entry.update(restart_clean=restart.clean, restart_injected=restart.injected)
+        per_injection.append(entry)
+    return {"snap_back": run.snap_back_rate, "snap_back_count": run.snap_back_count, "n": run.n,
+            "per_injection": per_injection}
+
+
+def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun | None) -> list[str]:
+    """Lines for a failure message: where the injection went, a clean and an injected continuation, the
+    snap-back and the influence curve, for the model and the baseline."""
+    lines = [f"where:  {run.results[0].injection.where}"]
+    for who, each in (("model", run), ("baseline", base_run)):
+        if each is None:
+            continue
+        lines.append(f"{who}, clean prefix C = {each.results[0].injection.prefix_text!r}")
+        for result in each.results:
+            back, curve = result.snap_back, result.influence
+            snapped = " (snapped back)" if back.count else ""
+            lines += [f"  then the injection {result.injection.injection!r}:",
+                      f"    clean continuation:    {back.clean_example!r}",
+                      f"    injected continuation: {back.injected_example!r}{snapped}",
+                      f"    snap-back: {back.count}/{back.n} = {back.rate:.3f} [{back.interval[0]:.3f}, {back.interval[1]:.3f}]"
+                      f" into the clean mode {back.clean_mode!r} ({back.clean_mode_share:.0%} of clean continuations)"]
+            if curve is not None:
+                numbers = " ".join(f"{k:.3f}" for k in curve.kl)
+                recovery = curve.recovery_step if curve.recovery_step is not None else "none"
+                lines.append(f"    influence curve (KL nats per step): {numbers}; total {curve.total:.3f};"
+                             f" recovered at step {recovery} (tolerance {curve.tolerance:g})")
+            else:
+                lines.append("    influence curve: not measured (this backend gives text, not logits)")
+    return lines

@@ -1,0 +1,149 @@
+"""Biased randomness: the distribution over a closed set of answers (a random number, a coin, a name)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import measures, stats
+from ..backends.base import Backend, Prompt
+from ..stats import Verdict
+from .conclude import (
+    conclude,
+    sampled_verdict,
+    uses_logits,
+)
+
+
+def assert_uniform_choice(
+    model: Backend,
+    prompt: Prompt,
+    choices: Sequence[str],
+    *,
+    max_top_share: float | None = None,
+    max_off_set_mass: float | None = None,
+    baseline: Backend | None = None,
+    max_increase: float | None = None,
+    framing: str | None = None,
+    mode: str = "auto",
+    n: int = 512,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """The "random number" test: no allowed answer may take more than `max_top_share` of the mass
+    (default twice its fair share, 2 / len(choices)), renormalised over the allowed set.
+
+    With a baseline (exact, from its logits) the limit rises to the baseline's own top share plus
+    `max_increase` where that is higher: the candidate may be as biased as the model it is compared
+    with, not more. `framing` names how the question was put ("direct", "chat", "interpreter"): the
+    session report then sets the framings of the same choices side by side and says which is flatter."""
+    __tracebackhide__ = True
+    bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
+    base_details = {}
+    if baseline is None and max_increase is not None:
+        raise ValueError("max_increase compares with a baseline: give baseline= as well, or drop max_increase")
+    if baseline is not None:
+        if max_increase is None:
+            raise ValueError("with a baseline, give max_increase: how much larger than the baseline's top share the candidate's may be")
+        if not uses_logits(baseline, "auto"):
+            raise ValueError("the baseline's answer distribution is computed exactly: it needs a backend that gives logits")
+        base = measures.choice_distribution(baseline, prompt, choices)
+        base_details = {"baseline": baseline.info().reference, "baseline_top": base.top,
+                        "baseline_top_probability": base.top_probability}
+        bound = min(1.0, max(bound, base.top_probability + max_increase))
+    limit = (f"max_top_share={max_top_share}, baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
+             if baseline is not None else f"max_top_share={bound}")
+    call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, {limit}, mode={mode!r}, seed={seed})"
+    if uses_logits(model, mode):
+        dist = measures.choice_distribution(model, prompt, choices)
+        details = dist.as_dict() | base_details
+        verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
+        own = (verdict.estimate, None, verdict.label)  # what a stored baseline compares, whichever limit decides
+        if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
+            verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
+    else:
+        counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
+        top = int(np.argmax(counts))
+        inside = int(counts.sum())
+        if inside == 0:
+            raise AssertionError(f"none of {n} samples gave an allowed answer to {prompt!r}")
+        interval = stats.wilson_interval(int(counts[top]), inside, alpha)
+        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside} | base_details
+        if inside >= 2 and len(choices) >= 2:
+            details["chi_square_p"] = stats.chi_square_test(counts)[1]
+        details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
+        verdict = sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
+                                   f"share of top answer {choices[top]!r}", details)
+        own = (verdict.estimate, verdict.interval, verdict.label)
+    if framing is not None:
+        verdict.details["framing"] = framing
+    return conclude("uniform_choice", model, prompt, verdict, call, own=own)
+
+
+def assert_distribution_close(
+    model: Backend,
+    prompt: Prompt,
+    choices: Sequence[str],
+    target: Sequence[float],
+    *,
+    max_kl: float = 0.1,
+    mode: str = "auto",
+    n: int = 512,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """KL(target || model) over the allowed answers (renormalised) must not exceed `max_kl` nats.
+
+    This direction punishes a model that gives little mass where the target wants some (lost coverage)."""
+    __tracebackhide__ = True
+    target = np.asarray(target, dtype=float)
+    if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
+        raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
+    call = f"assert_distribution_close(model, {prompt!r}, {list(choices)!r}, {target.tolist()}, max_kl={max_kl}, mode={mode!r}, seed={seed})"
+    label = "KL(target || model) over the answers (nats)"
+    if uses_logits(model, mode):
+        dist = measures.choice_distribution(model, prompt, choices)
+        kl = float(stats.kl_divergence(target, dist.probabilities))
+        verdict = stats.exact_verdict(kl, upper=max_kl, label=label, details=dist.as_dict() | {"target": target.tolist()})
+    else:
+        counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
+        estimate, interval = _sampled_kl(target, counts, alpha, seed)
+        verdict = sampled_verdict(estimate, interval, None, max_kl, int(counts.sum()), "bootstrap", alpha, seed, label,
+                                   {"counts": counts.tolist(), "off_set_count": outside, "target": target.tolist()})
+    return conclude("distribution_close", model, prompt, verdict, call)
+
+
+def _sampled_choice_counts(model: Backend, prompt: Prompt, choices: Sequence[str], n: int, seed: int):
+    """Sample n short answers and count which allowed answer each one is (a whole word, not a prefix)."""
+    counts = np.zeros(len(choices))
+    outside = 0
+    longest_first = sorted(range(len(choices)), key=lambda i: -len(choices[i]))
+    for sample in model.sample(prompt, n, max_new_tokens=8, seed=seed):
+        text = sample.text.lstrip()
+        match = next((i for i in longest_first if text.startswith(choices[i]) and not text[len(choices[i]):][:1].isalnum()), None)
+        if match is None:
+            outside += 1
+        else:
+            counts[match] += 1
+    return counts, outside
+
+
+def _sampled_kl(target: np.ndarray, counts: np.ndarray, alpha: float, seed: int) -> tuple[float, tuple[float, float]]:
+    """KL(target || sampled answer frequencies) with a BCa bootstrap interval. Frequencies get half a count
+    per answer (Jeffreys prior) so that an answer never sampled does not make the KL infinite.
+
+    The plug-in KL is biased upward; BCa corrects for that, the percentile interval does not (simulated at
+    the toy's exact distribution: 2.3 % false FAILs with percentile, 0.5-0.7 % with BCa, alpha 0.1 %)."""
+
+    def kl(labels: np.ndarray, axis: int = -1) -> np.ndarray:
+        rows = np.moveaxis(np.asarray(labels, dtype=int), axis, -1)
+        shape = rows.shape[:-1]
+        rows = rows.reshape(-1, rows.shape[-1])
+        freqs = np.stack([np.bincount(row, minlength=len(target)) for row in rows]) + 0.5
+        freqs /= freqs.sum(axis=1, keepdims=True)
+        return np.asarray(stats.kl_divergence(np.broadcast_to(target, freqs.shape), freqs)).reshape(shape)
+
+    labels = np.repeat(np.arange(len(target)), counts.astype(int))
+    interval = stats.bootstrap_interval(labels, kl, alpha, seed, method="BCa", n_resamples=4999)
+    return float(kl(labels[None, :])[0]), interval

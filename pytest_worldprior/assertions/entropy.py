@@ -1,0 +1,110 @@
+"""Mode collapse, exactly or from samples: next-token entropy and the entropy of whole continuations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import measures, stats
+from ..backends.base import Backend, Prompt
+from ..stats import Verdict
+from .conclude import (
+    conclude,
+    need_bound,
+    sampled_verdict,
+    sequential_verdict,
+    uses_logits,
+)
+
+
+def assert_entropy_within(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    min_nats: float | None = None,
+    max_nats: float | None = None,
+    baseline: Backend | None = None,
+    max_drop_nats: float | None = None,
+    temperature: float = 1.0,
+    mode: str = "auto",
+    n: int = 2048,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Next-token entropy at `temperature` must lie in [min_nats, max_nats]. With a baseline and
+    `max_drop_nats`, it must also be at least the baseline's exact entropy on the same prompt minus that.
+
+    Sampled mode draws in batches until the interval clears the bounds, at most `n` samples (then INCONCLUSIVE)."""
+    __tracebackhide__ = True
+    details = {}
+    if baseline is not None:
+        if max_drop_nats is None:
+            raise ValueError("with a baseline, give max_drop_nats: how far below the baseline's entropy is allowed")
+        if not uses_logits(baseline, "auto"):
+            raise ValueError("the baseline's entropy is computed exactly: it needs a backend that gives logits")
+        reference = float(measures.next_token_entropy(baseline, [prompt], temperature)[0])
+        details = {"baseline_entropy": reference, "baseline": baseline.info().reference}
+        min_nats = reference - max_drop_nats if min_nats is None else max(min_nats, reference - max_drop_nats)
+    need_bound(min_nats, max_nats)
+    label = f"next-token entropy (nats, T={temperature:g})"
+    if uses_logits(model, mode):
+        value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
+        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
+    elif temperature == 1.0 and getattr(model, "top_k", 0):  # a server's top-k log-probabilities: certain bounds
+        top = model.top_token_logprobs(prompt)
+        bounds = measures.entropy_bounds([logprob for _, logprob in top], getattr(model, "vocab_size", None))
+        verdict = sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
+                                   "top-k bound", alpha, None, label,
+                                   details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass})
+    else:
+        try:  # sequential: sample in batches until the interval clears the bounds, at most n samples
+            draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
+            verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label)
+            verdict = replace(verdict, details={**verdict.details, **details})
+        except NotImplementedError:  # text only: Miller-Madow over n sampled tokens
+            sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
+            verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
+    call = f"assert_entropy_within(model, {prompt!r}, min_nats={min_nats}, max_nats={max_nats}, temperature={temperature}, mode={mode!r}, seed={seed})"
+    return conclude("entropy", model, prompt, verdict, call)
+
+
+def assert_sequence_entropy_within(
+    model: Backend,
+    prompt: Prompt,
+    *,
+    min_nats: float | None = None,
+    baseline: Backend | None = None,
+    max_drop_nats: float | None = None,
+    n: int = 32,
+    max_new_tokens: int = 16,
+    temperature: float = 1.0,
+    seed: int = 0,
+    alpha: float = 1e-3,
+) -> Verdict:
+    """Entropy of whole continuations of up to `max_new_tokens` tokens (chain rule along n sampled paths,
+    t interval) must be at least `min_nats`; with a baseline, at most `max_drop_nats` below the baseline's
+    (Welch interval on the difference). Needs logits. Between models with different tokenizers the
+    same token count covers about, not exactly, the same text; the mean lengths are in the details."""
+    __tracebackhide__ = True
+    if (min_nats is None, max_drop_nats is None) != ((True, False) if baseline is not None else (False, True)):
+        raise ValueError("give min_nats alone, or a baseline together with max_drop_nats")
+    for side in (model, baseline):
+        if side is not None and not uses_logits(side, "auto"):
+            raise ValueError("sequence entropy is computed along sampled paths from logits: it needs a backend that gives them")
+    settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, alpha=alpha)
+    ours = measures.sequence_entropy(model, prompt, n, **settings)
+    label = f"entropy of {max_new_tokens}-token continuations (nats, T={temperature:g})"
+    details = {"mean_length": ours.mean_length}
+    if baseline is None:
+        verdict = sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label, details)
+    else:
+        theirs = measures.sequence_entropy(baseline, prompt, n, **settings)
+        details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
+                       baseline_mean_length=theirs.mean_length)
+        interval = stats.welch_difference_interval(ours.estimate, ours.standard_error or 0.0, n,
+                                                   theirs.estimate, theirs.standard_error or 0.0, n, alpha)
+        verdict = sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, "welch", alpha,
+                                   seed, label.replace("entropy", "entropy minus the baseline's", 1), details)
+    limit = f"min_nats={min_nats}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_drop_nats={max_drop_nats}"
+    call = (f"assert_sequence_entropy_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
+            f"temperature={temperature}, seed={seed})")
+    return conclude("sequence_entropy", model, prompt, verdict, call, own=(ours.estimate, ours.interval, label))

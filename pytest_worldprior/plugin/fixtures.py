@@ -1,0 +1,39 @@
+"""The session fixtures: the model under test, the baseline, the seed, and stored values."""
+
+from __future__ import annotations
+
+import pytest
+
+from .state import as_usage_error, model, registry_key
+
+
+@pytest.fixture(scope="session")
+def worldprior_seed(pytestconfig: pytest.Config) -> int:
+    """The session's seed (--worldprior-seed); every sampled measurement should use it."""
+    return pytestconfig.stash[registry_key].settings.seed
+
+
+@pytest.fixture(scope="session")
+def worldprior_model(pytestconfig: pytest.Config):
+    """The model under test (--worldprior-model), loaded once per session."""
+    models = pytestconfig.stash[registry_key]
+    with as_usage_error():
+        return models.get(models.settings.model)
+
+
+@pytest.fixture(scope="session")
+def worldprior_baseline(pytestconfig: pytest.Config):
+    """The model to compare against (--worldprior-baseline), loaded once per session; with
+    `--worldprior-baseline stored`, the stored baselines answer for it and no model is loaded."""
+    with as_usage_error():
+        return model(pytestconfig, pytestconfig.stash[registry_key].settings.baseline)
+
+
+@pytest.fixture
+def worldprior_stored():
+    """Compare any number this test measured with its stored baseline, in one line:
+    `worldprior_stored.compare("distinct-2", value, interval=(low, high), limit="-10%")`."""
+    from ..baselines import session as baseline_session
+    from .baselines import StoredValues
+
+    return StoredValues(baseline_session.active())

@@ -1,0 +1,50 @@
+"""The session report as JSON (--worldprior-report), validated by report.schema.json."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from importlib.metadata import version
+from pathlib import Path
+
+from ..files import atomic_write_text
+from .terminal import framing_contrasts, ordered
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SCHEMA_VERSION = 1
+
+
+def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapping[str, object]) -> dict:
+    """The machine-readable report (validates against report.schema.json). Nothing in it depends on
+    time or on how the tests were spread over workers."""
+    records = ordered(records)
+    outcomes = Counter(r["verdict"]["outcome"] for r in records)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "versions": {"pytest-worldprior": version("pytest-worldprior"), "python": platform.python_version(),
+                     **{name: version(name) for name in ("pytest", "torch", "transformers", "numpy", "scipy")}},
+        "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")},
+        "models": {reference: dict(models[reference]) for reference in sorted(models)},
+        "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
+        "framing_contrasts": _finite(framing_contrasts(records)),
+        "verdicts": _finite(records),
+    }
+
+
+def _finite(value):
+    """JSON has no infinity or NaN: an unbounded interval end (no spread measured yet) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def write_json(path: str | Path, report: dict) -> None:
+    """Written atomically: a reader (or a CI step) never sees half a report."""
+    atomic_write_text(Path(path), json.dumps(report, indent=2, sort_keys=True, allow_nan=False) + "\n")
