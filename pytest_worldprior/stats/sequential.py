@@ -1,0 +1,90 @@
+"""Sequential checks: sample in batches and stop as soon as the interval decides."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats
+
+from .checks import check_alpha, check_array, check_bounds, check_int
+from .intervals import bootstrap_interval, wilson_interval
+from .verdicts import Outcome, Verdict, decide
+
+
+def _schedule(alpha, batch, max_n, min_n) -> tuple[float, list[int]]:
+    """Look sizes and the per-look alpha (Bonferroni over the maximum number of looks).
+
+    Looks happen at n = min_n, min_n + batch, ... and finally at max_n; if every look's interval
+    covers the truth with probability >= 1 - alpha/L, a wrong decision has probability <= alpha."""
+    alpha = check_alpha(alpha)
+    batch, min_n = check_int(batch, "batch", 1), check_int(min_n, "min_n", 1)
+    max_n = check_int(max_n, "max_n", min_n)
+    looks = list(range(min_n, max_n, batch)) + [max_n]
+    return alpha / len(looks), looks
+
+
+def sequential_proportion(draw: Callable[[int], int], *, lower: float | None = None,
+                          upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
+                          max_n: int = 256, min_n: int = 16, seed: int | None = None,
+                          label: str = "proportion") -> Verdict:
+    """Sample in batches until the Wilson interval (at the per-look alpha, see _schedule) is wholly
+    inside [lower, upper] (PASS) or wholly outside (FAIL); INCONCLUSIVE at max_n otherwise.
+    `draw(k)` returns the number of successes among k new samples; `seed` is only recorded."""
+    lo, hi = check_bounds(lower, upper)
+    a_look, looks = _schedule(alpha, batch, max_n, min_n)
+    successes = n = 0
+    for look, target in enumerate(looks, 1):
+        k = target - n
+        got = draw(k)
+        if check_int(got, "draw(k)", 0) > k:
+            raise ValueError(f"draw(k) must return an integer in [0, {k}], got {got!r}")
+        successes, n = successes + int(got), target
+        interval = wilson_interval(successes, n, a_look)
+        outcome = decide(successes / n, interval, lower=lo, upper=hi)
+        if outcome is not Outcome.INCONCLUSIVE:
+            break
+    details = {"successes": successes, "looks": look, "max_looks": len(looks),
+               "alpha_per_look": a_look, "spending": "bonferroni"}
+    return Verdict(outcome, successes / n, interval, (lo, hi), n, "sequential-wilson", alpha, seed,
+                   label, details)
+
+
+def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = None,
+                    upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
+                    max_n: int = 256, min_n: int = 16, seed: int | None = 0, interval: str = "t",
+                    n_resamples: int = 9999, label: str = "mean") -> Verdict:
+    """Like sequential_proportion for a real-valued per-sample quantity: draw_values(k) returns k
+    floats; interval "t" (scipy.stats.ttest_1samp CI) or "bootstrap" (BCa, `seed`). If all values
+    so far are equal the spread is unknown: no decision is made from them (INCONCLUSIVE at max_n).
+    Bootstrap tails at the small per-look alpha need many resamples; "t" is the safer default."""
+    if interval not in ("t", "bootstrap"):
+        raise ValueError(f'interval must be "t" or "bootstrap", got {interval!r}')
+    lo, hi = check_bounds(lower, upper)
+    a_look, looks = _schedule(alpha, batch, max_n, min_n)
+    values = np.empty(0)
+    for look, target in enumerate(looks, 1):
+        k = target - values.size
+        new = check_array(draw_values(k), "draw_values(k)").ravel()
+        if new.size != k:
+            raise ValueError(f"draw_values(k) must return {k} values, got {new.size}")
+        values = np.concatenate([values, new])
+        mean = float(values.mean())
+        degenerate = values.size < 2 or np.ptp(values) == 0
+        if degenerate:  # the spread is unknown: an infinite interval, no decision
+            ci, outcome = (-math.inf, math.inf), Outcome.INCONCLUSIVE
+            continue
+        if interval == "t":
+            res = stats.ttest_1samp(values, 0.0).confidence_interval(1 - a_look)
+            ci = (float(res.low), float(res.high))
+        else:
+            ci = bootstrap_interval(values, np.mean, a_look, seed, n_resamples=n_resamples)
+        outcome = decide(mean, ci, lower=lo, upper=hi)
+        if outcome is not Outcome.INCONCLUSIVE:
+            break
+    details = {"looks": look, "max_looks": len(looks), "alpha_per_look": a_look,
+               "spending": "bonferroni", "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
+               "degenerate": bool(degenerate)}
+    return Verdict(outcome, mean, ci, (lo, hi), int(values.size), f"sequential-{interval}", alpha,
+                   seed, label, details)
