@@ -34,5 +34,9 @@ def _goodness_of_fit(counts: Any, expected_probs: Any, lambda_: str) -> tuple[fl
     if (c[e == 0] > 0).any():
         return math.inf, 0.0
     c, e = c[e > 0], e[e > 0]
-    res = stats.power_divergence(c, e / e.sum() * c.sum(), lambda_=lambda_)
+    expected = e / e.sum() * c.sum()
+    if lambda_ == "pearson":
+        res = stats.chisquare(c, expected)
+    else:
+        res = stats.power_divergence(c, expected, lambda_=lambda_)
     return float(res.statistic), float(res.pvalue)

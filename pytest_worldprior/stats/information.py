@@ -7,7 +7,8 @@ import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
+from scipy.spatial import distance
 
 from .checks import check_array, check_counts, check_logits, check_number, check_probs
 
@@ -18,7 +19,7 @@ def _scalar(x: np.ndarray) -> np.ndarray | float:
 
 def entropy(p: Any) -> np.ndarray | float:
     """Shannon entropy (nats) of probability vectors along the last axis, with 0 log 0 = 0."""
-    return _scalar(special.entr(check_probs(p, "p")).sum(axis=-1))
+    return _scalar(stats.entropy(check_probs(p, "p"), axis=-1))
 
 
 def _entropy_log(logp: np.ndarray) -> np.ndarray:
@@ -49,8 +50,7 @@ def entropy_curve(logprobs: Any, temperatures: Sequence[float]) -> np.ndarray:
 
 def plugin_entropy(counts: Any) -> float:
     """Plug-in (maximum-likelihood) entropy of observed category counts; biased low."""
-    c = check_counts(counts)
-    return float(special.entr(c / c.sum()).sum())
+    return float(stats.entropy(check_counts(counts)))
 
 
 def miller_madow_entropy(counts: Any) -> float:
@@ -69,14 +69,15 @@ def _pair(p: Any, q: Any, convert: Callable[[Any, str], np.ndarray]) -> tuple[np
 def kl_divergence(p: Any, q: Any) -> np.ndarray | float:
     """KL(p || q) in nats along the last axis (sum of scipy.special.rel_entr); inf where q = 0 < p."""
     a, b = _pair(p, q, check_probs)
-    return _scalar(special.rel_entr(a, b).sum(axis=-1))
+    return _scalar(stats.entropy(a, b, axis=-1))
 
 
 def js_divergence(p: Any, q: Any) -> np.ndarray | float:
     """Jensen-Shannon divergence in nats (symmetric, in [0, log 2])."""
     a, b = _pair(p, q, check_probs)
-    m = (a + b) / 2
-    js = (special.rel_entr(a, m).sum(axis=-1) + special.rel_entr(b, m).sum(axis=-1)) / 2
+    with np.errstate(invalid="ignore"):  # sqrt of a rounding-error negative divergence is NaN
+        distance_ = distance.jensenshannon(a, b, axis=-1)
+    js = np.where(np.isnan(distance_), 0.0, np.square(distance_))
     return _scalar(np.clip(js, 0.0, math.log(2)))
 
 

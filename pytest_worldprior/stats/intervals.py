@@ -52,8 +52,11 @@ def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
     mean = float(values.mean())
     if values.size < 2 or np.ptp(values) == 0:
         return mean, mean
-    half = float(stats.t.ppf(1 - check_alpha(alpha) / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
-    return mean - half, mean + half
+    level = 1 - check_alpha(alpha)
+    with warnings.catch_warnings():  # nearly equal values: the interval is still the right one
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        ci = stats.ttest_1samp(values, 0.0).confidence_interval(level)
+    return float(ci.low), float(ci.high)
 
 
 def welch_difference_interval(mean_a: float, se_a: float, n_a: int, mean_b: float, se_b: float, n_b: int,

@@ -6,10 +6,9 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from scipy import stats
 
 from .checks import check_alpha, check_array, check_bounds, check_int
-from .intervals import bootstrap_interval, wilson_interval
+from .intervals import bootstrap_interval, t_interval, wilson_interval
 from .verdicts import Outcome, Verdict, decide
 
 
@@ -76,8 +75,7 @@ def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = 
             ci, outcome = (-math.inf, math.inf), Outcome.INCONCLUSIVE
             continue
         if interval == "t":
-            res = stats.ttest_1samp(values, 0.0).confidence_interval(1 - a_look)
-            ci = (float(res.low), float(res.high))
+            ci = t_interval(values, a_look)
         else:
             ci = bootstrap_interval(values, np.mean, a_look, seed, n_resamples=n_resamples)
         outcome = decide(mean, ci, lower=lo, upper=hi)
