@@ -1,4 +1,8 @@
-"""Argument validation shared by the stats modules: each helper names the bad argument in its error."""
+"""Argument validation shared by the stats modules.
+
+Each helper returns the checked value (as float, int or a float numpy array) and raises ValueError
+with a message that names the offending argument, so that a bad call says which input was wrong.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ PROB_TOL = 1e-6  # how far a probability vector may sum from 1
 
 
 def check_alpha(alpha: float, name: str = "alpha") -> float:
+    """`alpha` as a float; ValueError unless it is a real number strictly between 0 and 1."""
     if not isinstance(alpha, (int, float, np.number)) or not 0 < float(alpha) < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {alpha!r}")
     return float(alpha)
 
 
 def check_int(x: Any, name: str, minimum: int) -> int:
+    """`x` as an int; ValueError unless it is a whole number (not bool or str) >= minimum."""
     try:
         value = None if isinstance(x, (str, bool)) else int(x) if float(x).is_integer() else None
     except (TypeError, ValueError, OverflowError):
@@ -27,6 +33,7 @@ def check_int(x: Any, name: str, minimum: int) -> int:
 
 
 def check_number(x: Any, name: str) -> float | None:
+    """`x` as a float (None stays None); ValueError if it is not a number or is NaN (inf is allowed)."""
     if x is None:
         return None
     try:
@@ -39,6 +46,8 @@ def check_number(x: Any, name: str) -> float | None:
 
 
 def check_array(x: Any, name: str, *, nonneg: bool = False, allow_neg_inf: bool = False) -> np.ndarray:
+    """`x` as a float array of any shape; ValueError if it is empty or holds NaN, +inf, -inf (unless
+    allow_neg_inf) or, with nonneg, negative values."""
     a = np.asarray(x, dtype=float)
     if a.size == 0:
         raise ValueError(f"{name} is empty")
@@ -52,6 +61,8 @@ def check_array(x: Any, name: str, *, nonneg: bool = False, allow_neg_inf: bool 
 
 
 def check_probs(p: Any, name: str) -> np.ndarray:
+    """Probability vectors along the last axis, shape (..., K): finite, >= 0, each summing to 1
+    within PROB_TOL; ValueError otherwise. Returned as given, not renormalised."""
     a = check_array(p, name, nonneg=True)
     total = a.sum(axis=-1)
     if np.any(np.abs(total - 1) > PROB_TOL):
@@ -60,14 +71,18 @@ def check_probs(p: Any, name: str) -> np.ndarray:
 
 
 def check_logits(logprobs: Any, name: str) -> np.ndarray:
+    """Logits or log-probabilities, shape (..., V): finite or -inf (an impossible token); ValueError
+    for NaN, +inf, or a row (last axis) that is -inf throughout."""
     a = check_array(logprobs, name, allow_neg_inf=True)
     if np.isneginf(a).all(axis=-1).any():
         raise ValueError(f"{name} has a row where every entry is -inf")
     return a
 
 
-def check_counts(c: Any, name: str = "counts") -> np.ndarray:
-    a = check_array(c, name, nonneg=True)
+def check_counts(counts: Any, name: str = "counts") -> np.ndarray:
+    """Category counts, shape (K,): finite, >= 0, positive total (need not be integers); ValueError
+    otherwise."""
+    a = check_array(counts, name, nonneg=True)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
     if a.sum() <= 0:
@@ -76,6 +91,8 @@ def check_counts(c: Any, name: str = "counts") -> np.ndarray:
 
 
 def check_bounds(lower: Any, upper: Any) -> tuple[float | None, float | None]:
+    """(lower, upper) as floats, None for an open side; ValueError if both are None, either is NaN
+    or not a number, or lower > upper."""
     lo, hi = check_number(lower, "lower"), check_number(upper, "upper")
     if lo is None and hi is None:
         raise ValueError("give lower, upper or both")

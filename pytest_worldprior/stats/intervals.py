@@ -1,12 +1,16 @@
-"""Confidence intervals: one proportion (Wilson), a difference of proportions (Newcombe), a mean
-(Student t), a difference of means (Welch), any statistic (bootstrap)."""
+"""Two-sided confidence intervals at level 1 - alpha, each returned as a (low, high) pair of floats.
+
+One proportion (Wilson), a difference of two proportions (Newcombe), a mean (Student t), a
+difference of two means (Welch), any statistic (bootstrap, BCa by default).
+"""
 
 from __future__ import annotations
 
 import inspect
 import math
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -17,11 +21,14 @@ _RNG_KW = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "
 
 
 def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Two-sided Wilson score interval (no continuity correction) at level 1 - alpha.
+    """Wilson score interval for a binomial proportion (Wilson 1927, JASA 22:209), no continuity
+    correction: `successes` out of `n` at level 1 - alpha, returned as (low, high) within [0, 1].
 
-    Closed form, z = Phi^-1(1 - alpha/2); it equals
+    Closed form with z = Phi^-1(1 - alpha/2), kept by hand rather than calling scipy: it equals
     scipy.stats.binomtest(successes, n).proportion_ci(1 - alpha, method="wilson") (checked in the
-    tests) but is ~100x faster, which matters inside sequential loops."""
+    tests) but is ~100x faster, which matters inside sequential loops.
+
+    Raises ValueError unless n is an integer >= 1, successes an integer in [0, n] and alpha in (0, 1)."""
     n = check_int(n, "n", 1)
     k = check_int(successes, "successes", 0)
     if k > n:
@@ -34,9 +41,12 @@ def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float,
 
 def newcombe_difference_interval(successes_a: int, n_a: int, successes_b: int, n_b: int,
                                  alpha: float = 0.05) -> tuple[float, float]:
-    """Interval for p_a - p_b from two independent samples: Newcombe's hybrid score method (his method
-    10), which combines the two Wilson intervals and, unlike the Wald interval, keeps its coverage for
-    proportions near 0 or 1 and for small n."""
+    """Interval for p_a - p_b from two independent binomial samples (successes_a of n_a, successes_b
+    of n_b), returned as (low, high) within [-1, 1].
+
+    Newcombe's hybrid score method (Newcombe 1998, Stat Med 17:873, method 10), which combines the
+    two Wilson intervals and, unlike the Wald interval, keeps its coverage for proportions near 0 or
+    1 and for small n. Raises ValueError as wilson_interval does, for either sample."""
     low_a, high_a = wilson_interval(successes_a, n_a, alpha)
     low_b, high_b = wilson_interval(successes_b, n_b, alpha)
     p_a, p_b = successes_a / n_a, successes_b / n_b
@@ -46,8 +56,13 @@ def newcombe_difference_interval(successes_a: int, n_a: int, successes_b: int, n
 
 
 def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
-    """Student-t interval of the mean at level 1 - alpha. With fewer than 2 values, or all equal, the
-    spread is unknown and the interval is the mean alone (callers that decide on it must say so)."""
+    """Student-t interval of the mean of `values` (any shape, flattened) at level 1 - alpha:
+    scipy.stats.ttest_1samp(values, 0).confidence_interval(1 - alpha), as (low, high) in the units
+    of the values. With fewer than 2 values, or all equal, the spread is unknown and the interval is
+    (mean, mean) (callers that decide on it must say so).
+
+    Raises ValueError if values is empty or holds NaN or inf, or (when there is spread) alpha is not
+    in (0, 1)."""
     values = check_array(values, "values").ravel()
     mean = float(values.mean())
     if values.size < 2 or np.ptp(values) == 0:
@@ -61,8 +76,13 @@ def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
 
 def welch_difference_interval(mean_a: float, se_a: float, n_a: int, mean_b: float, se_b: float, n_b: int,
                               alpha: float = 0.05) -> tuple[float, float]:
-    """Interval for mean_a - mean_b from two independent samples with unequal variances (Welch): standard
-    errors combined in quadrature, Student-t with the Welch-Satterthwaite degrees of freedom."""
+    """Interval for mean_a - mean_b from two independent samples with unequal variances, given each
+    sample's mean, standard error of the mean and size (scalars), as (low, high).
+
+    Welch's method (Welch 1947, Biometrika 34:28): standard errors combined in quadrature, Student-t
+    quantile with the Welch-Satterthwaite degrees of freedom. If both standard errors are 0 the
+    interval is the difference alone. Raises ValueError unless n_a and n_b are integers >= 2 and
+    (when a standard error is non-zero) alpha is in (0, 1)."""
     n_a, n_b = check_int(n_a, "n_a", 2), check_int(n_b, "n_b", 2)
     variance = se_a**2 + se_b**2
     difference = mean_a - mean_b
@@ -76,12 +96,21 @@ def welch_difference_interval(mean_a: float, se_a: float, n_a: int, mean_b: floa
 def bootstrap_interval(samples: Any, statistic: Callable = np.mean, alpha: float = 0.05,
                        seed: int | None = 0, paired: bool = False, n_resamples: int = 9999,
                        method: str = "BCa") -> tuple[float, float]:
-    """Bootstrap CI of statistic(*samples) via scipy.stats.bootstrap (BCa by default).
+    """Bootstrap interval of statistic(*samples) at level 1 - alpha via scipy.stats.bootstrap, as
+    (low, high) in the units of the statistic.
 
     `samples` is one 1-D array, or a tuple/list of 1-D arrays for statistics of several samples
-    (paired=True resamples them together, e.g. per-prompt results of two models). When BCa is
-    undefined (degenerate data, e.g. all values equal) the percentile interval is used, which for
-    constant data is the zero-width interval at the value."""
+    (paired=True resamples them together, e.g. per-prompt results of two models). `statistic`
+    returns a scalar; if it takes an `axis` keyword scipy calls it on batches of resamples along
+    that axis (much faster), otherwise once per resample. `method` is scipy's: "BCa" (bias-corrected
+    and accelerated, Efron 1987, JASA 82:171), "percentile" or "basic"; `seed` seeds a numpy
+    Generator so the interval is reproducible. When the method gives a non-finite interval (BCa on
+    degenerate data, e.g. all values equal) the percentile interval is used, and failing that the
+    zero-width interval at statistic(*samples).
+
+    Raises ValueError if a sample is not 1-D with at least 2 finite values, if paired samples differ
+    in length, if n_resamples is not an integer >= 1 or alpha is not in (0, 1); scipy's own
+    ValueError for an unknown method."""
     many = isinstance(samples, (tuple, list)) and len(samples) > 0 and all(np.ndim(s) == 1 for s in samples)
     names = [f"samples[{i}]" for i in range(len(samples))] if many else ["samples"]
     data = tuple(check_array(s, nm) for s, nm in zip(samples if many else [samples], names))

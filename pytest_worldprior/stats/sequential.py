@@ -1,9 +1,14 @@
-"""Sequential checks: sample in batches and stop as soon as the interval decides."""
+"""Sequential checks: sample in batches and stop as soon as the confidence interval decides.
+
+The error rate is controlled over all looks by Bonferroni: with L possible looks each interval is
+taken at level 1 - alpha / L, so a wrong PASS or FAIL has probability at most alpha overall.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +33,16 @@ def sequential_proportion(draw: Callable[[int], int], *, lower: float | None = N
                           upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
                           max_n: int = 256, min_n: int = 16, seed: int | None = None,
                           label: str = "proportion") -> Verdict:
-    """Sample in batches until the Wilson interval (at the per-look alpha, see _schedule) is wholly
-    inside [lower, upper] (PASS) or wholly outside (FAIL); INCONCLUSIVE at max_n otherwise.
-    `draw(k)` returns the number of successes among k new samples; `seed` is only recorded."""
+    """Sample in batches until the Wilson interval of the success proportion (at the per-look alpha,
+    see _schedule) is wholly inside [lower, upper] (PASS) or wholly outside (FAIL); INCONCLUSIVE at
+    max_n otherwise.
+
+    `draw(k)` returns the number of successes (an integer in [0, k]) among k new samples. Looks are
+    at n = min_n, min_n + batch, ... and max_n. `seed` is only recorded in the Verdict. Returns a
+    Verdict with method "sequential-wilson", the proportion as estimate, and details successes,
+    looks, max_looks, alpha_per_look, spending. Raises ValueError for bad bounds (as decide), alpha
+    not in (0, 1), batch or min_n not an integer >= 1, max_n not an integer >= min_n, or a draw
+    that is not an integer in [0, k]; exceptions from draw propagate."""
     lo, hi = check_bounds(lower, upper)
     a_look, looks = _schedule(alpha, batch, max_n, min_n)
     successes = n = 0
@@ -54,10 +66,17 @@ def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = 
                     upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
                     max_n: int = 256, min_n: int = 16, seed: int | None = 0, interval: str = "t",
                     n_resamples: int = 9999, label: str = "mean") -> Verdict:
-    """Like sequential_proportion for a real-valued per-sample quantity: draw_values(k) returns k
-    floats; interval "t" (scipy.stats.ttest_1samp CI) or "bootstrap" (BCa, `seed`). If all values
-    so far are equal the spread is unknown: no decision is made from them (INCONCLUSIVE at max_n).
-    Bootstrap tails at the small per-look alpha need many resamples; "t" is the safer default."""
+    """Like sequential_proportion for the mean of a real-valued per-sample quantity (in its own
+    units): draw_values(k) returns k finite floats (any shape with k elements).
+
+    interval "t" (t_interval, i.e. scipy.stats.ttest_1samp's interval) or "bootstrap" (BCa with
+    `seed` and `n_resamples`). If all values so far are equal the spread is unknown: no decision is
+    made from them (interval (-inf, inf), INCONCLUSIVE at max_n, details["degenerate"] True).
+    Bootstrap tails at the small per-look alpha need many resamples; "t" is the safer default.
+    Returns a Verdict with method "sequential-t" or "sequential-bootstrap" and details looks,
+    max_looks, alpha_per_look, spending, std, degenerate. Raises ValueError for an unknown
+    interval, bad bounds or schedule (as sequential_proportion), or a draw that does not give k
+    finite values; exceptions from draw_values propagate."""
     if interval not in ("t", "bootstrap"):
         raise ValueError(f'interval must be "t" or "bootstrap", got {interval!r}')
     lo, hi = check_bounds(lower, upper)

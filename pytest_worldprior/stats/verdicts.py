@@ -1,4 +1,9 @@
-"""Outcome and Verdict, the decision rule, and the one-line description of a verdict."""
+"""Verdicts: the outcome of a check, the rule that decides it from an interval, and its one-line text.
+
+A sampled check FAILs only when its confidence interval lies wholly outside the allowed range (the
+data clearly exclude it), PASSes only when the interval lies wholly inside, and is INCONCLUSIVE
+otherwise. A value computed exactly (e.g. from logits) has no interval and is compared directly.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from .checks import check_bounds, check_number
 
 
 class Outcome(enum.Enum):
+    """PASS, FAIL or INCONCLUSIVE; the value is the name as a string."""
+
     PASS = "PASS"
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
@@ -18,8 +25,13 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The result of one check. `threshold` is a float or (lower, upper) with None for an open side;
-    `interval` is None and `n` 0/None for exact computations."""
+    """The result of one check (frozen).
+
+    `estimate` is the measured value and `interval` its (low, high) confidence interval at level
+    1 - `alpha`, in the units of the measure (nats for entropies and divergences); `threshold` is a
+    float or (lower, upper) with None for an open side; `n` is the number of samples. For exact
+    computations `interval` is None, `n` 0 or None and `method` "exact". `seed` records the seed
+    used, `label` names the quantity in `describe`, `details` holds method-specific extras."""
 
     outcome: Outcome
     estimate: float
@@ -45,7 +57,8 @@ class Verdict:
         return self.outcome is Outcome.INCONCLUSIVE
 
     def as_dict(self) -> dict:
-        """A JSON-serialisable dict (numpy scalars and arrays become floats and lists)."""
+        """The fields as a dict that json.dumps accepts (via jsonsafe.jsonable: numpy scalars and
+        arrays become Python numbers and lists, tuples lists, the outcome its string)."""
         return jsonable(asdict(self))
 
     def describe(self) -> str:
@@ -81,9 +94,15 @@ def _describe_threshold(threshold, outcome: Outcome) -> str:
 
 def decide(estimate: float, interval: tuple[float, float] | None, *, lower: float | None = None,
            upper: float | None = None, tol: float = 0.0) -> Outcome:
-    """Is the value within [lower, upper]? PASS when the whole interval is inside, FAIL when the
-    whole interval is outside (it clearly excludes the allowed range), INCONCLUSIVE otherwise.
-    With interval None the estimate is exact and is compared directly, with slack `tol`."""
+    """Is the value within [lower, upper] (inclusive; None leaves a side open)?
+
+    With an `interval` (low, high): PASS when it lies wholly inside, FAIL when wholly outside (it
+    clearly excludes the allowed range), INCONCLUSIVE otherwise; `estimate` is only validated. With
+    interval None the estimate is exact: PASS if lower - tol <= estimate <= upper + tol, else FAIL.
+    All numbers are scalars in the measure's own units.
+
+    Raises ValueError if estimate, a bound, tol (exact case) or an interval end is NaN or not a
+    number, if lower and upper are both None, if lower > upper, or if low > high."""
     est = check_number(estimate, "estimate")
     lo, hi = check_bounds(lower, upper)
     lo = -math.inf if lo is None else lo
@@ -103,7 +122,9 @@ def decide(estimate: float, interval: tuple[float, float] | None, *, lower: floa
 
 def exact_verdict(value: float, *, lower: float | None = None, upper: float | None = None,
                   tol: float = 0.0, label: str = "value", details: dict | None = None) -> Verdict:
-    """A Verdict for a value computed exactly (e.g. from logits): PASS or FAIL, no interval."""
+    """A Verdict for a scalar computed exactly (e.g. from logits): PASS or FAIL as `decide` with no
+    interval, method "exact", n 0, alpha 0; `tol` is recorded in details. Raises ValueError as
+    `decide` does."""
     outcome = decide(value, None, lower=lower, upper=upper, tol=tol)
     return Verdict(outcome, float(value), None, check_bounds(lower, upper), 0, "exact", 0.0, None, label,
                    dict(details or {}, tol=tol))
