@@ -52,7 +52,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
 
-if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly  # noqa: F401
     from .assertions import (
         Inconclusive,
         InconclusiveWarning,

@@ -7,6 +7,7 @@ sampled continuation and an injection).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -68,39 +69,39 @@ class ModelInfo:
 
 
 class Backend(ABC):
-    """A language model as pytest-worldprior sees it."""
+    """A language model as pytest-worldprior sees it: the one contract every caller relies on.
+
+    Every backend gives `info`, `render` and `sample`. What else it gives is declared by three
+    capabilities, so that a caller asks the flag, never `hasattr`:
+
+    - `gives_logits`: full next-token distributions. Then `next_token_logprobs`, `encode`,
+      `continuation_ids`, `decode`, `token_texts` and `vocab_size` work, and `score`,
+      `continuation_logprobs` and `top_logprobs` have working defaults built on them (override them
+      for speed). Exact measures need this.
+    - `gives_top_logprobs`: the k most likely next tokens (`top_logprobs`, k up to `max_top_logprobs`),
+      as a model server gives them; entropy then has certain bounds rather than a sampled interval.
+    - `scores_prompts`: `score` works without full distributions (a server that echoes prompt
+      log-probabilities).
+
+    A method whose capability is missing raises NotImplementedError naming the backend and what it
+    lacks (`_lacks`). Contexts are a prompt (text or chat) or a list of token ids; batched methods take
+    and return lists.
+    """
 
     eos_ids: frozenset[int] = frozenset()  # token ids that end a text, where the backend knows them
-    gives_logits: bool = True  # False: next_token_logprobs raises, exact measures do not apply (servers, functions)
+    gives_logits: bool = True
+    gives_top_logprobs: bool = False
+    scores_prompts: bool = False
+
+    # ---- every backend ---------------------------------------------------------------------------
 
     @abstractmethod
-    def info(self) -> ModelInfo: ...
+    def info(self) -> ModelInfo:
+        """The model's fingerprint: reference, hashes of weights and tokenizer, dtype, device, versions."""
 
     @abstractmethod
-    def next_token_logprobs(self, contexts: Sequence[Context]) -> np.ndarray:
-        """Log-probabilities of the next token after each context: array [batch, vocab], float64."""
-
-    def top_logprobs(self, contexts: Sequence[Context], k: int) -> list[list[tuple[int, float]]]:
-        """The k most likely next tokens and their log-probabilities, most likely first."""
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        full = self.next_token_logprobs(contexts)
-        top = np.argsort(-full, axis=1, kind="stable")[:, :k]
-        return [[(int(t), float(row[t])) for t in ids] for row, ids in zip(full, top)]
-
-    @abstractmethod
-    def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
-        """Exact log-probability of each continuation given its context (teacher forcing)."""
-
-    def continuation_logprobs(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
-        """Full next-token log-probabilities [len(continuation), vocab] before each continuation token.
-
-        White-box backends only: one forward pass gives every distribution along a path."""
-        raise NotImplementedError(f"{type(self).__name__} does not expose full distributions along a path")
-
-    def token_texts(self) -> list[str]:
-        """The text of every token id (white-box backends): tells whether two models share a tokenizer."""
-        raise NotImplementedError(f"{type(self).__name__} does not expose its vocabulary")
+    def render(self, prompt: Prompt) -> str:
+        """The text the model sees for a prompt (chat prompts go through the chat template)."""
 
     @abstractmethod
     def sample(
@@ -116,12 +117,100 @@ class Backend(ABC):
     ) -> list[Generation]:
         """n seeded samples. Sample i depends only on (context, settings, seed, i)."""
 
-    @abstractmethod
-    def render(self, prompt: Prompt) -> str:
-        """The text the model sees for a prompt (chat prompts go through the chat template)."""
-
     def close(self) -> None:
         """Release memory held by the model. The backend must not be used afterwards."""
+
+    # ---- gives_logits ------------------------------------------------------------------------------
+
+    def next_token_logprobs(self, contexts: Sequence[Context]) -> np.ndarray:
+        """Log-probabilities of the next token after each context: array [batch, vocab], float64, nats."""
+        self._lacks("gives_logits", "next-token log-probabilities")
+
+    def encode(self, context: Context) -> list[int]:
+        """Token ids of a context as the model reads it (a list of ids is returned as it is)."""
+        self._lacks("gives_logits", "a tokenizer (encode)")
+
+    def continuation_ids(self, context: Context, context_ids: list[int], continuation: Continuation) -> list[int]:
+        """Token ids of `continuation` as the model would read it after `context` (whose ids are
+        `context_ids`); token ids are taken as they are."""
+        self._lacks("gives_logits", "a tokenizer (continuation_ids)")
+
+    def decode(self, token_ids: Sequence[int]) -> str:
+        """The text of token ids, special tokens left out."""
+        self._lacks("gives_logits", "a tokenizer (decode)")
+
+    def token_texts(self) -> list[str]:
+        """The text of every token id, in id order: tells whether two models share a tokenizer."""
+        self._lacks("gives_logits", "its vocabulary (token_texts)")
+
+    @property
+    def vocab_size(self) -> int | None:
+        """Rows of the next-token distribution; None where the backend does not know it (a server)."""
+        return len(self.token_texts()) if self.gives_logits else None
+
+    def vocabulary_sha256(self) -> str | None:
+        """sha256 of the token texts in id order (None without a vocabulary): equal exactly when
+        token-level comparisons between two models are defined."""
+        try:
+            texts = self.token_texts()
+        except NotImplementedError:
+            return None
+        return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def continuation_logprobs(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
+        """Full next-token log-probabilities [len(continuation), vocab] before each continuation token.
+
+        The default asks `next_token_logprobs` once per position; backends that run the model override
+        it with one forward pass."""
+        if not self.gives_logits:
+            self._lacks("gives_logits", "full distributions along a path")
+        rows = []
+        for context, continuation in zip(as_batch(contexts, "contexts"), as_batch(continuations, "continuations")):
+            ids = self.encode(context)
+            path = self.continuation_ids(context, ids, continuation)
+            prefixes = [ids + path[:i] for i in range(len(path))]
+            rows.append(self.next_token_logprobs(prefixes) if prefixes else np.empty((0, self.vocab_size or 0)))
+        return rows
+
+    def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
+        """Exact log-probability (nats) of each continuation given its context (teacher forcing)."""
+        if not self.gives_logits:
+            self._lacks("gives_logits", "scores of continuations")
+        scores = []
+        for context, continuation, rows in zip(contexts, continuations, self.continuation_logprobs(contexts, continuations)):
+            path = self.continuation_ids(context, self.encode(context), continuation)
+            scores.append(math.fsum(float(row[token]) for row, token in zip(rows, path)))
+        return scores
+
+    # ---- gives_top_logprobs (and gives_logits) -------------------------------------------------------
+
+    max_top_logprobs: int = 0  # the largest k top_logprobs gives (0: none); a logit backend: any k
+
+    def top_logprobs(self, context: Context, k: int | None = None) -> list[tuple[str, float]]:
+        """The k most likely next tokens after one context as (token text, log-probability in nats),
+        most likely first; k None: as many as the backend gives (`max_top_logprobs`)."""
+        if not self.gives_logits:
+            self._lacks("gives_top_logprobs", "top next-token log-probabilities")
+        if k is not None and k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        row = self.next_token_logprobs([context])[0]
+        top = np.argsort(-row, kind="stable")[: (k or row.size)]
+        texts = self.token_texts()
+        return [(texts[t] if t < len(texts) else str(int(t)), float(row[t])) for t in top]
+
+    # ---- helpers -----------------------------------------------------------------------------------
+
+    def _lacks(self, capability: str, what: str):
+        """Raise the NotImplementedError of a missing capability, naming the backend and what it lacks."""
+        raise NotImplementedError(
+            f"{type(self).__name__} ({self._name()}) does not give {what}: it lacks the {capability!r} capability. "
+            "Use a check that works from sampled text (method='sampled'), or a backend that gives it.")
+
+    def _name(self) -> str:
+        try:
+            return self.info().reference
+        except Exception:  # naming must not fail where the backend is already failing
+            return "unnamed backend"
 
 
 def check_sampling_settings(n: int, max_new_tokens: int, temperature: float, top_p: float) -> None:
