@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import WorldpriorError
-from ..stats import Outcome
+from ..stats.outcome import Outcome
 
 #: The check names assertions record (the report's "check" column) whose own value a stored baseline
 #: keeps, plus the stored-distribution KL. (prior_shift compares two models and has no value of its own.)

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..errors import TokenizerMismatchError
+from ..jsonsafe import jsonable
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ class TopK:
         return cls.of(logprobs, min(max(k, needed), max_factor * k))
 
     def as_dict(self) -> dict[str, object]:
-        return {"ids": list(self.ids), "logprobs": list(self.logprobs), "tail_logmass": _finite_or_none(self.tail_logmass),
-                "tail_min_logprob": _finite_or_none(self.tail_min_logprob), "vocab_size": self.vocab_size}
+        """JSON-ready; an empty tail's -inf ends are written as null."""
+        return jsonable({"ids": self.ids, "logprobs": self.logprobs, "tail_logmass": self.tail_logmass,
+                         "tail_min_logprob": self.tail_min_logprob, "vocab_size": self.vocab_size}, finite=True)
 
     @classmethod
     def from_dict(cls, data: dict) -> TopK:
@@ -99,10 +101,6 @@ def kl_to_stored(candidate_logprobs: np.ndarray, stored: TopK) -> StoredKL:
     low = head + tail_mass * (tail_logmass - stored.tail_logmass)
     high = head + float(np.sum(np.exp(tail_log) * tail_log)) - tail_mass * stored.tail_min_logprob
     return StoredKL(low, low, max(low, high))
-
-
-def _finite_or_none(x: float) -> float | None:
-    return None if x == -np.inf else float(x)
 
 
 def _none_as_minus_inf(x: float | None) -> float:

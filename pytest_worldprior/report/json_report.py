@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import platform
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -11,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from ..files import atomic_write_text
+from ..jsonsafe import jsonable
 from .terminal import framing_contrasts, ordered
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -29,20 +29,9 @@ def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapp
         "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")},
         "models": {reference: dict(models[reference]) for reference in sorted(models)},
         "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
-        "framing_contrasts": _finite(framing_contrasts(records)),
-        "verdicts": _finite(records),
+        "framing_contrasts": jsonable(framing_contrasts(records), finite=True),
+        "verdicts": jsonable(records, finite=True),  # JSON has no infinity: an unbounded end is null
     }
-
-
-def _finite(value):
-    """JSON has no infinity or NaN: an unbounded interval end (no spread measured yet) becomes null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
 
 
 def write_json(path: str | Path, report: dict) -> None:

@@ -5,53 +5,77 @@ information measures (entropies and divergences, all in nats), goodness of fit o
 sequential rules that sample until an interval decides. A sampled check FAILs only when a
 confidence interval clearly excludes the allowed range, PASSes only when it lies wholly inside it,
 and is INCONCLUSIVE otherwise; values computed exactly (e.g. from logits) are compared directly.
+
+Names load on first use (PEP 562): naming an Outcome does not import numpy and scipy.
 """
 
-from .checks import PROB_TOL
-from .goodness_of_fit import chi_square_test, g_test
-from .information import (
-    entropy,
-    entropy_curve,
-    entropy_from_logprobs,
-    js_divergence,
-    js_from_logprobs,
-    kl_divergence,
-    kl_from_logprobs,
-    miller_madow_entropy,
-    plugin_entropy,
-)
-from .intervals import (
-    bootstrap_interval,
-    newcombe_difference_interval,
-    t_interval,
-    welch_difference_interval,
-    wilson_interval,
-)
-from .sequential import sequential_mean, sequential_proportion
-from .verdicts import Outcome, Verdict, decide, exact_verdict
+from __future__ import annotations
 
-__all__ = [
-    "PROB_TOL",
-    "Outcome",
-    "Verdict",
-    "bootstrap_interval",
-    "chi_square_test",
-    "decide",
-    "entropy",
-    "entropy_curve",
-    "entropy_from_logprobs",
-    "exact_verdict",
-    "g_test",
-    "js_divergence",
-    "js_from_logprobs",
-    "kl_divergence",
-    "kl_from_logprobs",
-    "miller_madow_entropy",
-    "newcombe_difference_interval",
-    "plugin_entropy",
-    "sequential_mean",
-    "sequential_proportion",
-    "t_interval",
-    "welch_difference_interval",
-    "wilson_interval",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "Outcome": "outcome",
+    "PROB_TOL": "checks",
+    "Verdict": "verdicts",
+    "bootstrap_interval": "intervals",
+    "chi_square_test": "goodness_of_fit",
+    "decide": "verdicts",
+    "entropy": "information",
+    "entropy_curve": "information",
+    "entropy_from_logprobs": "information",
+    "exact_verdict": "verdicts",
+    "g_test": "goodness_of_fit",
+    "js_divergence": "information",
+    "js_from_logprobs": "information",
+    "kl_divergence": "information",
+    "kl_from_logprobs": "information",
+    "miller_madow_entropy": "information",
+    "newcombe_difference_interval": "intervals",
+    "plugin_entropy": "information",
+    "sequential_mean": "sequential",
+    "sequential_proportion": "sequential",
+    "t_interval": "intervals",
+    "welch_difference_interval": "intervals",
+    "wilson_interval": "intervals",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # the same names, imported eagerly, for type checkers
+    from .checks import PROB_TOL
+    from .goodness_of_fit import chi_square_test, g_test
+    from .information import (
+        entropy,
+        entropy_curve,
+        entropy_from_logprobs,
+        js_divergence,
+        js_from_logprobs,
+        kl_divergence,
+        kl_from_logprobs,
+        miller_madow_entropy,
+        plugin_entropy,
+    )
+    from .intervals import (
+        bootstrap_interval,
+        newcombe_difference_interval,
+        t_interval,
+        welch_difference_interval,
+        wilson_interval,
+    )
+    from .outcome import Outcome
+    from .sequential import sequential_mean, sequential_proportion
+    from .verdicts import Verdict, decide, exact_verdict

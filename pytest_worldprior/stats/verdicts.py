@@ -7,20 +7,12 @@ otherwise. A value computed exactly (e.g. from logits) has no interval and is co
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import asdict, dataclass, field
 
 from ..jsonsafe import jsonable
 from .checks import check_bounds, check_number
-
-
-class Outcome(enum.Enum):
-    """PASS, FAIL or INCONCLUSIVE; the value is the name as a string."""
-
-    PASS = "PASS"
-    FAIL = "FAIL"
-    INCONCLUSIVE = "INCONCLUSIVE"
+from .outcome import Outcome
 
 
 @dataclass(frozen=True)
