@@ -25,12 +25,11 @@ import hashlib
 import inspect
 import json
 import pickle
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-import numpy as np
 
 from .files import atomic_write_bytes
 
@@ -165,9 +164,10 @@ def keyable(value: object) -> object:
     if isinstance(value, Backend):
         info = value.info().as_dict()
         return {"model": {k: v for k, v in info.items() if k not in ("name", "reference")}}
-    if isinstance(value, np.ndarray):
+    np = sys.modules.get("numpy")  # without numpy loaded, no value is a numpy one
+    if np is not None and isinstance(value, np.ndarray):
         return {"array": value.dtype.str, "shape": list(value.shape), "sha256": hashlib.sha256(value.tobytes()).hexdigest()}
-    if isinstance(value, np.generic):
+    if np is not None and isinstance(value, np.generic):
         return keyable(value.item())
     if isinstance(value, (list, tuple)):
         return [keyable(v) for v in value]

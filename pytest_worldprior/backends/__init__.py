@@ -1,15 +1,31 @@
-"""Backends: how a model is asked. `load_model` picks and loads one from a reference."""
+"""Backends: how a model is asked. `load_model` picks and loads one from a reference.
+
+The contract (base.Backend) loads on first use, like the backends themselves: checking a model
+reference at start-up (references) must not import numpy or torch.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..files import resolve_cache_dir
-from .base import Backend, Context, Continuation, Generation, ModelInfo, Prompt
 from .references import ModelSpec, resolve_reference
 
+if TYPE_CHECKING:
+    from .base import Backend, Context, Continuation, Generation, ModelInfo, Prompt
+
 __all__ = ["Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt", "load_model", "load_spec"]
+_CONTRACT = ("Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt")
+
+
+def __getattr__(name: str):
+    if name in _CONTRACT:
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_model(

@@ -4,6 +4,7 @@ Exact measures use full next-token distributions (white-box backends); sampled o
 generated text and say how many samples they used.
 """
 
+from ..errors import TokenizerMismatchError
 from .attractor import (
     AttractorRun,
     InfluenceCurve,
@@ -40,7 +41,6 @@ from .entropy import (
     sequence_entropy,
     surprisal_draws,
 )
-from ..errors import TokenizerMismatchError
 from .prior_shift import PriorShift, check_same_tokenizer, prior_shift, vocabulary_sha256
 from .topk import StoredKL, TopK, kl_to_stored
 

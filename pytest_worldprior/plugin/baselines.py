@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .. import assertions
 from ..baselines import files as baselines
 from ..baselines.session import BaselineSession
-from ..stats import Outcome
+from ..stats.outcome import Outcome
 
 
 def test_key(nodeid: str) -> tuple[str, str]:
@@ -169,12 +168,14 @@ class StoredValues:
         message = "\n".join(comparison.lines)
         if comparison.outcome is Outcome.FAIL:
             raise AssertionError(message)
-        policy = assertions.inconclusive_policy()
+        from ..assertions.conclude import Inconclusive, InconclusiveWarning, inconclusive_policy
+
+        policy = inconclusive_policy()
         if policy == "fail":
             raise AssertionError("INCONCLUSIVE treated as failure (--worldprior-inconclusive=fail)\n" + message)
         if policy == "warn":
             import warnings
 
-            warnings.warn(assertions.InconclusiveWarning(message), stacklevel=2)
+            warnings.warn(InconclusiveWarning(message), stacklevel=2)
             return
-        raise assertions.Inconclusive("INCONCLUSIVE: " + message)
+        raise Inconclusive("INCONCLUSIVE: " + message)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from ..backends import Backend, load_spec
+from ..backends import load_spec
 from ..backends.references import ModelSpec, resolve_reference
 from ..errors import ModelLoadError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
 
 
 class ModelRegistry:

@@ -15,23 +15,17 @@ from .state import registry_key
 def library_bars_only_on_a_terminal(config: pytest.Config):
     """transformers draws tqdm bars while a model loads and while a dequantised .gguf is written to the
     cache. Keep them on an interactive terminal; with -q or in a CI log, where every redraw becomes a
-    line of noise, turn them off for the load. (The .gguf converter's own bar, shown once per file on its
-    first load, uses plain tqdm and stays.)"""
+    line of noise, turn them off for the load."""
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else nullcontext():
         interactive = sys.stderr.isatty()
     if interactive and config.get_verbosity() >= 0:
         yield
         return
-    from transformers.utils import logging as transformers_logging
+    from ..backends.hf.progress_bars import progress_bars_off
 
-    was_enabled = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
+    with progress_bars_off():
         yield
-    finally:
-        if was_enabled:
-            transformers_logging.enable_progress_bar()
 
 
 class TerminalStatus:

@@ -23,7 +23,7 @@ from ..base import (
     as_batch,
     check_sampling_settings,
 )
-from .fingerprint import eos_ids_of, max_length_of, library_versions, tokenizer_sha256
+from .fingerprint import eos_ids_of, library_versions, max_length_of, tokenizer_sha256
 from .sampling import inverse_cdf, nucleus_logprobs
 
 # Rows fed one token per step (sampling, short continuations after a shared prefix): such steps cost

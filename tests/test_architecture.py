@@ -1,0 +1,193 @@
+"""The layout rules of docs/architecture.md, checked from the source (AST, nothing imported): no import
+circle, each part imports only from the layers below it, heavy libraries only where they belong, no
+module over 400 lines, and the plugin module importable without the measuring stack."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pytest_worldprior"
+MAX_LINES = 400
+
+# Lowest first. A part may import from a lower layer, or from itself; never from its own layer's other
+# parts or from above. (Kept in step with the table in docs/architecture.md.)
+LAYERS = [
+    {"errors", "files", "jsonsafe", "progress", "recording", "examples"},
+    {"stats"},
+    {"toy"},
+    {"backends"},
+    {"results_cache"},
+    {"measures"},
+    {"assertions", "strategies"},
+    {"baselines"},
+    {"report"},
+    {"plugin"},
+    {"__init__"},
+]
+# Third-party imports allowed only in some parts.
+ONLY_IN = {
+    "torch": {"backends", "toy"},
+    "transformers": {"backends", "toy"},
+    "peft": {"backends", "toy"},
+    "trl": {"backends", "toy"},
+    "accelerate": {"backends", "toy"},
+    "safetensors": {"backends", "toy"},
+    "tokenizers": {"backends", "toy"},
+    "gguf": {"backends"},
+    "pytest": {"plugin"},
+    "_pytest": {"plugin"},
+    "hypothesis": {"strategies"},
+}
+# What `import pytest_worldprior.plugin` may not load: pytest imports the plugin in every run.
+HEAVY = ("numpy", "scipy", "torch", "transformers", "hypothesis", "jsonschema", "tabulate", "matplotlib")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def part(module: str) -> str:
+    """The part of the package a module belongs to: its top-level subpackage or module."""
+    pieces = module.split(".")
+    return pieces[1] if len(pieces) > 1 else "__init__"
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def imports(path: Path, *, top_level_only: bool = False) -> list[tuple[str, int]]:
+    """(absolute module name, line) of every import in the file, relative ones resolved; imports under
+    `if TYPE_CHECKING:` are left out (they never run). A name imported from a package that is one of
+    its submodules counts as that submodule."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, depth: int) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                continue
+            if top_level_only and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, child.lineno) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = package.split(".")[: len(package.split(".")) - (child.level - 1)]
+                    source = ".".join(base + ([child.module] if child.module else []))
+                else:
+                    source = child.module or ""
+                for alias in child.names:
+                    candidate = f"{source}.{alias.name}"
+                    found.append((candidate if candidate in MODULES else source, child.lineno))
+            visit(child, depth + 1)
+
+    visit(tree, 0)
+    return found
+
+
+def internal_edges() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {name: set() for name in MODULES}
+    for name, path in MODULES.items():
+        for target, _ in imports(path):
+            if target.startswith("pytest_worldprior") and target in MODULES and target != name:
+                edges[name].add(target)
+    return edges
+
+
+def test_no_import_circle():
+    edges = internal_edges()
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def walk(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                circles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                walk(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            walk(node)
+    assert not circles, "import circles: " + "; ".join(" -> ".join(c) for c in circles)
+
+
+def test_every_part_has_a_layer():
+    known = set().union(*LAYERS)
+    assert {part(m) for m in MODULES} <= known, f"parts without a layer: {sorted({part(m) for m in MODULES} - known)}"
+
+
+def test_each_part_imports_only_from_the_layers_below():
+    layer = {name: i for i, names in enumerate(LAYERS) for name in names}
+    wrong = []
+    for name, path in MODULES.items():
+        ours = part(name)
+        for target, line in imports(path):
+            if not target.startswith("pytest_worldprior.") or target not in MODULES:
+                continue
+            theirs = part(target)
+            if theirs != ours and layer[theirs] >= layer[ours]:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {ours} (layer {layer[ours]}) imports "
+                             f"{target} ({theirs}, layer {layer[theirs]})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_heavy_libraries_only_where_they_belong():
+    wrong = []
+    for name, path in MODULES.items():
+        for target, line in imports(path):
+            library = target.split(".")[0]
+            if library in ONLY_IN and part(name) not in ONLY_IN[library]:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line}: imports {library}, allowed only in "
+                             f"{sorted(ONLY_IN[library])}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_module_is_over_400_lines():
+    long = {str(p.relative_to(PACKAGE.parent)): n for p in MODULES.values()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"over {MAX_LINES} lines: {long}"
+
+
+def test_the_plugin_module_imports_nothing_heavy_at_module_level():
+    """What pytest pays in every run: the plugin's module-level imports, followed through the package."""
+    seen, todo, heavy = set(), ["pytest_worldprior.plugin"], []
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in MODULES:
+            continue
+        seen.add(name)
+        for target, line in imports(MODULES[name], top_level_only=True):
+            if target.split(".")[0] in HEAVY:
+                heavy.append(f"{name}:{line} imports {target}")
+            todo.append(target)
+            parent = target.rpartition(".")[0]  # importing a submodule runs its package's __init__ first
+            while parent.startswith("pytest_worldprior"):
+                todo.append(parent)
+                parent = parent.rpartition(".")[0]
+    assert not heavy, "\n".join(heavy)
+
+
+@pytest.mark.parametrize("module", ["pytest_worldprior", "pytest_worldprior.plugin"])
+def test_importing_loads_no_heavy_library(module):
+    """The same, as Python sees it: a fresh interpreter imports the module and lists what got loaded."""
+    code = f"import sys, {module}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == [], f"import {module} loaded {loaded}"
