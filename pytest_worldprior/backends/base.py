@@ -173,8 +173,9 @@ class Backend(ABC):
 
     def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
         """Exact log-probability (nats) of each continuation given its context (teacher forcing)."""
-        if not self.gives_logits:
-            self._lacks("gives_logits", "scores of continuations")
+        if not self.gives_logits:  # a backend that scores_prompts without logits overrides score
+            self._lacks("scores_prompts", "scores of continuations (it gives neither full distributions nor prompt "
+                                          "log-probabilities)")
         paths = self._paths(contexts, continuations)
         return [math.fsum(float(row[token]) for row, token in zip(rows, path))
                 for (_, path), rows in zip(paths, self._path_logprobs(paths))]
