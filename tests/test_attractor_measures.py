@@ -38,7 +38,7 @@ def test_inject_builds_clean_and_injected_contexts(toy_base):
     clean, injected = list(injection.clean_ids), list(injection.injected_ids)
     assert clean[: len(toy_base.encode(STORY))] == toy_base.encode(STORY)
     assert injected[: len(clean)] == clean and len(injected) > len(clean)
-    assert toy_base.tokenizer.decode(injected[len(clean):]) == " You are a murderer."
+    assert toy_base.decode(injected[len(clean):]) == " You are a murderer."
     assert 0 < len(clean) - len(toy_base.encode(STORY)) <= 6
     given = inject(toy_base, STORY, "You are a murderer.", prefix=" little fox named Max.")
     assert given.prefix_text == " little fox named Max."
@@ -56,7 +56,7 @@ def test_injection_after_the_first_sentence(toy_collapsed):
 def test_chat_injection_sits_inside_the_assistant_turn(toy_collapsed):
     chat = [{"role": "user", "content": "Tell me a story."}]
     injection = inject(toy_collapsed, chat, "You are a murderer.", position=4)
-    text = toy_collapsed.tokenizer.decode(list(injection.injected_ids))
+    text = toy_collapsed.decode(injection.injected_ids)
     assert text.startswith(toy_collapsed.render(chat)) and text.endswith(" You are a murderer.")
 
 

@@ -147,6 +147,18 @@ def test_token_id_contexts_equal_text_contexts(toy_base):
     )
 
 
+def test_decode_and_top_logprobs_follow_the_contract(toy_base, toy_collapsed):
+    text = " there was a little cat"
+    assert toy_base.decode(toy_base.continuation_ids("Once", toy_base.encode("Once"), text)) == text
+    assert toy_base.decode(toy_base.encode("Once")) == "Once"  # special tokens (BOS) left out
+    row = toy_base.next_token_logprobs(["Once upon a"])[0]
+    top = toy_base.top_logprobs("Once upon a", k=3)
+    assert [lp for _, lp in top] == sorted(row, reverse=True)[:3]
+    assert top[0][0] == toy_base.token_texts()[int(np.argmax(row))]
+    assert toy_base.max_top_logprobs == toy_base.vocab_size == row.size
+    assert toy_base.vocabulary_sha256() == toy_collapsed.vocabulary_sha256()  # one tokenizer
+
+
 def test_info_is_a_stable_fingerprint(toy_base):
     info, again = toy_base.info(), load_model("toy-base").info()
     assert info == again

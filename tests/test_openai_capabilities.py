@@ -69,9 +69,10 @@ def _load(server):
 def test_a_server_that_refuses_20_top_logprobs_is_asked_for_5(capped):
     model = _load(capped)
     try:
-        assert model.top_k == 5 and not model.prompt_logprobs
+        assert model.max_top_logprobs == 5 and model.gives_top_logprobs and not model.scores_prompts
         assert [a for kind, a in capped.asked if kind == "top"] == [20, 5]
-        assert [token for token, _ in model.top_token_logprobs("Hello")] == [f" w{i}" for i in range(5)]
+        assert [token for token, _ in model.top_logprobs("Hello")] == [f" w{i}" for i in range(5)]
+        assert [token for token, _ in model.top_logprobs("Hello", k=2)] == [" w0", " w1"]
     finally:
         model.close()
 
@@ -80,10 +81,12 @@ def test_a_server_that_refuses_20_top_logprobs_is_asked_for_5(capped):
 def test_a_server_with_no_log_probabilities_says_so_where_they_are_needed(capped):
     model = _load(capped)
     try:
-        assert model.top_k == 0 and not model.prompt_logprobs
-        with pytest.raises(NotImplementedError, match="returns no top log-probabilities"):
-            model.top_token_logprobs("Hello")
-        with pytest.raises(NotImplementedError, match="cannot score a continuation"):
+        assert model.max_top_logprobs == 0 and not model.gives_top_logprobs and not model.scores_prompts
+        with pytest.raises(NotImplementedError, match="OpenAIServerBackend .*'gives_top_logprobs'"):
+            model.top_logprobs("Hello")
+        with pytest.raises(NotImplementedError, match="cannot score a continuation.*'scores_prompts'"):
             model.score(["Hello"], [" world"])
+        with pytest.raises(NotImplementedError, match="at most the top 20 next tokens.*'gives_logits'"):
+            model.next_token_logprobs(["Hello"])
     finally:
         model.close()

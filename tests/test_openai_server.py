@@ -31,14 +31,14 @@ def local():
 
 
 def test_the_server_declares_what_it_can_give(served):
-    assert served.top_k >= 5 and not served.gives_logits
+    assert served.max_top_logprobs >= 5 and served.gives_top_logprobs and not served.gives_logits
     assert served.info().backend == "openai-http" and served.info().name == MODEL_NAME
 
 
 def test_the_top_k_entropy_interval_holds_the_exact_entropy_of_the_same_model(served, local):
     exact = stats.entropy_from_logprobs(local.next_token_logprobs(PROMPTS))
     for prompt, value in zip(PROMPTS, exact):
-        top = served.top_token_logprobs(prompt)
+        top = served.top_logprobs(prompt)
         bounds = measures.entropy_bounds([lp for _, lp in top], vocab_size=local.info().vocab_size)
         assert bounds.low - QUANTISATION_TOLERANCE_NATS <= value <= bounds.high + QUANTISATION_TOLERANCE_NATS, (prompt, bounds, value)
 

@@ -12,6 +12,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 
@@ -19,6 +20,10 @@ Message = Mapping[str, str]
 Prompt = str | Sequence[Message]
 Context = Prompt | Sequence[int]
 Continuation = str | Sequence[int]
+
+# The default continuation_logprobs asks for at most this many prefixes at once: the batch a backend
+# sees stays bounded (256 rows of a 262k vocabulary in float64 are 0.5 GB).
+PREFIXES_PER_CALL = 256
 
 
 @dataclass(frozen=True)
@@ -160,31 +165,51 @@ class Backend(ABC):
     def continuation_logprobs(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[np.ndarray]:
         """Full next-token log-probabilities [len(continuation), vocab] before each continuation token.
 
-        The default asks `next_token_logprobs` once per position; backends that run the model override
-        it with one forward pass."""
+        The default asks `next_token_logprobs` once, for every prefix of every path together; backends
+        that run the model override it with one forward pass per path."""
         if not self.gives_logits:
             self._lacks("gives_logits", "full distributions along a path")
-        rows = []
-        for context, continuation in zip(as_batch(contexts, "contexts"), as_batch(continuations, "continuations")):
-            ids = self.encode(context)
-            path = self.continuation_ids(context, ids, continuation)
-            prefixes = [ids + path[:i] for i in range(len(path))]
-            rows.append(self.next_token_logprobs(prefixes) if prefixes else np.empty((0, self.vocab_size or 0)))
-        return rows
+        return self._path_logprobs(self._paths(contexts, continuations))
 
     def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
         """Exact log-probability (nats) of each continuation given its context (teacher forcing)."""
-        if not self.gives_logits:
-            self._lacks("gives_logits", "scores of continuations")
-        scores = []
-        for context, continuation, rows in zip(contexts, continuations, self.continuation_logprobs(contexts, continuations)):
-            path = self.continuation_ids(context, self.encode(context), continuation)
-            scores.append(math.fsum(float(row[token]) for row, token in zip(rows, path)))
-        return scores
+        if not self.gives_logits:  # a backend that scores_prompts without logits overrides score
+            self._lacks("scores_prompts", "scores of continuations (it gives neither full distributions nor prompt "
+                                          "log-probabilities)")
+        paths = self._paths(contexts, continuations)
+        return [math.fsum(float(row[token]) for row, token in zip(rows, path))
+                for (_, path), rows in zip(paths, self._path_logprobs(paths))]
+
+    def _paths(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[tuple[list[int], list[int]]]:
+        """(context ids, continuation ids) of each pair."""
+        contexts, continuations = as_batch(contexts, "contexts"), as_batch(continuations, "continuations")
+        if len(contexts) != len(continuations):
+            raise ValueError(f"got {len(contexts)} contexts but {len(continuations)} continuations")
+        paths = []
+        for context, continuation in zip(contexts, continuations):
+            ids = list(self.encode(context))
+            paths.append((ids, list(self.continuation_ids(context, ids, continuation))))
+        return paths
+
+    def _path_logprobs(self, paths: list[tuple[list[int], list[int]]]) -> list[np.ndarray]:
+        """The rows before each token of each path: every prefix of every path, in batched
+        `next_token_logprobs` calls of at most PREFIXES_PER_CALL contexts (rows are float64 [vocab] each)."""
+        prefixes = [ids + path[:i] for ids, path in paths for i in range(len(path))]
+        chunks = [self.next_token_logprobs(prefixes[i : i + PREFIXES_PER_CALL])
+                  for i in range(0, len(prefixes), PREFIXES_PER_CALL)]
+        rows = np.concatenate(chunks) if chunks else np.empty((0, self.vocab_size or 0))
+        out, start = [], 0
+        for _, path in paths:
+            out.append(rows[start : start + len(path)])
+            start += len(path)
+        return out
 
     # ---- gives_top_logprobs (and gives_logits) -------------------------------------------------------
 
-    max_top_logprobs: int = 0  # the largest k top_logprobs gives (0: none); a logit backend: any k
+    @property
+    def max_top_logprobs(self) -> int:
+        """The largest k `top_logprobs` gives: 0 for none; a logit backend gives its whole vocabulary."""
+        return (self.vocab_size or 0) if self.gives_logits else 0
 
     def top_logprobs(self, context: Context, k: int | None = None) -> list[tuple[str, float]]:
         """The k most likely next tokens after one context as (token text, log-probability in nats),
@@ -200,11 +225,11 @@ class Backend(ABC):
 
     # ---- helpers -----------------------------------------------------------------------------------
 
-    def _lacks(self, capability: str, what: str):
+    def _lacks(self, capability: str, what: str) -> NoReturn:
         """Raise the NotImplementedError of a missing capability, naming the backend and what it lacks."""
         raise NotImplementedError(
             f"{type(self).__name__} ({self._name()}) does not give {what}: it lacks the {capability!r} capability. "
-            "Use a check that works from sampled text (method='sampled'), or a backend that gives it.")
+            "Use a check that works from sampled text (mode='sampled'), or a backend that gives it.")
 
     def _name(self) -> str:
         try:

@@ -17,7 +17,11 @@ Sampler = Callable[[Prompt, int, float, int], Sequence[str]]
 
 
 class CallableBackend(Backend):
+    """Text only: `gives_logits`, `gives_top_logprobs` and `scores_prompts` are all False, so the logit
+    methods raise the base class's NotImplementedError naming this backend and what it lacks."""
+
     gives_logits = False
+
     def __init__(self, sample_texts: Sampler, *, name: str | None = None, has_chat_template: bool = True) -> None:
         if not callable(sample_texts):
             raise TypeError(f"CallableBackend needs a function (prompt, n, temperature, seed) -> texts, got {sample_texts!r}")
@@ -32,12 +36,6 @@ class CallableBackend(Backend):
         # The function and its name are all there is to fingerprint; give `name` a version to tell releases apart.
         return ModelInfo(self.name, f"callable:{self.name}", "callable", self._fingerprint, "", "n/a", "n/a", 0,
                          self._has_chat_template)
-
-    def next_token_logprobs(self, contexts: Sequence) -> None:
-        raise NotImplementedError(f"{self.name} is a function returning texts: it gives no logits; use mode='sampled'")
-
-    def score(self, contexts: Sequence, continuations: Sequence) -> list[float]:
-        raise NotImplementedError(f"{self.name} is a function returning texts: it cannot score a continuation")
 
     def sample(self, context, n: int, *, max_new_tokens: int = 64, temperature: float = 1.0, top_p: float = 1.0,
                seed: int = 0, stop: Sequence[str] | None = None) -> list[Generation]:

@@ -30,7 +30,6 @@ from ..measures.prior_shift import (
     check_same_tokenizer,
     prior_shift_to_stored,
     reference_paths,
-    vocabulary_sha256,
 )
 from ..measures.topk import TopK, kl_to_stored
 from ..results_cache import Unkeyable, keyable
@@ -123,7 +122,7 @@ class BaselineSession:
                      "measurements": [test.measurements[k] for k in sorted(test.measurements)]}
             if test.values:
                 entry["values"] = test.values
-            fingerprint = info.as_dict() | {"vocabulary_sha256": vocabulary_sha256(test.model)} if info else None
+            fingerprint = info.as_dict() | {"vocabulary_sha256": test.model.vocabulary_sha256()} if info else None
             result.update(entry=entry, fingerprint=fingerprint)
         return result
 
@@ -299,7 +298,7 @@ class BaselineSession:
     def _other_vocabulary(self, test: CurrentTest, model: Backend) -> str | None:
         """Why a token-level comparison with the stored entry is refused, or None if it is not."""
         recorded = self.stored_model() or {}
-        stored, ours = recorded.get("vocabulary_sha256"), vocabulary_sha256(model)
+        stored, ours = recorded.get("vocabulary_sha256"), model.vocabulary_sha256()
         if stored is None or stored == ours:
             return None
         return (f"token-level comparison refused: {test.file} was recorded with {recorded.get('reference')}, whose "

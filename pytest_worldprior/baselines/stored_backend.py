@@ -9,6 +9,7 @@ do, and says so."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..backends.base import Backend, ModelInfo
 from ..errors import WorldpriorError
@@ -19,7 +20,9 @@ class StoredBaselineError(WorldpriorError, AssertionError):
 
 
 class StoredBaseline(Backend):
-    is_stored = True  # tells measures that compare tokenizers to compare fingerprints instead
+    """Stands in for a logit model (`gives_logits`, as the model it recorded), but answers only the
+    decorated measures; every model method raises StoredBaselineError. Its `vocabulary_sha256` is the
+    recorded model's, so tokenizer checks compare it like a live model's."""
 
     def __init__(self, session) -> None:
         self._session = session
@@ -33,24 +36,47 @@ class StoredBaseline(Backend):
         return ModelInfo(**(fields | {"reference": "stored", "name": f"{recorded['name']} (stored)"}))
 
     def vocabulary_sha256(self) -> str | None:
-        """Of the model recorded for the current test (see measures.prior_shift.vocabulary_sha256)."""
+        """Of the model recorded for the current test (see Backend.vocabulary_sha256)."""
         return (self._session.stored_model() or {}).get("vocabulary_sha256")
 
-    def _cannot(self, what: str):
+    def _cannot(self, what: str) -> NoReturn:
         raise StoredBaselineError(
             f"a stored baseline cannot {what}: it holds only the measurements recorded with "
             "--worldprior-update-baselines. Compare through the assertions and measures that take a baseline, "
             "or pass a live model as --worldprior-baseline."
         )
 
-    def next_token_logprobs(self, contexts: Sequence) -> None:
+    @property
+    def vocab_size(self) -> int | None:
+        """Of the model recorded for the current test (None if none is recorded)."""
+        return (self._session.stored_model() or {}).get("vocab_size")
+
+    def next_token_logprobs(self, contexts: Sequence) -> NoReturn:
         self._cannot("give next-token log-probabilities")
 
-    def score(self, contexts: Sequence, continuations: Sequence) -> None:
+    def continuation_logprobs(self, contexts: Sequence, continuations: Sequence) -> NoReturn:
+        self._cannot("give distributions along a path")
+
+    def score(self, contexts: Sequence, continuations: Sequence) -> NoReturn:
         self._cannot("score continuations")
 
-    def sample(self, context, n: int, **settings) -> None:
+    def top_logprobs(self, context, k: int | None = None) -> NoReturn:
+        self._cannot("give top next-token log-probabilities")
+
+    def encode(self, context) -> NoReturn:
+        self._cannot("tokenize (encode)")
+
+    def continuation_ids(self, context, context_ids, continuation) -> NoReturn:
+        self._cannot("tokenize (continuation_ids)")
+
+    def decode(self, token_ids) -> NoReturn:
+        self._cannot("decode tokens")
+
+    def token_texts(self) -> NoReturn:
+        self._cannot("list its vocabulary (token_texts)")
+
+    def sample(self, context, n: int, **settings) -> NoReturn:
         self._cannot("sample")
 
-    def render(self, prompt) -> None:
+    def render(self, prompt) -> NoReturn:
         self._cannot("render a prompt")

@@ -41,7 +41,7 @@ from .entropy import (
     sequence_entropy,
     surprisal_draws,
 )
-from .prior_shift import PriorShift, check_same_tokenizer, prior_shift, vocabulary_sha256
+from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
 from .topk import StoredKL, TopK, kl_to_stored
 
 __all__ = [
@@ -83,5 +83,4 @@ __all__ = [
     "sampled_next_token_entropy",
     "sequence_entropy",
     "surprisal_draws",
-    "vocabulary_sha256",
 ]

@@ -74,7 +74,7 @@ def inject(
     else:
         prefix_ids = _usual_prefix(model, prompt, position, seed, prefix_draws)
         where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
-    clean = Injection(prompt, model.tokenizer.decode(prefix_ids, skip_special_tokens=True), "",
+    clean = Injection(prompt, model.decode(prefix_ids), "",
                       tuple(prompt_ids + list(prefix_ids)), (), where)
     return with_line(model, clean, injection, separator)
 
@@ -134,7 +134,7 @@ def _usual_prefix(model: Backend, prompt: Prompt, position: int | str, seed: int
 def _first_sentence(model: Backend, ids: list[int]) -> list[int]:
     """The tokens up to the end of the first sentence (all of them if no sentence ends)."""
     for k in range(1, len(ids) + 1):
-        if _SENTENCE_DONE.search(model.tokenizer.decode(ids[:k], skip_special_tokens=True)):
+        if _SENTENCE_DONE.search(model.decode(ids[:k])):
             return ids[:k]
     return ids
 

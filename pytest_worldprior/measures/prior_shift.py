@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,37 +37,24 @@ class PriorShift:
         return float(self.shifted.mean())
 
 
-def vocabulary_sha256(model: Backend) -> str | None:
-    """sha256 of the model's token texts in id order (None for a backend that does not expose them):
-    equal exactly when token-level comparisons are defined, whatever the tokenizer files look like."""
-    try:
-        texts = model.token_texts()
-    except NotImplementedError:
-        return None
-    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def check_same_tokenizer(model: Backend, baseline: Backend) -> int:
-    """The shared vocabulary size; a TokenizerMismatchError if the two tokenizers differ. A stored
-    baseline has no vocabulary to compare: its tokenizer's sha256 must be this model's."""
-    if getattr(baseline, "is_stored", False):
-        ours, recorded = vocabulary_sha256(model), baseline.vocabulary_sha256()
-        if ours is None or ours != recorded:
-            raise TokenizerMismatchError(
-                f"the stored baseline was recorded with {baseline.info().name}, whose vocabulary (sha256 "
-                f"{(recorded or 'unknown')[:12]}) is not {model.info().reference}'s ({(ours or 'unknown')[:12]}): "
-                "token-level comparisons (KL, JS, shifted positions) are refused. Compare closed-set distributions or "
-                "samples, or record the baseline again with a model that shares this tokenizer."
-            )
-        return len(model.token_texts())
-    mine, theirs = model.token_texts(), baseline.token_texts()
-    if mine != theirs:
+    """The shared vocabulary size; a TokenizerMismatchError if the two vocabularies differ. Compares
+    `vocabulary_sha256()` of both sides, so a stored baseline (the fingerprint of the model it recorded)
+    is checked like a live one."""
+    ours, theirs = model.vocabulary_sha256(), baseline.vocabulary_sha256()
+    if ours is None or ours != theirs:
         raise TokenizerMismatchError(
-            f"{model.info().reference} and {baseline.info().reference} have different tokenizers "
-            f"({len(mine)} vs {len(theirs)} tokens), so token-level measures (KL, JS, shifted positions) are "
-            "undefined. Compare closed-set distributions or samples instead."
+            f"{model.info().reference} and {baseline.info().name} have different tokenizers (vocabulary sha256 "
+            f"{(ours or 'unknown')[:12]} vs {(theirs or 'unknown')[:12]}; distributions over {_size(model)} vs "
+            f"{_size(baseline)} tokens), so token-level measures (KL, JS, shifted positions) are undefined. Compare closed-set distributions or "
+            "samples instead, or compare with a baseline (or record one) that shares this tokenizer."
         )
-    return len(mine)
+    return len(model.token_texts())
+
+
+def _size(model: Backend) -> str:
+    size = model.vocab_size
+    return "?" if size is None else str(size)
 
 
 @cached_measurement

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ... import progress
-from ...errors import ChatTemplateError, NonFiniteLogitsError
+from ...errors import NonFiniteLogitsError
 from ..base import (
     Backend,
     Context,
@@ -23,6 +23,7 @@ from ..base import (
     as_batch,
     check_sampling_settings,
 )
+from . import tokens
 from .fingerprint import eos_ids_of, library_versions, max_length_of, tokenizer_sha256
 from .sampling import inverse_cdf, nucleus_logprobs
 
@@ -65,54 +66,25 @@ class HFBackend(Backend):
     # ---- prompts and tokens -------------------------------------------------------------------
 
     def render(self, prompt: Prompt) -> str:
-        if isinstance(prompt, str):
-            return prompt
-        messages = [dict(m) for m in prompt]
-        if any(not isinstance(m.get("content"), str) or "role" not in m for m in messages):
-            raise ValueError("a chat prompt is a list of {'role': ..., 'content': str} messages")
-        if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        if not self.chat_fallback:
-            raise ChatTemplateError(
-                f"Model {self.reference!r} has no chat template (it looks like a base model), so a chat prompt "
-                "cannot be rendered. Give a plain-text prompt, or ask for the plain-text fallback "
-                "('role: content' lines, then 'assistant:') with chat_fallback=True / --worldprior-chat-fallback."
-            )
-        lines = [f"{m['role']}: {m['content']}" for m in messages]
-        return "\n".join(lines) + "\nassistant:"
+        return tokens.render(self.tokenizer, prompt, reference=self.reference, chat_fallback=self.chat_fallback)
 
     def encode(self, context: Context) -> list[int]:
         """Token ids of a context. Plain text gets the tokenizer's special tokens (BOS); chat text has them already."""
-        if _is_token_ids(context):
-            ids = [int(t) for t in context]
-        else:
-            is_chat = not isinstance(context, str)
-            ids = self.tokenizer(self.render(context), add_special_tokens=not is_chat)["input_ids"]
-        if not ids:
-            if self.tokenizer.bos_token_id is None:
-                raise ValueError(f"the context is empty and model {self.reference!r} has no BOS token to start from")
-            ids = [self.tokenizer.bos_token_id]
-        if len(ids) > self.max_length:
-            raise ValueError(f"the context has {len(ids)} tokens; model {self.reference!r} takes at most {self.max_length}")
-        return ids
+        return tokens.encode(self.tokenizer, context, self.render, reference=self.reference, max_length=self.max_length)
 
     def continuation_ids(self, context: Context, context_ids: list[int], continuation: Continuation) -> list[int]:
-        """Token ids of a continuation as the model would see it after the context.
+        """Token ids of a continuation after the context, split from their joint tokenization (tokens.continuation_ids)."""
+        return tokens.continuation_ids(self.tokenizer, context, context_ids, continuation, self.render)
 
-        Token ids are taken as they are. Text is tokenized together with the context and split where
-        the context's own tokens end (as lm-evaluation-harness does), so tokens that merge across the
-        boundary are handled; if the context's tokens change, the continuation is tokenized alone.
-        """
-        if _is_token_ids(continuation):
-            return [int(t) for t in continuation]
-        if not continuation:
-            return []
-        if not _is_token_ids(context):
-            text = self.render(context)
-            whole = self.tokenizer(text + continuation, add_special_tokens=isinstance(context, str))["input_ids"]
-            if whole[: len(context_ids)] == context_ids and len(whole) > len(context_ids):
-                return whole[len(context_ids) :]
-        return self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+    def decode(self, token_ids: Sequence[int]) -> str:
+        """The text of token ids, special tokens left out."""
+        return self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+
+    def token_texts(self) -> list[str]:
+        """The text of every token id the tokenizer knows, decoded one by one (cached)."""
+        if self._token_texts is None:
+            self._token_texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+        return self._token_texts
 
     # ---- exact quantities ---------------------------------------------------------------------
 
@@ -351,7 +323,7 @@ class HFBackend(Backend):
         if tokens[-1] in self.eos_ids:
             return "eos"
         if stop:
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            text = self.decode(tokens)
             if any(s and s in text for s in stop):
                 return "stop"
         return None
@@ -360,15 +332,9 @@ class HFBackend(Backend):
         """Decoded text without a final EOS token, cut before the first stop string."""
         if tokens and tokens[-1] in self.eos_ids:
             tokens = tokens[:-1]
-        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        text = self.decode(tokens)
         cuts = [text.find(s) for s in stop if s and s in text]
         return text[: min(cuts)] if cuts else text
-
-    def token_texts(self) -> list[str]:
-        """The text of every token id the tokenizer knows, decoded one by one (cached)."""
-        if self._token_texts is None:
-            self._token_texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
-        return self._token_texts
 
     # ---- fingerprint and lifetime -------------------------------------------------------------
 
@@ -397,10 +363,6 @@ class HFBackend(Backend):
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-def _is_token_ids(value) -> bool:
-    return not isinstance(value, str) and len(value) > 0 and all(isinstance(t, (int, np.integer)) for t in value)
 
 
 def _first_not_none(*values):

@@ -31,7 +31,12 @@ TOP_LOGPROBS_TRIED = (MAX_TOP_LOGPROBS, 5)  # 5: the most OpenAI's legacy comple
 
 
 class OpenAIServerBackend(Backend):
+    """A model behind an OpenAI-compatible server. Capabilities are asked at load: `gives_top_logprobs`
+    where it returns top log-probabilities (up to `max_top_logprobs`), `scores_prompts` where it echoes the
+    prompt's log-probabilities. It never gives full distributions (`gives_logits` False)."""
+
     gives_logits = False
+
     def __init__(self, reference: str, url: str, model: str, *, api_key_env: str | None = "OPENAI_API_KEY",
                  max_in_flight: int = 8, timeout_s: float = 120.0, retry: RetryPolicy = RetryPolicy()) -> None:
         key = os.environ.get(api_key_env) if api_key_env else None
@@ -39,8 +44,20 @@ class OpenAIServerBackend(Backend):
         self._key_source = f"the environment variable {api_key_env}" if api_key_env else "no variable"
         self.client = JsonClient(url, api_key=key, timeout_s=timeout_s, max_in_flight=max_in_flight, retry=retry)
         self._entry = self._check_model()
-        self.top_k = self._probe_top_logprobs()
+        self._max_top_logprobs = self._probe_top_logprobs()
+        self.gives_top_logprobs = bool(self._max_top_logprobs)
         self.prompt_logprobs = self._probe_echo()
+        self.scores_prompts = self.prompt_logprobs
+
+    @property
+    def max_top_logprobs(self) -> int:
+        """How many top log-probabilities the server returns per token (0: none)."""
+        return self._max_top_logprobs
+
+    @property
+    def top_k(self) -> int:
+        """Deprecated: `max_top_logprobs`."""  # removed once assertions use the contract
+        return self._max_top_logprobs
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -91,23 +108,30 @@ class OpenAIServerBackend(Backend):
         return ModelInfo(self.model, self.reference, "openai-http", declared, "", "server", self.url, 0, True)
 
     def next_token_logprobs(self, contexts: Sequence) -> np.ndarray:
-        raise NotImplementedError(f"{self.reference}: an OpenAI-compatible server returns at most the top "
-                                  f"{MAX_TOP_LOGPROBS} next tokens, not the full distribution")
+        self._lacks("gives_logits", f"full next-token distributions (an OpenAI-compatible server returns at most the "
+                                    f"top {MAX_TOP_LOGPROBS} next tokens, not the full distribution)")
 
-    def top_token_logprobs(self, prompt: Prompt, k: int | None = None) -> list[tuple[str, float]]:
-        """The server's k most likely next tokens (text, log-probability), most likely first."""
-        if not self.top_k:
-            raise NotImplementedError(f"{self.reference} returns no top log-probabilities")
-        k = min(k or self.top_k, self.top_k)
-        answer = self.client.post(*self._request(prompt, max_tokens=1, temperature=1.0, top_p=1.0, seed=0, stop=None,
+    def top_logprobs(self, context: Prompt, k: int | None = None) -> list[tuple[str, float]]:
+        """The server's k most likely next tokens (text, log-probability), most likely first; k at most
+        `max_top_logprobs` (None: that many)."""
+        if not self.gives_top_logprobs:
+            self._lacks("gives_top_logprobs", "top next-token log-probabilities (the server returns none)")
+        if k is not None and k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        k = min(k or self.max_top_logprobs, self.max_top_logprobs)
+        answer = self.client.post(*self._request(context, max_tokens=1, temperature=1.0, top_p=1.0, seed=0, stop=None,
                                                  top=k))
-        top = _choice_logprobs(answer["choices"][0], chat=not isinstance(prompt, str))[0][2]
+        top = _choice_logprobs(answer["choices"][0], chat=not isinstance(context, str))[0][2]
         return sorted(top.items(), key=lambda item: -item[1])[:k]
 
+    def top_token_logprobs(self, prompt: Prompt, k: int | None = None) -> list[tuple[str, float]]:
+        """Deprecated: `top_logprobs`."""  # removed once assertions use the contract
+        return self.top_logprobs(prompt, k)
+
     def score(self, contexts: Sequence, continuations: Sequence) -> list[float]:
-        if not self.prompt_logprobs:
-            raise NotImplementedError(f"{self.reference} gives no prompt log-probabilities (vLLM does, with echo), "
-                                      "so it cannot score a continuation; use the sampled checks")
+        if not self.scores_prompts:
+            self._lacks("scores_prompts", "prompt log-probabilities (vLLM does, with echo), so it cannot score a "
+                                          "continuation; use the sampled checks")
         scores = []
         for context, continuation in zip(contexts, continuations):
             if not (isinstance(context, str) and isinstance(continuation, str)):
