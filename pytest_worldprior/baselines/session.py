@@ -24,18 +24,19 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .. import examples, recording
-from ..backends.base import Backend
-from ..measures.prior_shift import (
-    check_same_tokenizer,
-    prior_shift_to_stored,
-    reference_paths,
-)
-from ..measures.topk import TopK, kl_to_stored
-from ..results_cache import Unkeyable, keyable
-from ..stats import Outcome
-from . import codec, files, gates
-from .stored_backend import StoredBaseline, StoredBaselineError
+from ..jsonsafe import jsonable
+from ..stats.outcome import Outcome
+from . import files, gates
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
+    from ..measures.topk import TopK
+
+# The plugin makes a session at start-up in every run, also where no check ever runs: the measuring
+# code (numpy, scipy) is imported by the methods that meet a measurement or a verdict, never here.
 
 MISSING_POLICIES = ("fail", "warn")
 
@@ -139,6 +140,10 @@ class BaselineSession:
 
     def measure(self, name: str, arguments: dict, run):
         """The results cache's tap: record, mirror or serve one measurement."""
+        from ..backends.base import Backend
+        from ..measures.prior_shift import reference_paths
+        from .stored_backend import StoredBaseline
+
         test = self.test
         if test is None or examples.in_generated_example():  # generated examples are not stable probes
             return run(arguments)
@@ -171,6 +176,8 @@ class BaselineSession:
         return result
 
     def _keep(self, test: CurrentTest, name: str, arguments: dict, result) -> None:
+        from . import codec
+
         key = _lookup_key(name, arguments)
         if key is None:  # an argument without a stable form (a lambda): a stored baseline cannot answer it
             return
@@ -179,6 +186,10 @@ class BaselineSession:
                                   "result": codec.encode(result)}
 
     def _serve(self, test: CurrentTest, name: str, arguments: dict):
+        from ..measures.prior_shift import check_same_tokenizer, prior_shift_to_stored
+        from . import codec
+        from .stored_backend import StoredBaselineError
+
         stored_name = "prior_shift_reference" if name == "prior_shift" else name
         if name == "prior_shift":
             check_same_tokenizer(arguments["model"], arguments["baseline"])
@@ -210,6 +221,8 @@ class BaselineSession:
 
     def compare_check(self, event: recording.CheckEvent) -> Comparison | None:
         """Record (updating) or compare this check of the test's model; None when there is nothing to say."""
+        from ..measures.topk import TopK, kl_to_stored
+
         check, model, prompt, verdict, own = event.check, event.model, event.prompt, event.verdict, event.own
         test = self.test
         if test is None or test.model is None or model is not test.model or not (self.update or test.in_use):
@@ -288,6 +301,8 @@ class BaselineSession:
         return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
 
     def _next_token(self, model: Backend, prompt) -> TopK | None:
+        from ..measures.topk import TopK
+
         if not model.gives_logits or not isinstance(prompt, (str, list)):
             return None
         try:
@@ -313,6 +328,9 @@ def stored_model_name(test: CurrentTest) -> str:
 
 def _lookup_key(name: str, arguments: dict) -> str | None:
     """The measurement's name and arguments, models left out: how a stored measurement is found."""
+    from ..backends.base import Backend
+    from ..results_cache import Unkeyable, keyable
+
     try:
         plain = {k: keyable(v) for k, v in arguments.items() if not isinstance(v, Backend)}
     except Unkeyable:
@@ -322,7 +340,7 @@ def _lookup_key(name: str, arguments: dict) -> str | None:
 
 def _storable(interval) -> list | None:
     """An interval as JSON holds it: an end that is not finite becomes null (unbounded)."""
-    return None if interval is None else [float(x) if math.isfinite(x) else None for x in interval]
+    return None if interval is None else jsonable([float(x) for x in interval], finite=True)
 
 
 def _interval(value) -> tuple[float, float] | None:
