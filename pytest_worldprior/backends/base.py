@@ -16,6 +16,8 @@ from typing import NoReturn
 
 import numpy as np
 
+from ..stats.checks import check_temperature
+
 Message = Mapping[str, str]
 Prompt = str | Sequence[Message]
 Context = Prompt | Sequence[int]
@@ -244,11 +246,7 @@ def check_sampling_settings(n: int, max_new_tokens: int, temperature: float, top
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(
-            f"temperature must be a finite number above 0, got {temperature!r}; "
-            "temperature 0 means greedy decoding, which is not sampling: use a small value such as 0.01"
-        )
+    check_temperature(temperature)
     if not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
 

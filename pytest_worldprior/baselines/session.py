@@ -23,7 +23,6 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .. import examples, recording

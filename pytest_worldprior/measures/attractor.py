@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from .. import stats
 from ..backends.base import Backend, Context, Prompt
@@ -196,16 +195,9 @@ def influence_curve(
     for row, values in enumerate(_kl_along(model, injection, paths)):
         table[row, : len(values)] = values
     mean = table.mean(axis=0)
-    half = _t_half_width(table, alpha)
-    return InfluenceCurve(mean, (mean - half, mean + half), "sampled", n, tolerance, table.sum(axis=1), alpha)
+    interval = stats.t_interval(table, alpha, axis=0) if n > 1 else (mean, mean)
+    return InfluenceCurve(mean, interval, "sampled", n, tolerance, table.sum(axis=1), alpha)
 
-
-def _t_half_width(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Half-width of the t interval of the mean along axis 0 (0 for a single value)."""
-    n = values.shape[0]
-    if n < 2:
-        return np.zeros(values.shape[1:])
-    return scipy_stats.t.ppf(1 - alpha / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
 
 
 def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> list[np.ndarray]:

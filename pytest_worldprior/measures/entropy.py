@@ -9,16 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy import stats as scipy_stats
 
 from .. import stats
 from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
+from ..stats.checks import check_temperature
 
 
 @cached_measurement
 def next_token_entropy(model: Backend, prompts: list[Prompt], temperature: float = 1.0) -> np.ndarray:
     """Exact H(softmax(logits / T)) of the next token after each prompt, in nats."""
-    _check_temperature(temperature)
+    check_temperature(temperature)
     return np.atleast_1d(stats.entropy_from_logprobs(model.next_token_logprobs(prompts), temperature))
 
 
@@ -26,7 +28,7 @@ def next_token_entropy(model: Backend, prompts: list[Prompt], temperature: float
 def entropy_curve(model: Backend, prompt: Prompt, temperatures) -> np.ndarray:
     """H(T) at each temperature, all from one forward pass."""
     for t in temperatures:
-        _check_temperature(t)
+        check_temperature(t)
     return np.asarray(stats.entropy_curve(model.next_token_logprobs([prompt])[0], list(temperatures)))
 
 
@@ -68,12 +70,12 @@ def sampled_next_token_entropy(
     With per-token sampling log-probabilities the estimate is mean(-log p_T(y)), unbiased, with a t
     interval. A text-only backend gives none: then Miller-Madow over the sampled tokens' counts, with
     a bootstrap interval (biased low for large supports, see SCIENCE.md)."""
-    _check_temperature(temperature)
+    check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=1, temperature=temperature, seed=seed)
     if all(s.sampling_logprobs for s in samples):
         surprisal = np.array([-s.sampling_logprobs[0] for s in samples])
         low, high = stats.t_interval(surprisal, alpha)
-        error = float(surprisal.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+        error = float(scipy_stats.sem(surprisal)) if n > 1 else None
         return SampledEntropy(float(surprisal.mean()), (low, high), n, "mean-surprisal-t", temperature, seed, 1.0, error)
     _, labels = np.unique([s.text for s in samples], return_inverse=True)
     estimate = stats.miller_madow_entropy(list(Counter(labels.tolist()).values()))
@@ -86,7 +88,7 @@ def surprisal_draws(model: Backend, prompt: Prompt, *, temperature: float = 1.0,
 
     Each call samples anew (its seed derives from `seed` and the call number), so repeated looks never
     reuse a sample. Raises NotImplementedError for a backend that returns no sampling log-probabilities."""
-    _check_temperature(temperature)
+    check_temperature(temperature)
     calls = itertools.count()
 
     def draw(k: int) -> np.ndarray:
@@ -113,14 +115,14 @@ def sequence_entropy(
     """Entropy of whole continuations by the chain rule: mean over sampled paths of sum_t H_T(p(. | y<t)).
 
     Unbiased like mean(-log p(y)) but with much lower variance; the output length is reported beside it."""
-    _check_temperature(temperature)
+    check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     paths = [list(s.token_ids) for s in samples]
     distributions = model.continuation_logprobs([prompt] * n, paths)
     per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
     low, high = stats.t_interval(per_path, alpha)
     lengths = float(np.mean([len(p) for p in paths]))
-    standard_error = float(per_path.std(ddof=1) / np.sqrt(n)) if n > 1 else None
+    standard_error = float(scipy_stats.sem(per_path)) if n > 1 else None
     return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths, standard_error)
 
 
@@ -130,10 +132,6 @@ def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
     values = [stats.miller_madow_entropy(np.unique(row, return_counts=True)[1]) for row in flat]
     return np.asarray(values).reshape(labels.shape[:-1])
 
-
-def _check_temperature(t: float) -> None:
-    if not (isinstance(t, (int, float)) and np.isfinite(t) and t > 0):
-        raise ValueError(f"temperature must be a finite number above 0, got {t!r}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import log_softmax, logsumexp
 
 from .. import stats
 from ..backends.base import Backend, Prompt
@@ -81,8 +81,8 @@ def prior_shift(
 
 
 def _renormalised(logprobs: np.ndarray) -> np.ndarray:
-    """Drop padding rows of the output layer (beyond the tokenizer's vocabulary) and renormalise."""
-    return logprobs - logsumexp(logprobs, axis=1, keepdims=True)
+    """Renormalise rows cut to the tokenizer's vocabulary (the output layer's padding columns dropped)."""
+    return log_softmax(logprobs, axis=1)
 
 
 def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_tokens: int = 16, seed: int = 0,

@@ -99,3 +99,14 @@ def check_bounds(lower: Any, upper: Any) -> tuple[float | None, float | None]:
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"lower ({lo}) must be <= upper ({hi})")
     return lo, hi
+
+
+def check_temperature(t: Any, name: str = "temperature") -> float:
+    """A sampling temperature: a finite number above 0 (a bool is refused). Returns it as a float;
+    raises ValueError naming the value otherwise (0 is greedy decoding, which is not sampling)."""
+    ok = not isinstance(t, bool) and isinstance(t, (int, float, np.number)) and math.isfinite(t) and t > 0
+    if not ok:
+        hint = ("; temperature 0 means greedy decoding, which is not sampling: use a small value such as 0.01"
+                if isinstance(t, (int, float)) and t == 0 else "")
+        raise ValueError(f"{name} must be a finite number above 0, got {t!r}{hint}")
+    return float(t)

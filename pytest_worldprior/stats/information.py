@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special, stats
 from scipy.spatial import distance
 
-from .checks import check_array, check_counts, check_logits, check_number, check_probs
+from .checks import check_array, check_counts, check_logits, check_probs, check_temperature
 
 
 def _scalar(x: np.ndarray) -> np.ndarray | float:
@@ -47,9 +47,7 @@ def entropy_from_logprobs(logprobs: Any, temperature: float = 1.0) -> np.ndarray
     logprobs: shape (..., V); temperature: a positive finite scalar. Returns a float for 1-D input,
     else an array of shape (...). Raises ValueError if logprobs is empty, holds NaN or +inf, or has
     a row that is -inf throughout, or if temperature is not a positive finite number."""
-    t = check_number(temperature, "temperature")
-    if not 0 < t < math.inf:
-        raise ValueError(f"temperature must be positive and finite, got {temperature!r}")
+    t = check_temperature(temperature)
     z = check_logits(logprobs, "logprobs")
     return _scalar(_entropy_log(special.log_softmax(z / t, axis=-1)))
 
@@ -60,8 +58,9 @@ def entropy_curve(logprobs: Any, temperatures: Sequence[float]) -> np.ndarray:
     of shape (..., len(temperatures)). Raises ValueError for bad logprobs (as entropy_from_logprobs)
     or if temperatures is empty, not 1-D, non-finite or not all positive."""
     temps = np.atleast_1d(check_array(temperatures, "temperatures"))
-    if temps.ndim != 1 or (temps <= 0).any():
+    if temps.ndim != 1:
         raise ValueError("temperatures must be a 1-D sequence of positive numbers")
+    temps = np.array([check_temperature(float(t), "each of temperatures") for t in temps])
     z = check_logits(logprobs, "logprobs")
     return np.stack([np.asarray(entropy_from_logprobs(z, t)) for t in temps], axis=-1)
 

@@ -55,23 +55,35 @@ def newcombe_difference_interval(successes_a: int, n_a: int, successes_b: int, n
     return max(-1.0, low), min(1.0, high)
 
 
-def t_interval(values: Any, alpha: float = 0.05) -> tuple[float, float]:
-    """Student-t interval of the mean of `values` (any shape, flattened) at level 1 - alpha:
-    scipy.stats.ttest_1samp(values, 0).confidence_interval(1 - alpha), as (low, high) in the units
-    of the values. With fewer than 2 values, or all equal, the spread is unknown and the interval is
-    (mean, mean) (callers that decide on it must say so).
+def t_interval(values: Any, alpha: float = 0.05, *, axis: int | None = None):
+    """Student-t interval of the mean at level 1 - alpha: scipy.stats.ttest_1samp(values, 0)
+    .confidence_interval(1 - alpha), in the units of the values.
 
-    Raises ValueError if values is empty or holds NaN or inf, or (when there is spread) alpha is not
-    in (0, 1)."""
-    values = check_array(values, "values").ravel()
-    mean = float(values.mean())
-    if values.size < 2 or np.ptp(values) == 0:
-        return mean, mean
+    axis None: `values` (any shape) is flattened and the result is a (low, high) pair of floats.
+    axis k: one interval per position along the other axes, as a (low, high) pair of arrays of that
+    shape (the influence curve's interval per step, for example). Where there are fewer than 2 values,
+    or all are equal, the spread is unknown and the interval is (mean, mean): callers that decide on it
+    must say so.
+
+    Raises ValueError if values is empty or holds NaN or inf, or alpha is not in (0, 1)."""
+    values = check_array(values, "values")
     level = 1 - check_alpha(alpha)
-    with warnings.catch_warnings():  # nearly equal values: the interval is still the right one
-        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-        ci = stats.ttest_1samp(values, 0.0).confidence_interval(level)
-    return float(ci.low), float(ci.high)
+    if axis is None:
+        values = values.ravel()
+        axis = 0
+    mean = values.mean(axis=axis)
+    flat = values.shape[axis] < 2 or np.ptp(values, axis=axis) == 0
+    if values.shape[axis] < 2 or np.all(flat):
+        low = high = mean
+    else:
+        with warnings.catch_warnings():  # nearly equal values: the interval is still the right one
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+            warnings.filterwarnings("ignore", "invalid value", RuntimeWarning)
+            ci = stats.ttest_1samp(values, 0.0, axis=axis).confidence_interval(level)
+        low, high = np.where(flat, mean, ci.low), np.where(flat, mean, ci.high)
+    if np.ndim(mean) == 0:
+        return float(low), float(high)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def welch_difference_interval(mean_a: float, se_a: float, n_a: int, mean_b: float, se_b: float, n_b: int,
