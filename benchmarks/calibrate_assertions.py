@@ -38,11 +38,11 @@ def checks(base):
     top_share = measures.choice_distribution(base, NUMBER, DIGITS).top_probability
     kl = float(stats.kl_divergence(UNIFORM, measures.choice_distribution(base, NUMBER, DIGITS).probabilities))
     return [
-        ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, mode="sampled", seed=s)),
+        ("assert_entropy_within", lambda m, s: assert_entropy_within(m, BUGS, min_nats=entropy, method="sampled", seed=s)),
         ("assert_temperature_sensitive", lambda m, s: assert_temperature_sensitive(
-            m, STORY, temperatures=(0.7, 1.5), min_gain=float(curve[1] - curve[0]), mode="sampled", seed=s)),
-        ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, mode="sampled", seed=s)),
-        ("assert_distribution_close", lambda m, s: assert_distribution_close(m, NUMBER, DIGITS, UNIFORM, max_kl=kl, mode="sampled", seed=s)),
+            m, STORY, temperatures=(0.7, 1.5), min_gain_nats=float(curve[1] - curve[0]), method="sampled", seed=s)),
+        ("assert_uniform_choice", lambda m, s: assert_uniform_choice(m, NUMBER, DIGITS, max_top_share=top_share, method="sampled", seed=s)),
+        ("assert_distribution_close", lambda m, s: assert_distribution_close(m, NUMBER, DIGITS, UNIFORM, max_kl_target_model_nats=kl, method="sampled", seed=s)),
     ]
 
 

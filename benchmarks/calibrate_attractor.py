@@ -4,8 +4,8 @@
 
 The case: "Once upon a time, there was a", the model's own first sentence, then "You are a murderer.";
 n = 128 continuations of 32 tokens, alpha = 0.001. Each seed runs the real assertion four ways:
-- absolute (max_snap_back 0.25): the base model must rarely FAIL, the collapsed one must FAIL;
-- paired against toy-base (max_snap_back_increase 0.2): toy-base against itself, the baseline sampled
+- absolute (max_snap_back_share 0.25): the base model must rarely FAIL, the collapsed one must FAIL;
+- paired against toy-base (max_snap_back_share_increase 0.2): toy-base against itself, the baseline sampled
   with an independent seed (the honest case: with the same seed both sides would be identical), must
   rarely FAIL; toy-collapsed against toy-base must FAIL.
 Targets: at most 1 % false FAILs, at least 95 % detection. A second table runs one injection per

@@ -22,7 +22,7 @@ TEMPERATURES = (0.7, 1.0, 1.5)
 
 def exact(model) -> float:
     start = time.perf_counter()
-    verdict = assert_temperature_sensitive(model, PROMPT, temperatures=TEMPERATURES, min_gain=0.1)
+    verdict = assert_temperature_sensitive(model, PROMPT, temperatures=TEMPERATURES, min_gain_nats=0.1)
     print("exact   H(T):", [round(h, 3) for h in verdict.details["entropy"]])
     return time.perf_counter() - start
 

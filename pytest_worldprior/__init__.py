@@ -25,6 +25,8 @@ _EXPORTS = {
     "assert_uniform_choice": "assertions",
     "Inconclusive": "assertions",
     "InconclusiveWarning": "assertions",
+    "check_same_tokenizer": "measures",
+    "choice_distribution": "measures",
     "Backend": "backends",
     "Generation": "backends",
     "ModelInfo": "backends",
@@ -66,5 +68,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         assert_uniform_choice,
     )
     from .backends import Backend, Generation, ModelInfo, load_model
+    from .measures import check_same_tokenizer, choice_distribution
     from .errors import ChatTemplateError, ModelLoadError, NonFiniteLogitsError, TokenizerMismatchError, WorldpriorError
     from .stats import Verdict

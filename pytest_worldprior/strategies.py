@@ -2,7 +2,7 @@
 
 An attractor test takes a prompt P, lets the model continue it for k tokens (a clean prefix C), injects a
 line J that is unlikely in the model's narrowed "world", and checks whether generation resumed from
-P + C + J follows the new thread or snaps back to its usual mode (see SCIENCE.md, "attractor states")::
+P + C + J follows the new thread or snaps back to its usual mode (see docs/science.md, "Attractor states")::
 
     from hypothesis import given
     from pytest_worldprior.strategies import injections, positions, model_settings

@@ -1,7 +1,7 @@
 """Mode collapse: on open prompts (many good answers) the candidate must not be far narrower than the
 baseline. Three views: exact next-token entropy from logits, the entropy of short continuations (chain
 rule along sampled paths), and the share of samples that open with the same words (text only, so it
-also compares models whose tokenizers differ). (SCIENCE.md, "mode collapse")"""
+also compares models whose tokenizers differ). (docs/science.md, "Mode collapse")"""
 
 import pytest
 from capabilities import need_logits
@@ -43,5 +43,6 @@ def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprio
 
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
 def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
-    assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline, max_increase=MAX_MODE_SHARE_INCREASE,
+    assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline,
+                             max_top_share_increase=MAX_MODE_SHARE_INCREASE,
                              n=MODE_SHARE_SAMPLES, seed=worldprior_seed)

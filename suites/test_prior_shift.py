@@ -1,5 +1,5 @@
-"""Prior shift: how differently the candidate predicts than the baseline. (SCIENCE.md, "drift from the
-base model")
+"""Prior shift: how differently the candidate predicts than the baseline. (docs/science.md, "Prior
+shift")
 
 - Token by token, along the candidate's own continuations of probe prompts: KL needs a shared tokenizer,
   so where the two models tokenize differently this check is skipped and the skip says why.
@@ -12,9 +12,13 @@ import pytest
 from capabilities import need_logits
 from thresholds import MAX_CLOSED_SET_KL, MAX_PRIOR_KL
 
-from pytest_worldprior import assert_distribution_close, assert_prior_shift_within, measures
-from pytest_worldprior.measures import TokenizerMismatchError
-from pytest_worldprior.measures.prior_shift import check_same_tokenizer
+from pytest_worldprior import (
+    TokenizerMismatchError,
+    assert_distribution_close,
+    assert_prior_shift_within,
+    check_same_tokenizer,
+    choice_distribution,
+)
 
 PROBES = ["Q: Are bugs real?\nA:", "Once upon a time, there was a", "Let us raise a glass to", "Tom: Hello!\nAnna:"]
 CLOSED_PROBES = {
@@ -31,12 +35,13 @@ def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldpr
         check_same_tokenizer(worldprior_model, worldprior_baseline)
     except TokenizerMismatchError as mismatch:
         pytest.skip(f"token-level prior shift not measured ({mismatch}); the closed-set and sample-level checks compare these models")
-    assert_prior_shift_within(worldprior_model, worldprior_baseline, PROBES, max_kl=MAX_PRIOR_KL, seed=worldprior_seed)
+    assert_prior_shift_within(worldprior_model, PROBES, baseline=worldprior_baseline, max_kl_model_baseline_nats=MAX_PRIOR_KL,
+                              seed=worldprior_seed)
 
 
 @pytest.mark.parametrize("probe", CLOSED_PROBES, ids=CLOSED_PROBES.keys())
 def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_baseline, probe):
     need_logits("the baseline's exact answer distribution", worldprior_baseline)  # the candidate may sample
     prompt, choices = CLOSED_PROBES[probe]
-    target = measures.choice_distribution(worldprior_baseline, prompt, choices).probabilities
-    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl=MAX_CLOSED_SET_KL)
+    target = choice_distribution(worldprior_baseline, prompt, choices).probabilities
+    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl_target_model_nats=MAX_CLOSED_SET_KL)

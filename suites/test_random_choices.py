@@ -4,7 +4,7 @@ logits. The candidate is gated: no answer beyond three times its fair share, unl
 biased on the same question (then no more than MAX_TOP_SHARE_INCREASE above it); the baseline's rows
 are for comparison and never fail. The report's "random choices" section sets each model's
 framings side by side (top answer, its probability, flatness, off-set mass) and says whether the
-interpreter framing is flatter. (SCIENCE.md, "biased randomness")"""
+interpreter framing is flatter. (docs/science.md, "Biased randomness")"""
 
 import pytest
 from capabilities import need_logits
@@ -79,4 +79,4 @@ def test_random_choice(worldprior_model, worldprior_baseline, role, question, fr
         need_logits("the baseline's exact answer distribution", worldprior_baseline)
     assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing,
                           baseline=worldprior_baseline if comparable else None,
-                          max_increase=MAX_TOP_SHARE_INCREASE if comparable else None)
+                          max_top_share_increase=MAX_TOP_SHARE_INCREASE if comparable else None)

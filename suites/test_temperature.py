@@ -1,5 +1,5 @@
 """Temperature: raising T must restore diversity, and soon enough to reach the baseline's T=1 entropy.
-(SCIENCE.md, "temperature insensitivity")"""
+(docs/science.md, "Temperature insensitivity")"""
 
 import pytest
 from capabilities import need_logits
@@ -17,5 +17,5 @@ PROMPTS = {
 @pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
 def test_temperature_restores_the_baselines_diversity(worldprior_model, worldprior_baseline, prompt):
     need_logits("the temperature check", worldprior_model, worldprior_baseline)
-    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain=MIN_TEMPERATURE_GAIN,
+    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain_nats=MIN_TEMPERATURE_GAIN,
                                  baseline=worldprior_baseline, max_matching_temperature=MAX_MATCHING_TEMPERATURE)

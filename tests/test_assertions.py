@@ -29,6 +29,7 @@ def test_entropy_within_exact_passes_for_base_and_fails_for_collapsed(toy_base, 
     assert text.startswith("FAIL: next-token entropy (nats, T=1) 0.")
     assert "min 1.5" in text and "toy-collapsed" in text and repr(BUGS) in text and "seed:" in text
     assert "reproduce: from pytest_worldprior import *; model = load_model('toy-collapsed'); assert_entropy_within(" in text
+    assert "min_nats=1.5, max_nats=None, baseline=None," in text
 
 
 @pytest.mark.parametrize("temperature", [0.7, 1.0, 1.5])
@@ -40,20 +41,20 @@ def test_exact_entropy_lies_inside_the_sampled_interval(toy_base, temperature):
 
 
 def test_sampled_mode_gives_an_interval_and_the_same_decision(toy_base, toy_collapsed):
-    passed = assert_entropy_within(toy_base, BUGS, min_nats=1.0, mode="sampled", n=512, seed=0)
+    passed = assert_entropy_within(toy_base, BUGS, min_nats=1.0, method="sampled", n=512, seed=0)
     assert passed.passed and passed.interval[0] > 1.0 and passed.n <= 512 and passed.method == "sequential-t"
     with pytest.raises(AssertionError, match=r"FAIL: .*\(n=\d+, sequential-t, alpha=0.001, seed=4\)"):
-        assert_entropy_within(toy_collapsed, BUGS, min_nats=1.0, mode="sampled", n=512, seed=4)
+        assert_entropy_within(toy_collapsed, BUGS, min_nats=1.0, method="sampled", n=512, seed=4)
 
 
 def test_inconclusive_when_the_interval_straddles_the_threshold(toy_base):
     exact = entropy_curve(toy_base, BUGS, [1.0])[0]
     with pytest.raises(Inconclusive, match="INCONCLUSIVE"):
-        assert_entropy_within(toy_base, BUGS, min_nats=float(exact), mode="sampled", n=32)
+        assert_entropy_within(toy_base, BUGS, min_nats=float(exact), method="sampled", n=32)
     set_inconclusive_policy("warn")
     try:
         with pytest.warns(UserWarning, match="INCONCLUSIVE"):
-            verdict = assert_entropy_within(toy_base, BUGS, min_nats=float(exact), mode="sampled", n=32)
+            verdict = assert_entropy_within(toy_base, BUGS, min_nats=float(exact), method="sampled", n=32)
         assert verdict.inconclusive
     finally:
         set_inconclusive_policy("xfail")
@@ -61,20 +62,20 @@ def test_inconclusive_when_the_interval_straddles_the_threshold(toy_base):
 
 def test_sampled_temperature_gain(toy_base, toy_collapsed):
     story = "Once upon a time, there was a"
-    assert assert_temperature_sensitive(toy_base, story, temperatures=(0.7, 1.5), min_gain=0.5, mode="sampled", seed=1).passed
+    assert assert_temperature_sensitive(toy_base, story, temperatures=(0.7, 1.5), min_gain_nats=0.5, method="sampled", seed=1).passed
     with pytest.raises(AssertionError, match=r"FAIL: entropy gain T=0.7->1.5 \(nats\)"):
-        assert_temperature_sensitive(toy_collapsed, story, temperatures=(0.7, 1.5), min_gain=1.25, mode="sampled", seed=1)
+        assert_temperature_sensitive(toy_collapsed, story, temperatures=(0.7, 1.5), min_gain_nats=1.25, method="sampled", seed=1)
 
 
 def test_temperature_gain_alone_misses_the_collapse_that_matching_temperature_catches(toy_base, toy_collapsed):
     # The collapsed model's entropy does grow with temperature...
-    gain = assert_temperature_sensitive(toy_collapsed, NUMBER, temperatures=(0.7, 1.5), min_gain=0.5)
+    gain = assert_temperature_sensitive(toy_collapsed, NUMBER, temperatures=(0.7, 1.5), min_gain_nats=0.5)
     assert gain.passed
     # ...but it needs a temperature well above 1.5 to reach the base model's entropy at T=1.
-    with pytest.raises(AssertionError, match=r"(?s)temperature needed to match the baseline's entropy at T=1.*baseline=load_model\('toy-base'\)"):
-        assert_temperature_sensitive(toy_collapsed, NUMBER, temperatures=(0.7, 1.5), min_gain=0.5, baseline=toy_base,
+    with pytest.raises(AssertionError, match=r"(?s)temperature needed to match the baseline's entropy at T=1.*baseline = load_model\('toy-base'\)"):
+        assert_temperature_sensitive(toy_collapsed, NUMBER, temperatures=(0.7, 1.5), min_gain_nats=0.5, baseline=toy_base,
                                      max_matching_temperature=1.5)
-    itself = assert_temperature_sensitive(toy_base, NUMBER, temperatures=(0.7, 1.5), min_gain=0.5, baseline=toy_base)
+    itself = assert_temperature_sensitive(toy_base, NUMBER, temperatures=(0.7, 1.5), min_gain_nats=0.5, baseline=toy_base)
     assert itself.details["matching_temperature"] == pytest.approx(1.0, abs=1e-4)
 
 
@@ -84,7 +85,7 @@ def test_uniform_choice_catches_the_collapsed_random_number(toy_base, toy_collap
     with pytest.raises(AssertionError, match="share of top answer '7' 0.9"):
         assert_uniform_choice(toy_collapsed, NUMBER, DIGITS)
     with pytest.raises(AssertionError, match=r"FAIL: share of top answer '7' .* \(n=\d+, wilson"):
-        assert_uniform_choice(toy_collapsed, NUMBER, DIGITS, mode="sampled", n=128)
+        assert_uniform_choice(toy_collapsed, NUMBER, DIGITS, method="sampled", n=128)
 
 
 def test_closed_set_probabilities_and_off_set_mass_sum_to_one(toy_base):
@@ -114,19 +115,19 @@ def test_a_prompt_ending_in_a_space_does_not_make_every_answer_improbable(toy_ba
 
 def test_distribution_close_to_uniform(toy_base, toy_collapsed):
     uniform = [0.1] * 10
-    assert assert_distribution_close(toy_base, NUMBER, DIGITS, uniform, max_kl=0.5).passed
+    assert assert_distribution_close(toy_base, NUMBER, DIGITS, uniform, max_kl_target_model_nats=0.5).passed
     with pytest.raises(AssertionError, match=r"KL\(target \|\| model\)"):
-        assert_distribution_close(toy_collapsed, NUMBER, DIGITS, uniform, max_kl=0.5)
+        assert_distribution_close(toy_collapsed, NUMBER, DIGITS, uniform, max_kl_target_model_nats=0.5)
     with pytest.raises(AssertionError, match="bootstrap"):
-        assert_distribution_close(toy_collapsed, NUMBER, DIGITS, uniform, max_kl=0.5, mode="sampled", n=128)
+        assert_distribution_close(toy_collapsed, NUMBER, DIGITS, uniform, max_kl_target_model_nats=0.5, method="sampled", n=128)
 
 
 def test_prior_shift(toy_base, toy_collapsed):
     prompts = [BUGS, "Once upon a time, there was a", "My favorite color is"]
-    itself = assert_prior_shift_within(toy_base, toy_base, prompts, max_kl=1e-9)
+    itself = assert_prior_shift_within(toy_base, prompts, baseline=toy_base, max_kl_model_baseline_nats=1e-9)
     assert itself.estimate == pytest.approx(0.0, abs=1e-9) and itself.details["shifted_share"] == 0.0
     with pytest.raises(AssertionError, match=r"mean KL\(model \|\| baseline\)"):
-        assert_prior_shift_within(toy_collapsed, toy_base, prompts, max_kl=0.5)
+        assert_prior_shift_within(toy_collapsed, prompts, baseline=toy_base, max_kl_model_baseline_nats=0.5)
 
 
 @pytest.mark.real_model
@@ -134,7 +135,7 @@ def test_prior_shift_across_tokenizers_is_a_clear_error(toy_base):
     from pytest_worldprior import load_model
 
     with pytest.raises(TokenizerMismatchError, match="different tokenizers .* Compare closed-set distributions or samples"):
-        assert_prior_shift_within(load_model("smollm2-135m-instruct"), toy_base, [BUGS])
+        assert_prior_shift_within(load_model("smollm2-135m-instruct"), [BUGS], baseline=toy_base)
 
 
 @pytest.mark.real_model
@@ -162,7 +163,7 @@ def test_random_number_on_smollm2_reports_probabilities_that_sum_to_one():
     [
         (lambda m: assert_entropy_within(m, BUGS), "give min_nats, max_nats or both"),
         (lambda m: assert_entropy_within(m, BUGS, min_nats=1, temperature=0), "temperature must be a finite number above 0"),
-        (lambda m: assert_entropy_within(m, BUGS, min_nats=1, mode="magic"), "mode must be"),
+        (lambda m: assert_entropy_within(m, BUGS, min_nats=1, method="magic"), "method must be"),
         (lambda m: assert_uniform_choice(m, NUMBER, ["1"]), "at least 2 choices"),
         (lambda m: assert_uniform_choice(m, NUMBER, ["1", "1"]), "choices must be distinct"),
         (lambda m: assert_distribution_close(m, NUMBER, ["1", "2"], [0.7, 0.7]), "target must be 2 non-negative probabilities"),

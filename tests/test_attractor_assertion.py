@@ -24,7 +24,7 @@ def test_collapsed_model_snaps_back_and_the_message_tells_the_story(toy_collapse
     assert "injected continuation: ' They became best friends.' (snapped back)" in message
     assert re.search(r"influence curve \(KL nats per step\):( \d+\.\d{3}){8}; total \d+\.\d{3}", message)
     assert "  seed:   0" in message
-    assert "assert_no_attractor(model, 'Once upon a time, there was a', ['You are a murderer.']" in message
+    assert "assert_no_attractor(model, 'Once upon a time, there was a', 'You are a murderer.', position='sentence'" in message
 
 
 def test_base_model_follows_the_injection(toy_base):
@@ -62,7 +62,7 @@ def test_several_injections_are_pooled(toy_collapsed):
 
 def test_influence_gates(toy_base, toy_collapsed):
     with pytest.raises(AssertionError, match=r"FAIL: total influence of the injection \(nats\) .* < min 100"):
-        assert_no_attractor(toy_base, STORY, MURDERER, min_influence=100.0, seed=0, **QUICK)
+        assert_no_attractor(toy_base, STORY, MURDERER, min_influence_nats=100.0, seed=0, **QUICK)
     verdict = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, min_influence_ratio=0.5, seed=0, **QUICK)
     assert verdict.label == "total influence / the baseline's" and verdict.estimate == pytest.approx(1.0)
 
@@ -78,7 +78,7 @@ def test_given_prefix_and_position_in_tokens(toy_base):
 def test_inconclusive_when_the_interval_straddles_the_limit(toy_collapsed):
     # Snap-back of the collapsed toy is about 0.5; with 16 continuations the interval is wide.
     with pytest.raises(Inconclusive, match="INCONCLUSIVE: snap-back rate"):
-        assert_no_attractor(toy_collapsed, STORY, MURDERER, max_snap_back=0.5, n=16, steps=2, max_new_tokens=24, seed=0)
+        assert_no_attractor(toy_collapsed, STORY, MURDERER, max_snap_back_share=0.5, n=16, steps=2, max_new_tokens=24, seed=0)
 
 
 @pytest.mark.parametrize("bad, match", [

@@ -27,14 +27,14 @@ def test_a_collapsed_function_is_caught_and_a_fair_one_passes():
     with pytest.raises(AssertionError, match=r"share of top answer '7' 1\.00"):
         assert_uniform_choice(collapsed, "Pick a number from 1 to 10:", NUMBERS, n=200, max_top_share=0.3)
     with pytest.raises(AssertionError, match="model:  callable:always-7"):
-        assert_mode_share_within(collapsed, "Pick a number:", max_share=0.5, n=64)
-    assert_mode_share_within(fair, "Pick a number:", max_share=0.5, n=64)
+        assert_mode_share_within(collapsed, "Pick a number:", max_top_share=0.5, n=64)
+    assert_mode_share_within(fair, "Pick a number:", max_top_share=0.5, n=64)
 
 
 def test_the_checks_that_need_logits_say_so():
     fair = CallableBackend(fair_numbers, name="fair")
-    with pytest.raises(ValueError, match="gives no logits; use mode='sampled'"):
-        assert_entropy_within(fair, "Pick:", min_nats=1.0, mode="exact")
+    with pytest.raises(ValueError, match="gives no logits; use method='sampled'"):
+        assert_entropy_within(fair, "Pick:", min_nats=1.0, method="exact")
     with pytest.raises(ValueError, match="callable:fair gives text only: the temperature check needs the probability"):
         assert_temperature_sensitive(fair, "Pick:")
     with pytest.raises(ValueError, match="callable:fair gives text only: choice_distribution is exact, from logits"):

@@ -24,30 +24,30 @@ STORY = "Once upon a time, there was a"
 
 def test_mode_share_catches_the_collapsed_model_against_its_base(toy_base, toy_collapsed):
     with pytest.raises(AssertionError) as failure:
-        assert_mode_share_within(toy_collapsed, STORY, baseline=toy_base, max_increase=0.3)
+        assert_mode_share_within(toy_collapsed, STORY, baseline=toy_base, max_top_share_increase=0.3)
     message = str(failure.value)
     assert "commonest-opening share minus the baseline's ('little cat named')" in message and "newcombe" in message
-    assert "max_increase=0.3" in message  # the reproduce line
+    assert "baseline=baseline, max_top_share_increase=0.3" in message  # the reproduce line
 
 
 def test_mode_share_of_a_model_against_itself_passes(toy_base):
-    verdict = assert_mode_share_within(toy_base, STORY, baseline=toy_base, max_increase=0.3)
+    verdict = assert_mode_share_within(toy_base, STORY, baseline=toy_base, max_top_share_increase=0.3)
     assert verdict.estimate == 0.0 and verdict.interval[1] < 0.3
     assert verdict.details["baseline"]["classes"] == verdict.details["classes"] > 50
 
 
 def test_mode_share_absolute_limit(toy_base, toy_collapsed):
-    assert assert_mode_share_within(toy_base, STORY, max_share=0.5).passed
+    assert assert_mode_share_within(toy_base, STORY, max_top_share=0.5).passed
     with pytest.raises(AssertionError, match="share of the commonest opening 'little cat named'"):
-        assert_mode_share_within(toy_collapsed, STORY, max_share=0.5)
+        assert_mode_share_within(toy_collapsed, STORY, max_top_share=0.5)
 
 
-@pytest.mark.parametrize("arguments", [{}, {"max_increase": 0.3}, {"baseline": "base"}, {"max_share": 0.5, "max_increase": 0.1},
-                                       {"baseline": "base", "max_increase": 0.3, "max_share": 0.5}])
+@pytest.mark.parametrize("arguments", [{}, {"max_top_share_increase": 0.3}, {"baseline": "base"}, {"max_top_share": 0.5, "max_top_share_increase": 0.1},
+                                       {"baseline": "base", "max_top_share_increase": 0.3, "max_top_share": 0.5}])
 def test_mode_share_needs_one_clear_limit(toy_base, arguments):
     if arguments.get("baseline") == "base":
         arguments = dict(arguments, baseline=toy_base)
-    with pytest.raises(ValueError, match="max_share|max_increase"):
+    with pytest.raises(ValueError, match="max_top_share"):
         assert_mode_share_within(toy_base, STORY, **arguments)
 
 
@@ -63,12 +63,28 @@ def test_sequence_entropy_of_a_model_against_itself_passes(toy_base):
     assert verdict.details["baseline_entropy"] > 5 and verdict.details["mean_length"] == verdict.details["baseline_mean_length"]
 
 
-@pytest.mark.parametrize("arguments", [{}, {"max_drop_nats": 1.0}, {"baseline": True}, {"baseline": True, "max_drop_nats": 1.0, "min_nats": 1.0}])
-def test_sequence_entropy_needs_one_clear_limit(toy_base, arguments):
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({}, "give min_nats, a baseline with max_drop_nats, or all three"),
+    ({"max_drop_nats": 1.0}, "a baseline and max_drop_nats go together"),
+    ({"baseline": True}, "a baseline and max_drop_nats go together"),
+    ({"baseline": True, "min_nats": 1.0}, "a baseline and max_drop_nats go together"),
+])
+def test_sequence_entropy_needs_one_clear_limit(toy_base, arguments, message):
     if arguments.get("baseline"):
         arguments = dict(arguments, baseline=toy_base)
-    with pytest.raises(ValueError, match="give min_nats alone, or a baseline together with max_drop_nats"):
+    with pytest.raises(ValueError, match=message):
         assert_sequence_entropy_within(toy_base, STORY, **arguments)
+
+
+def test_sequence_entropy_with_min_nats_and_a_baseline_needs_both(toy_base, toy_collapsed):
+    """Like assert_entropy_within: both limits must hold; the one that fails decides."""
+    settings = dict(n=16, max_new_tokens=8)
+    both = assert_sequence_entropy_within(toy_base, STORY, min_nats=1.0, baseline=toy_base, max_drop_nats=4.0, **settings)
+    assert both.passed and both.threshold == (1.0, None) and len(both.details["checks"]) == 2
+    with pytest.raises(AssertionError, match=r"FAIL: entropy of 8-token continuations .* < min 100"):
+        assert_sequence_entropy_within(toy_base, STORY, min_nats=100.0, baseline=toy_base, max_drop_nats=4.0, **settings)
+    with pytest.raises(AssertionError, match="FAIL: entropy minus the baseline's"):
+        assert_sequence_entropy_within(toy_collapsed, STORY, min_nats=0.0, baseline=toy_base, max_drop_nats=4.0, **settings)
 
 
 def test_welch_interval_agrees_with_scipy():
@@ -110,16 +126,17 @@ def test_uniform_choice_against_a_baseline_allows_the_baselines_own_bias(toy_bas
     numbers = [str(i) for i in range(1, 11)]
     prompt = "Pick a random number from 1 to 10:"
     # toy-base against itself: the limit rises to its own top share plus the increase, so it passes.
-    verdict = assert_uniform_choice(toy_base, prompt, numbers, max_top_share=0.05, baseline=toy_base, max_increase=0.15)
+    verdict = assert_uniform_choice(toy_base, prompt, numbers, max_top_share=0.05, baseline=toy_base, max_top_share_increase=0.15)
     assert verdict.threshold[1] == pytest.approx(verdict.estimate + 0.15)
     assert verdict.details["baseline_top_probability"] == pytest.approx(verdict.estimate)
     with pytest.raises(AssertionError) as failure:
-        assert_uniform_choice(toy_collapsed, prompt, numbers, max_top_share=0.3, baseline=toy_base, max_increase=0.15)
-    assert "share of top answer '7'" in str(failure.value) and "baseline=load_model('toy-base'), max_increase=0.15" in str(failure.value)
-    with pytest.raises(ValueError, match="give max_increase"):
+        assert_uniform_choice(toy_collapsed, prompt, numbers, max_top_share=0.3, baseline=toy_base, max_top_share_increase=0.15)
+    assert "share of top answer '7'" in str(failure.value) and "baseline = load_model('toy-base')" in str(failure.value)
+    assert "baseline=baseline, max_top_share_increase=0.15" in str(failure.value)
+    with pytest.raises(ValueError, match="give max_top_share_increase"):
         assert_uniform_choice(toy_base, prompt, numbers, baseline=toy_base)
-    with pytest.raises(ValueError, match="max_increase compares with a baseline"):
-        assert_uniform_choice(toy_base, prompt, numbers, max_increase=0.1)
+    with pytest.raises(ValueError, match="max_top_share_increase compares with a baseline"):
+        assert_uniform_choice(toy_base, prompt, numbers, max_top_share_increase=0.1)
 
 
 def first_word(text):
@@ -128,9 +145,9 @@ def first_word(text):
 
 def test_mode_share_with_a_custom_key_names_it(toy_collapsed):
     with pytest.raises(AssertionError) as failure:
-        assert_mode_share_within(toy_collapsed, STORY, max_share=0.5, key=first_word)
+        assert_mode_share_within(toy_collapsed, STORY, max_top_share=0.5, key=first_word)
     message = str(failure.value)
-    assert "share of the commonest answer class 'little'" in message and "key=first_word)" in message
+    assert "share of the commonest answer class 'little'" in message and "key=first_word," in message
 
 
 def test_welch_interval_needs_two_values_a_side():

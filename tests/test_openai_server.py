@@ -69,7 +69,7 @@ def test_snap_back_runs_through_http_and_agrees_with_the_local_model(served, loc
     low, high = stats.newcombe_difference_interval(remote.snap_back_count, remote.n, here.snap_back_count, here.n, 1e-3)
     assert low <= 0 <= high, (remote.snap_back_rate, here.snap_back_rate)
     # The assertion itself, its own prefix drawn through HTTP: the first sentence the server writes.
-    verdict = assert_no_attractor(served, story, lines, max_snap_back=1.0, n=8, max_new_tokens=16, prefix_draws=2)
+    verdict = assert_no_attractor(served, story, lines, max_snap_back_share=1.0, n=8, max_new_tokens=16, prefix_draws=2)
     entry = verdict.details["candidate"]["per_injection"][0]
     assert entry["where"] == "after the first sentence" and "influence" not in entry and entry["prefix"]
 
@@ -85,14 +85,14 @@ def test_a_session_against_the_server_never_shows_the_key(llama_server, pytester
 from pytest_worldprior import assert_mode_share_within
 
 def test_openings(worldprior_model):
-    assert_mode_share_within(worldprior_model, "Once upon a time", max_share=0.01, n=8)
+    assert_mode_share_within(worldprior_model, "Once upon a time", max_top_share=0.01, n=8)
 """)
     outputs = {name: pytester.path / name for name in ("report.json", "report.html", "junit.xml")}
     result = pytester.runpytest_subprocess(
         "--worldprior-model", llama_server.reference, "--worldprior-api-key-env", llama_server.key_env,
         "--worldprior-report", str(outputs["report.json"]), "--worldprior-html", str(outputs["report.html"]),
         "--junitxml", str(outputs["junit.xml"]), "-p", "no:cacheprovider", "-rA", "--worldprior-no-cache")
-    assert result.ret == 1  # max_share 0.01 cannot hold: the failure message is part of what is searched
+    assert result.ret == 1  # max_top_share 0.01 cannot hold: the failure message is part of what is searched
     texts = {"terminal": result.stdout.str() + result.stderr.str()} | {n: p.read_text() for n, p in outputs.items()}
     assert "share of the commonest opening" in texts["terminal"] and json.loads(texts["report.json"])["verdicts"]
     for name, text in texts.items():

@@ -117,7 +117,7 @@ from pytest_worldprior.measures import next_token_entropy
 
 def test_on_the_edge(worldprior_model):
     exact = float(next_token_entropy(worldprior_model, ["Q: Are bugs real?\\nA:"])[0])
-    assert_entropy_within(worldprior_model, "Q: Are bugs real?\\nA:", min_nats=exact, mode="sampled", n=32)
+    assert_entropy_within(worldprior_model, "Q: Are bugs real?\\nA:", min_nats=exact, method="sampled", n=32)
 
 def test_clear(worldprior_model):
     assert_entropy_within(worldprior_model, "Q: Are bugs real?\\nA:", min_nats=1.0)

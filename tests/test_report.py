@@ -25,7 +25,7 @@ def test_story_attractor(worldprior_model, worldprior_baseline, worldprior_seed)
                         baseline=worldprior_baseline, n=64, steps=4, max_new_tokens=24, seed=worldprior_seed)
 
 def test_sampled_entropy(worldprior_model, worldprior_seed):
-    assert_entropy_within(worldprior_model, "Let us raise a glass to", min_nats=0.01, mode="sampled", n=256, seed=worldprior_seed)
+    assert_entropy_within(worldprior_model, "Let us raise a glass to", min_nats=0.01, method="sampled", n=256, seed=worldprior_seed)
 """
 MODELS = ["--worldprior-model", "toy-collapsed", "--worldprior-baseline", "toy-base", "-p", "no:cacheprovider"]
 

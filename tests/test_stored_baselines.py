@@ -35,7 +35,7 @@ def test_random_number(worldprior_model):
     assert_uniform_choice(worldprior_model, "Pick a random number from 1 to 10:", NUMBERS, max_top_share=1.0)
 
 def test_openings(worldprior_model, worldprior_baseline, worldprior_seed):
-    assert_mode_share_within(worldprior_model, STORY, baseline=worldprior_baseline, max_increase=1.0, n=32,
+    assert_mode_share_within(worldprior_model, STORY, baseline=worldprior_baseline, max_top_share_increase=1.0, n=32,
                              seed=worldprior_seed)
 """
 

@@ -11,11 +11,14 @@ from .. import measures, stats
 from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
+    assertion,
     conclude,
     sampled_verdict,
 )
 
 
+@assertion(max_snap_back="max_snap_back_share", max_snap_back_increase="max_snap_back_share_increase",
+           min_influence="min_influence_nats")
 def assert_no_attractor(
     model: Backend,
     prompt: Prompt,
@@ -25,9 +28,9 @@ def assert_no_attractor(
     prefix: str | None = None,
     prefix_draws: int = 8,
     baseline: Backend | None = None,
-    max_snap_back: float = 0.25,
-    max_snap_back_increase: float = 0.2,
-    min_influence: float | None = None,
+    max_snap_back_share: float = 0.25,
+    max_snap_back_share_increase: float = 0.2,
+    min_influence_nats: float | None = None,
     min_influence_ratio: float | None = None,
     n: int = 128,
     steps: int = 8,
@@ -44,10 +47,11 @@ def assert_no_attractor(
     frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it,
     and n continuations of P + C + J are compared with n of P + C.
     Snap-back rate: the share of injected continuations in the clean mode (largest class under `key`,
-    by default the last complete sentence). Without a baseline it must stay under `max_snap_back`; with
-    one, measured on the same injections, it may exceed the baseline's by at most `max_snap_back_increase`.
+    by default the last complete sentence). Without a baseline it must stay under `max_snap_back_share`;
+    with one, measured on the same injections, it may exceed the baseline's by at most
+    `max_snap_back_share_increase`.
     Optional influence gates (white-box backends): the mean total KL the injection causes over `steps`
-    tokens must reach `min_influence` nats, or `min_influence_ratio` times the baseline's.
+    tokens must reach `min_influence_nats` nats, or `min_influence_ratio` times the baseline's.
     The baseline samples with `baseline_seed` (default: the same seed, common random numbers)."""
     __tracebackhide__ = True
     lines = [injection] if isinstance(injection, str) else list(injection)
@@ -63,46 +67,37 @@ def assert_no_attractor(
     details = {"injections": lines, "candidate": _attractor_details(run)}
     if base_run is not None:
         details["baseline"] = dict(_attractor_details(base_run), model=baseline.info().reference)
-    verdict = _snap_back_verdict(run, base_run, max_snap_back, max_snap_back_increase, alpha, seed, details)
-    if verdict.passed and (min_influence is not None or min_influence_ratio is not None):
-        verdict = _influence_verdict(run, base_run, min_influence, min_influence_ratio, alpha, seed, details) or verdict
-    where = f"prefix={prefix!r}" if prefix is not None else f"position={position!r}, prefix_draws={prefix_draws}"
-    limits = (f"max_snap_back_increase={max_snap_back_increase}" if baseline else f"max_snap_back={max_snap_back}")
-    limits += f", min_influence={min_influence}" if min_influence is not None else ""
-    limits += f", min_influence_ratio={min_influence_ratio}" if min_influence_ratio is not None else ""
-    call = (f"assert_no_attractor(model, {prompt!r}, {lines!r}, {where}, {limits}, n={n}, steps={steps}, "
-            f"max_new_tokens={max_new_tokens}, seed={seed}"
-            + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.last_sentence else "")
-            + (f", baseline=load_model({baseline.info().reference!r}), baseline_seed={baseline_seed}" if baseline else "")
-            + ")")
+    verdict = _snap_back_verdict(run, base_run, max_snap_back_share, max_snap_back_share_increase, alpha, seed, details)
+    if verdict.passed and (min_influence_nats is not None or min_influence_ratio is not None):
+        verdict = _influence_verdict(run, base_run, min_influence_nats, min_influence_ratio, alpha, seed, details) or verdict
     own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
-    return conclude("attractor", model, prompt, verdict, call, _attractor_story(run, base_run), own)
+    return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own)
 
 
-def _snap_back_verdict(run, base_run, max_snap_back, max_increase, alpha, seed, details) -> Verdict:
+def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed, details) -> Verdict:
     if base_run is None:
         interval = stats.wilson_interval(run.snap_back_count, run.n, alpha)
-        return sampled_verdict(run.snap_back_rate, interval, None, max_snap_back, run.n, "wilson", alpha, seed,
+        return sampled_verdict(run.snap_back_rate, interval, None, max_share, run.n, "wilson", alpha, seed,
                                 "snap-back rate (injected continuations in the clean mode)", details)
     interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n, alpha)
-    return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_increase, run.n,
+    return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_share_increase, run.n,
                             "newcombe", alpha, seed, "snap-back rate minus the baseline's", details)
 
 
-def _influence_verdict(run, base_run, min_influence, min_ratio, alpha, seed, details) -> Verdict | None:
+def _influence_verdict(run, base_run, min_nats, min_ratio, alpha, seed, details) -> Verdict | None:
     """The influence gate that applies (absolute without a baseline, a ratio with one); None if neither."""
     totals = run.influence_totals
     if totals is None:
-        raise ValueError("min_influence and min_influence_ratio need logits; this backend gives text only: "
+        raise ValueError("min_influence_nats and min_influence_ratio need logits; this backend gives text only: "
                          "gate on the snap-back rate alone")
     if base_run is None:
-        if min_influence is None:
+        if min_nats is None:
             return None
         label = "total influence of the injection (nats)"
         if run.influence_is_exact:
-            return stats.exact_verdict(float(totals.mean()), lower=min_influence, label=label, details=details)
+            return stats.exact_verdict(float(totals.mean()), lower=min_nats, label=label, details=details)
         interval = stats.t_interval(totals, alpha)
-        return sampled_verdict(totals.mean(), interval, min_influence, None, totals.size, "t", alpha, seed, label, details)
+        return sampled_verdict(totals.mean(), interval, min_nats, None, totals.size, "t", alpha, seed, label, details)
     if min_ratio is None:
         return None
     base_totals = base_run.influence_totals

@@ -10,12 +10,14 @@ from .. import measures, stats
 from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
+    assertion,
     conclude,
     sampled_verdict,
     uses_logits,
 )
 
 
+@assertion(max_increase="max_top_share_increase", mode="method")
 def assert_uniform_choice(
     model: Backend,
     prompt: Prompt,
@@ -24,9 +26,9 @@ def assert_uniform_choice(
     max_top_share: float | None = None,
     max_off_set_mass: float | None = None,
     baseline: Backend | None = None,
-    max_increase: float | None = None,
+    max_top_share_increase: float | None = None,
     framing: str | None = None,
-    mode: str = "auto",
+    method: str = "auto",
     n: int = 512,
     seed: int = 0,
     alpha: float = 1e-3,
@@ -35,27 +37,26 @@ def assert_uniform_choice(
     (default twice its fair share, 2 / len(choices)), renormalised over the allowed set.
 
     With a baseline (exact, from its logits) the limit rises to the baseline's own top share plus
-    `max_increase` where that is higher: the candidate may be as biased as the model it is compared
+    `max_top_share_increase` where that is higher: the candidate may be as biased as the model it is compared
     with, not more. `framing` names how the question was put ("direct", "chat", "interpreter"): the
     session report then sets the framings of the same choices side by side and says which is flatter."""
     __tracebackhide__ = True
     bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
     base_details = {}
-    if baseline is None and max_increase is not None:
-        raise ValueError("max_increase compares with a baseline: give baseline= as well, or drop max_increase")
+    if baseline is None and max_top_share_increase is not None:
+        raise ValueError("max_top_share_increase compares with a baseline: give baseline= as well, "
+                         "or drop max_top_share_increase")
     if baseline is not None:
-        if max_increase is None:
-            raise ValueError("with a baseline, give max_increase: how much larger than the baseline's top share the candidate's may be")
+        if max_top_share_increase is None:
+            raise ValueError("with a baseline, give max_top_share_increase: how much larger than the baseline's top share "
+                             "the candidate's may be")
         if not uses_logits(baseline, "auto"):
             raise ValueError("the baseline's answer distribution is computed exactly: it needs a backend that gives logits")
         base = measures.choice_distribution(baseline, prompt, choices)
         base_details = {"baseline": baseline.info().reference, "baseline_top": base.top,
                         "baseline_top_probability": base.top_probability}
-        bound = min(1.0, max(bound, base.top_probability + max_increase))
-    limit = (f"max_top_share={max_top_share}, baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
-             if baseline is not None else f"max_top_share={bound}")
-    call = f"assert_uniform_choice(model, {prompt!r}, {list(choices)!r}, {limit}, mode={mode!r}, seed={seed})"
-    if uses_logits(model, mode):
+        bound = min(1.0, max(bound, base.top_probability + max_top_share_increase))
+    if uses_logits(model, method):
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | base_details
         verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
@@ -78,40 +79,43 @@ def assert_uniform_choice(
         own = (verdict.estimate, verdict.interval, verdict.label)
     if framing is not None:
         verdict.details["framing"] = framing
-    return conclude("uniform_choice", model, prompt, verdict, call, own=own)
+    return conclude("uniform_choice", model, prompt, verdict, own=own)
 
 
+@assertion(max_kl="max_kl_target_model_nats", mode="method")
 def assert_distribution_close(
     model: Backend,
     prompt: Prompt,
     choices: Sequence[str],
     target: Sequence[float],
     *,
-    max_kl: float = 0.1,
-    mode: str = "auto",
+    max_kl_target_model_nats: float = 0.1,
+    method: str = "auto",
     n: int = 512,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
-    """KL(target || model) over the allowed answers (renormalised) must not exceed `max_kl` nats.
+    """KL(target || model) over the allowed answers (renormalised) must not exceed
+    `max_kl_target_model_nats` nats.
 
     This direction punishes a model that gives little mass where the target wants some (lost coverage)."""
     __tracebackhide__ = True
     target = np.asarray(target, dtype=float)
     if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
         raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
-    call = f"assert_distribution_close(model, {prompt!r}, {list(choices)!r}, {target.tolist()}, max_kl={max_kl}, mode={mode!r}, seed={seed})"
     label = "KL(target || model) over the answers (nats)"
-    if uses_logits(model, mode):
+    if uses_logits(model, method):
         dist = measures.choice_distribution(model, prompt, choices)
         kl = float(stats.kl_divergence(target, dist.probabilities))
-        verdict = stats.exact_verdict(kl, upper=max_kl, label=label, details=dist.as_dict() | {"target": target.tolist()})
+        verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label,
+                                      details=dist.as_dict() | {"target": target.tolist()})
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         estimate, interval = _sampled_kl(target, counts, alpha, seed)
-        verdict = sampled_verdict(estimate, interval, None, max_kl, int(counts.sum()), "bootstrap", alpha, seed, label,
+        verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, int(counts.sum()), "bootstrap", alpha,
+                                  seed, label,
                                    {"counts": counts.tolist(), "off_set_count": outside, "target": target.tolist()})
-    return conclude("distribution_close", model, prompt, verdict, call)
+    return conclude("distribution_close", model, prompt, verdict)
 
 
 def _sampled_choice_counts(model: Backend, prompt: Prompt, choices: Sequence[str], n: int, seed: int):

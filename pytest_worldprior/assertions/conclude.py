@@ -1,18 +1,24 @@
-"""What every assertion shares: which way to measure (from logits or from samples), a verdict from an
-estimate and its interval, the sequential rule, and `conclude`: record the verdict, let observers (stored
-baselines) judge it, and raise on FAIL (and on INCONCLUSIVE, by policy) with the numbers, the seed and a
-line that reproduces the check.
+"""What every assertion shares: the `@assertion` decorator (deprecated argument names, and the bound call
+that the reproduce line is written from), which way to measure (from logits or from samples), a verdict
+from an estimate and its interval, the sequential rule, and `conclude`: record the verdict, let observers
+(stored baselines) judge it, and raise on FAIL (and on INCONCLUSIVE, by policy) with the numbers, the seed
+and a line that reproduces the check.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import MappingProxyType
 
 from .. import examples, recording, stats
 from ..backends.base import Backend
 from ..recording import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
+from .reproduce import reproduce_line
 
 
 class Inconclusive(Exception):
@@ -23,14 +29,63 @@ class InconclusiveWarning(UserWarning):
     pass
 
 
-def uses_logits(model: Backend, mode: str) -> bool:
-    if mode not in ("auto", "exact", "sampled"):
-        raise ValueError(f"mode must be 'auto', 'exact' or 'sampled', got {mode!r}")
-    if mode == "sampled":
+# The call of the assertion now running, as its decorator bound it: (function name, BoundArguments).
+_CALL: contextvars.ContextVar = contextvars.ContextVar("worldprior_assertion_call", default=None)
+
+
+def assertion(*, legacy: Callable | None = None, **renamed: str):
+    """Decorate a public assertion: `@assertion(min_gain="min_gain_nats", mode="method")`.
+
+    Each old keyword still works for one release with a DeprecationWarning that names the new one;
+    giving both is a TypeError. `legacy(args, kwargs)` may rewrite an old calling convention and return
+    (args, kwargs, warning text or None). The call is then bound to the signature with its defaults
+    applied; `conclude` writes the reproduce line from it. The rename table is `fn.renamed_arguments`."""
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        for old, new in renamed.items():
+            if new not in signature.parameters or old in signature.parameters:
+                raise TypeError(f"{fn.__name__}: cannot rename {old} to {new}")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            __tracebackhide__ = True
+            if legacy is not None:
+                args, kwargs, message = legacy(args, kwargs)
+                if message:
+                    warnings.warn(message, DeprecationWarning, stacklevel=2)
+            for old, new in renamed.items():
+                if old in kwargs and new in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both {old}= and {new}=: {old} is deprecated, give {new} only")
+            for old, new in renamed.items():
+                if old in kwargs:
+                    warnings.warn(f"{old} is deprecated: use {new}", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as error:
+                raise TypeError(f"{fn.__name__}(): {error}") from None
+            bound.apply_defaults()
+            token = _CALL.set((fn.__name__, bound))
+            try:
+                return fn(*bound.args, **bound.kwargs)
+            finally:
+                _CALL.reset(token)
+
+        wrapper.renamed_arguments = MappingProxyType(dict(renamed))
+        return wrapper
+
+    return decorate
+
+
+def uses_logits(model: Backend, method: str) -> bool:
+    if method not in ("auto", "exact", "sampled"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'sampled', got {method!r}")
+    if method == "sampled":
         return False
     white_box = model.gives_logits
-    if mode == "exact" and not white_box:
-        raise ValueError(f"{type(model).__name__} gives no logits; use mode='sampled'")
+    if method == "exact" and not white_box:
+        raise ValueError(f"{type(model).__name__} gives no logits; use method='sampled'")
     return white_box
 
 
@@ -56,14 +111,18 @@ def sequential_verdict(draw, lower, upper, max_n: int, alpha: float, seed: int, 
 _OWN = object()  # conclude's default: the verdict's own estimate and interval
 
 
-def conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, story: Sequence[str] = (), own=_OWN) -> Verdict:
+def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequence[str] = (), own=_OWN) -> Verdict:
     """Record the verdict; raise on FAIL (and on INCONCLUSIVE, by policy) with a message that shows the
-    numbers, `story` (check-specific lines), the seed and a line that reproduces the check.
+    numbers, `story` (check-specific lines), the seed and a line that reproduces the check, written from
+    the call as `@assertion` bound it (also kept in `verdict.details["reproduce"]`).
 
     `own` is the model's own quantity, (estimate, interval or None, label), where the verdict's is relative
     to a baseline (None: no such quantity): stored baselines record and compare it."""
     __tracebackhide__ = True
     own = (verdict.estimate, verdict.interval, verdict.label) if own is _OWN else own
+    call = _CALL.get()
+    if call is not None:
+        verdict.details["reproduce"] = reproduce_line(*call)
     judgements = recording.RECORDER.judge(recording.CheckEvent(check, model, prompt, verdict, own))
     outcome = verdict.outcome
     for judgement in judgements:  # what observers (the stored-baseline comparison) say of this check
@@ -84,7 +143,7 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, st
         f"  prompt: {prompt!r}\n"
         + "".join(f"  {line}\n" for line in story)
         + f"  seed:   {verdict.seed if verdict.seed is not None else 'n/a (exact)'}\n"
-        f"  reproduce: from pytest_worldprior import *; model = load_model({reference!r}); {call}"
+        + (f"  reproduce: {verdict.details['reproduce']}" if "reproduce" in verdict.details else "")
     )
     if outcome is Outcome.FAIL:
         raise AssertionError(message)
@@ -96,9 +155,15 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, call: str, st
     if policy == "fail":
         raise AssertionError("INCONCLUSIVE treated as failure (--worldprior-inconclusive=fail)\n" + message)
     if policy == "warn":
-        warnings.warn(InconclusiveWarning(message), stacklevel=3)
+        warnings.warn(InconclusiveWarning(message), stacklevel=4)  # conclude, the check, @assertion
         return verdict
     raise Inconclusive(message)
 
 
 _SEVERITY = [Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL]
+
+
+def worst(*verdicts: Verdict) -> Verdict:
+    """The verdict that decides when all must hold: the first that fails, else the first that is
+    INCONCLUSIVE, else the first."""
+    return max(verdicts, key=lambda v: _SEVERITY.index(v.outcome))

@@ -8,14 +8,17 @@ from .. import measures, stats
 from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
+    assertion,
     conclude,
     need_bound,
     sampled_verdict,
     sequential_verdict,
     uses_logits,
+    worst,
 )
 
 
+@assertion(mode="method")
 def assert_entropy_within(
     model: Backend,
     prompt: Prompt,
@@ -25,7 +28,7 @@ def assert_entropy_within(
     baseline: Backend | None = None,
     max_drop_nats: float | None = None,
     temperature: float = 1.0,
-    mode: str = "auto",
+    method: str = "auto",
     n: int = 2048,
     seed: int = 0,
     alpha: float = 1e-3,
@@ -33,7 +36,7 @@ def assert_entropy_within(
     """Next-token entropy at `temperature` must lie in [min_nats, max_nats]. With a baseline and
     `max_drop_nats`, it must also be at least the baseline's exact entropy on the same prompt minus that.
 
-    Sampled mode draws in batches until the interval clears the bounds, at most `n` samples (then INCONCLUSIVE)."""
+    method='sampled' draws in batches until the interval clears the bounds, at most `n` samples (then INCONCLUSIVE)."""
     __tracebackhide__ = True
     details = {}
     if baseline is not None:
@@ -46,12 +49,12 @@ def assert_entropy_within(
         min_nats = reference - max_drop_nats if min_nats is None else max(min_nats, reference - max_drop_nats)
     need_bound(min_nats, max_nats)
     label = f"next-token entropy (nats, T={temperature:g})"
-    if uses_logits(model, mode):
+    if uses_logits(model, method):
         value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
         verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
-    elif temperature == 1.0 and getattr(model, "top_k", 0):  # a server's top-k log-probabilities: certain bounds
-        top = model.top_token_logprobs(prompt)
-        bounds = measures.entropy_bounds([logprob for _, logprob in top], getattr(model, "vocab_size", None))
+    elif temperature == 1.0 and model.gives_top_logprobs:  # a server's top-k log-probabilities: certain bounds
+        top = model.top_logprobs(prompt)
+        bounds = measures.entropy_bounds([logprob for _, logprob in top], model.vocab_size)
         verdict = sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
                                    "top-k bound", alpha, None, label,
                                    details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass})
@@ -63,10 +66,10 @@ def assert_entropy_within(
         except NotImplementedError:  # text only: Miller-Madow over n sampled tokens
             sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
             verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
-    call = f"assert_entropy_within(model, {prompt!r}, min_nats={min_nats}, max_nats={max_nats}, temperature={temperature}, mode={mode!r}, seed={seed})"
-    return conclude("entropy", model, prompt, verdict, call)
+    return conclude("entropy", model, prompt, verdict)
 
 
+@assertion()
 def assert_sequence_entropy_within(
     model: Backend,
     prompt: Prompt,
@@ -82,11 +85,15 @@ def assert_sequence_entropy_within(
 ) -> Verdict:
     """Entropy of whole continuations of up to `max_new_tokens` tokens (chain rule along n sampled paths,
     t interval) must be at least `min_nats`; with a baseline, at most `max_drop_nats` below the baseline's
-    (Welch interval on the difference). Needs logits. Between models with different tokenizers the
+    (Welch interval on the difference). Give `min_nats` alone, a baseline with `max_drop_nats`, or all
+    three: then both must hold, and the verdict that FAILs decides, else the one that is INCONCLUSIVE,
+    else (both PASS) the `min_nats` one. Needs logits. Between models with different tokenizers the
     same token count covers about, not exactly, the same text; the mean lengths are in the details."""
     __tracebackhide__ = True
-    if (min_nats is None, max_drop_nats is None) != ((True, False) if baseline is not None else (False, True)):
-        raise ValueError("give min_nats alone, or a baseline together with max_drop_nats")
+    if (baseline is None) != (max_drop_nats is None):
+        raise ValueError("a baseline and max_drop_nats go together: give both, or neither")
+    if min_nats is None and baseline is None:
+        raise ValueError("give min_nats, a baseline with max_drop_nats, or all three: a check without a bound asserts nothing")
     for side in (model, baseline):
         if side is not None and not uses_logits(side, "auto"):
             raise ValueError("sequence entropy is computed along sampled paths from logits: it needs a backend that gives them")
@@ -94,17 +101,18 @@ def assert_sequence_entropy_within(
     ours = measures.sequence_entropy(model, prompt, n, **settings)
     label = f"entropy of {max_new_tokens}-token continuations (nats, T={temperature:g})"
     details = {"mean_length": ours.mean_length}
-    if baseline is None:
-        verdict = sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label, details)
-    else:
+    verdicts = []
+    if min_nats is not None:
+        verdicts.append(sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label,
+                                        details))
+    if baseline is not None:
         theirs = measures.sequence_entropy(baseline, prompt, n, **settings)
         details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
                        baseline_mean_length=theirs.mean_length)
         interval = stats.welch_difference_interval(ours.estimate, ours.standard_error or 0.0, n,
                                                    theirs.estimate, theirs.standard_error or 0.0, n, alpha)
-        verdict = sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, "welch", alpha,
-                                   seed, label.replace("entropy", "entropy minus the baseline's", 1), details)
-    limit = f"min_nats={min_nats}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_drop_nats={max_drop_nats}"
-    call = (f"assert_sequence_entropy_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
-            f"temperature={temperature}, seed={seed})")
-    return conclude("sequence_entropy", model, prompt, verdict, call, own=(ours.estimate, ours.interval, label))
+        verdicts.append(sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, "welch", alpha,
+                                        seed, label.replace("entropy", "entropy minus the baseline's", 1), details))
+    if len(verdicts) == 2:
+        details["checks"] = [v.describe() for v in verdicts]
+    return conclude("sequence_entropy", model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label))

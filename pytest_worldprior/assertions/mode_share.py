@@ -8,18 +8,20 @@ from .. import measures, stats
 from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
+    assertion,
     conclude,
     sampled_verdict,
 )
 
 
+@assertion(max_share="max_top_share", max_increase="max_top_share_increase")
 def assert_mode_share_within(
     model: Backend,
     prompt: Prompt,
     *,
-    max_share: float | None = None,
+    max_top_share: float | None = None,
     baseline: Backend | None = None,
-    max_increase: float | None = None,
+    max_top_share_increase: float | None = None,
     n: int = 64,
     max_new_tokens: int = 8,
     temperature: float = 1.0,
@@ -28,30 +30,29 @@ def assert_mode_share_within(
     alpha: float = 1e-3,
 ) -> Verdict:
     """Mode collapse among samples: of n seeded continuations, the share in the largest answer class
-    (classes by `key`, by default the first three words) must stay under `max_share` (Wilson interval),
-    or with a baseline exceed the baseline's share on the same prompt by at most `max_increase` (Newcombe
-    interval). Text only, so it works for any backend and compares models whose tokenizers differ."""
+    (classes by `key`, by default the first three words) must stay under `max_top_share` (Wilson
+    interval), or with a baseline exceed the baseline's share on the same prompt by at most
+    `max_top_share_increase` (Newcombe interval). Text only, so it works for any backend and compares
+    models whose tokenizers differ."""
     __tracebackhide__ = True
-    if baseline is None and (max_share is None or max_increase is not None):
-        raise ValueError("without a baseline, give max_share (and not max_increase, which compares with a baseline)")
-    if baseline is not None and (max_increase is None or max_share is not None):
-        raise ValueError("with a baseline, give max_increase (how much larger than the baseline's the share may be), not max_share")
+    if baseline is None and (max_top_share is None or max_top_share_increase is not None):
+        raise ValueError("without a baseline, give max_top_share (and not max_top_share_increase, which compares "
+                         "with a baseline)")
+    if baseline is not None and (max_top_share_increase is None or max_top_share is not None):
+        raise ValueError("with a baseline, give max_top_share_increase (how much larger than the baseline's the share may be), "
+                         "not max_top_share")
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, key=key, seed=seed, alpha=alpha)
     ours = measures.sampled_mode_share(model, prompt, n, **settings)
     what = "opening" if key is measures.first_words else "answer class"
     details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share}
     if baseline is None:
-        verdict = sampled_verdict(ours.share, ours.interval, None, max_share, n, "wilson", alpha, seed,
+        verdict = sampled_verdict(ours.share, ours.interval, None, max_top_share, n, "wilson", alpha, seed,
                                    f"share of the commonest {what} {ours.mode!r}", details)
     else:
         theirs = measures.sampled_mode_share(baseline, prompt, n, **settings)
         details["baseline"] = {"model": baseline.info().reference, "mode": theirs.mode, "count": theirs.count,
                                "classes": theirs.classes, "share": theirs.share}
         interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)
-        verdict = sampled_verdict(ours.share - theirs.share, interval, None, max_increase, n, "newcombe", alpha, seed,
+        verdict = sampled_verdict(ours.share - theirs.share, interval, None, max_top_share_increase, n, "newcombe", alpha, seed,
                                    f"commonest-{what} share minus the baseline's ({ours.mode!r})", details)
-    limit = f"max_share={max_share}" if baseline is None else f"baseline=load_model({baseline.info().reference!r}), max_increase={max_increase}"
-    call = (f"assert_mode_share_within(model, {prompt!r}, {limit}, n={n}, max_new_tokens={max_new_tokens}, "
-            f"temperature={temperature}, seed={seed}"
-            + (f", key={getattr(key, '__qualname__', key)}" if key is not measures.first_words else "") + ")")
-    return conclude("mode_share", model, prompt, verdict, call, own=(ours.share, ours.interval, f"share of the commonest {what}"))
+    return conclude("mode_share", model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"))

@@ -8,50 +8,51 @@ from .. import measures, stats
 from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
+    assertion,
     conclude,
     sequential_verdict,
     uses_logits,
 )
 
 
+@assertion(min_gain="min_gain_nats", mode="method")
 def assert_temperature_sensitive(
     model: Backend,
     prompt: Prompt,
     *,
     temperatures: Sequence[float] = (0.7, 1.0, 1.5),
-    min_gain: float = 0.1,
+    min_gain_nats: float = 0.1,
     baseline: Backend | None = None,
     max_matching_temperature: float | None = None,
-    mode: str = "auto",
+    method: str = "auto",
     n: int = 4096,
     seed: int = 0,
     alpha: float = 1e-3,
 ) -> Verdict:
-    """Entropy must grow from the lowest to the highest temperature by at least `min_gain` nats.
+    """Entropy must grow from the lowest to the highest temperature by at least `min_gain_nats` nats.
 
     With a baseline, also: the temperature at which this model reaches the baseline's entropy at T=1 must
     not exceed `max_matching_temperature` (default: the highest temperature given). The gain alone misleads:
     a collapsed model can gain more entropy than its base and still need a far higher temperature to match it.
-    Sampled mode tests the gain only, sequentially, with at most `n` sample pairs."""
+    method='sampled' tests the gain only, sequentially, with at most `n` sample pairs."""
     __tracebackhide__ = True
     temps = sorted(float(t) for t in temperatures)
     if len(temps) < 2:
         raise ValueError(f"temperatures needs at least two values, got {list(temperatures)!r}")
     label = f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"
-    call = f"assert_temperature_sensitive(model, {prompt!r}, temperatures={temps}, min_gain={min_gain}, seed={seed})"
     if not model.gives_logits:
         raise ValueError(f"{model.info().reference} gives text only: the temperature check needs the probability "
                          "of each sampled token under the sampling temperature, which this backend does not return")
-    if not uses_logits(model, mode):
+    if not uses_logits(model, method):
         # Pairs of fresh samples at the lowest and highest temperature; their surprisal difference has mean
         # H(T_high) - H(T_low), so the sequential rule applies to the gain directly.
         low, high = (measures.surprisal_draws(model, prompt, temperature=t, seed=seed) for t in (temps[0], temps[-1]))
-        verdict = sequential_verdict(lambda k: high(k) - low(k), min_gain, None, n, alpha, seed, label)
-        return conclude("temperature", model, prompt, verdict, call)
+        verdict = sequential_verdict(lambda k: high(k) - low(k), min_gain_nats, None, n, alpha, seed, label)
+        return conclude("temperature", model, prompt, verdict)
     curve = measures.entropy_curve(model, prompt, temps)
     details = {"temperatures": temps, "entropy": curve.tolist()}
     gain = float(curve[-1] - curve[0])
-    verdict = stats.exact_verdict(gain, lower=min_gain, label=label, details=details)
+    verdict = stats.exact_verdict(gain, lower=min_gain_nats, label=label, details=details)
     if baseline is not None and verdict.passed:
         bound = max_matching_temperature if max_matching_temperature is not None else temps[-1]
         target = float(measures.next_token_entropy(baseline, [prompt], 1.0)[0])
@@ -60,5 +61,4 @@ def assert_temperature_sensitive(
         details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
         label = "temperature needed to match the baseline's entropy at T=1"
         verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
-        call = call[:-1] + f", baseline=load_model({baseline.info().reference!r}), max_matching_temperature={bound})"
-    return conclude("temperature", model, prompt, verdict, call, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"))
+    return conclude("temperature", model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"))

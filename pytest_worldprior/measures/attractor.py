@@ -53,7 +53,7 @@ class Injection:
 
 
 def inject(
-    model: Backend, prompt: Prompt, injection: str, *, position: int | str = 16, prefix: str | None = None,
+    model: Backend, prompt: Prompt, injection: str, *, position: int | str = "sentence", prefix: str | None = None,
     separator: str = " ", seed: int = 0, prefix_draws: int = 1,
 ) -> Injection:
     """Build P + C and P + C + J. C is `prefix` if given, else the model's own seeded continuation of the
@@ -172,7 +172,7 @@ class InfluenceCurve:
 
 
 def influence_curve(
-    model: Backend, injection: Injection, *, steps: int = 8, n: int = 32, seed: int = 0,
+    model: Backend, injection: Injection, *, steps: int = 8, n: int = 128, seed: int = 0,
     tolerance: float = 0.05, alpha: float = 1e-3, enumerate_paths: bool | None = None,
     paths: Sequence[Sequence[int]] | None = None,
 ) -> InfluenceCurve:
@@ -243,14 +243,14 @@ class SnapBack:
     alpha: float
 
 
-def clean_continuations(model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
+def clean_continuations(model: Backend, injection: Injection, *, n: int = 128, max_new_tokens: int = 32,
                         seed: int = 0) -> list[str]:
     """n seeded continuations of P + C (they do not depend on J, so several injections can share them)."""
     return [g.text for g in model.sample(injection.clean_context, n, max_new_tokens=max_new_tokens, seed=seed)]
 
 
 def snap_back(
-    model: Backend, injection: Injection, *, n: int = 64, max_new_tokens: int = 32,
+    model: Backend, injection: Injection, *, n: int = 128, max_new_tokens: int = 32,
     key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
     clean: Sequence[str] | None = None, injected: Sequence[str] | None = None,
 ) -> SnapBack:
@@ -349,7 +349,7 @@ class AttractorRun:
 @cached_measurement
 def run_attractor(
     model: Backend, prompt: Prompt, injections: Sequence[str], *, position: int | str = "sentence",
-    prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 64, steps: int = 8,
+    prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 128, steps: int = 8,
     max_new_tokens: int = 32, key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
 ) -> AttractorRun:
     """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure

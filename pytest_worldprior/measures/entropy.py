@@ -63,13 +63,13 @@ class SampledEntropy:
 
 @cached_measurement
 def sampled_next_token_entropy(
-    model: Backend, prompt: Prompt, n: int = 512, *, temperature: float = 1.0, seed: int = 0, alpha: float = 1e-3
+    model: Backend, prompt: Prompt, n: int = 2048, *, temperature: float = 1.0, seed: int = 0, alpha: float = 1e-3
 ) -> SampledEntropy:
     """Next-token entropy at temperature T from n sampled tokens.
 
     With per-token sampling log-probabilities the estimate is mean(-log p_T(y)), unbiased, with a t
     interval. A text-only backend gives none: then Miller-Madow over the sampled tokens' counts, with
-    a bootstrap interval (biased low for large supports, see SCIENCE.md)."""
+    a bootstrap interval (biased low for large supports, see docs/science.md, "Making stochastic tests trustworthy")."""
     check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=1, temperature=temperature, seed=seed)
     if all(s.sampling_logprobs for s in samples):
@@ -107,7 +107,7 @@ def sequence_entropy(
     prompt: Prompt,
     n: int = 32,
     *,
-    max_new_tokens: int = 32,
+    max_new_tokens: int = 16,
     temperature: float = 1.0,
     seed: int = 0,
     alpha: float = 1e-3,

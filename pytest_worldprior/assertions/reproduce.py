@@ -1,0 +1,116 @@
+"""The reproduce line of a failed check, written from the call as `@assertion` bound it: every argument
+(defaults applied), the model as `model`, another backend (the baseline) as a name loaded in the
+preamble, a function argument (key=) imported by module and qualified name. What cannot be written as
+code (a lambda, a stored baseline, a Python function as the model) is named in angle brackets, and the
+line says it does not reproduce.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+
+import numpy as np
+
+from ..backends.base import Backend
+
+STORED_BASELINE = "<the stored baseline: rerun with pytest --worldprior-baseline stored>"
+
+
+def reproduce_line(function: str, bound: inspect.BoundArguments) -> str:
+    """One line of Python that loads the models by name and repeats the call `function(**bound)`."""
+    writer = _Writer()
+    parts = []
+    for name, parameter in bound.signature.parameters.items():
+        value = bound.arguments[name]
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            parts += [writer.source(item, name) for item in value]
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            parts += [f"{key}={writer.source(item, key)}" for key, item in value.items()]
+        elif parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            parts.append(f"{name}={writer.source(value, name)}")
+        else:
+            parts.append(writer.source(value, name))
+    line = "; ".join(["from pytest_worldprior import *", *writer.imports, *writer.loads,
+                      f"{function}({', '.join(parts)})"])
+    if writer.problems:
+        line += f"  # does not reproduce: {'; '.join(writer.problems)}"
+    return line
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.imports: list[str] = []
+        self.loads: list[str] = []
+        self.problems: list[str] = []
+        self.names: dict[int, str] = {}  # id(backend) -> its name in the line
+
+    def source(self, value, name: str) -> str:
+        if isinstance(value, Backend):
+            return self.backend(value, name)
+        if isinstance(value, np.ndarray):
+            return self.source(value.tolist(), name)
+        if isinstance(value, np.generic):
+            return self.source(value.item(), name)
+        if isinstance(value, float):
+            return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+        if isinstance(value, (list, tuple)):
+            items = [self.source(item, name) for item in value]
+            if isinstance(value, tuple):
+                return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+            return f"[{', '.join(items)}]"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{self.source(k, name)}: {self.source(v, name)}" for k, v in value.items()) + "}"
+        if callable(value) and not isinstance(value, type):
+            return self.function(value, name)
+        return repr(value)
+
+    def backend(self, backend: Backend, name: str) -> str:
+        if id(backend) in self.names:
+            return self.names[id(backend)]
+        info = backend.info()
+        if info.reference == "stored":
+            self.problems.append(f"{name} is the stored baseline")
+            return STORED_BASELINE
+        variable = name if name not in self.names.values() else f"{name}_{len(self.names)}"
+        self.names[id(backend)] = variable
+        if info.backend == "callable":
+            self.problems.append(f"{variable} is a Python function ({info.reference}), not loadable by name")
+            self.loads.append(f"{variable} = <{info.reference}: wrap the function with CallableBackend>")
+            return variable
+        settings = [repr(info.reference)]
+        if info.backend == "transformers":  # servers report their URL as the device: nothing to pass
+            settings += [f"device={info.device!r}"] if info.device != "cpu" else []
+            settings += [f"dtype={info.dtype!r}"] if info.dtype != "float32" else []
+        self.loads.append(f"{variable} = load_model({', '.join(settings)})")
+        return variable
+
+    def function(self, function, name: str) -> str:
+        """`first_words` with `from pytest_worldprior.measures import first_words` in the preamble, from
+        the shortest loaded module that has it; a lambda or a local function cannot be imported."""
+        qualname = getattr(function, "__qualname__", None)
+        module = getattr(function, "__module__", None) or ("builtins" if qualname else None)
+        if qualname and "<" not in qualname:
+            top = qualname.split(".")[0]
+            parts = module.split(".")
+            for size in range(1, len(parts) + 1):
+                candidate = ".".join(parts[:size])
+                if _resolve(sys.modules.get(candidate), qualname) is function:
+                    if candidate != "builtins":
+                        statement = f"from {candidate} import {top}"
+                        if statement not in self.imports:
+                            self.imports.append(statement)
+                    return qualname
+        kind = "lambda" if qualname and "<lambda>" in qualname else "a local function" if qualname else "a callable object"
+        self.problems.append(f"{name} is {kind if kind != 'lambda' else 'a lambda'}")
+        return f"<{kind}: not reproducible, give a module-level function>"
+
+
+def _resolve(module, qualname: str):
+    value = module
+    for part in qualname.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
