@@ -4,7 +4,7 @@ attractor section also gives, per injection, the influence curve and the story-r
 (an ending or a fresh "Once upon a time" after the line, against the clean run). (docs/science.md, "Attractor states")"""
 
 import pytest
-from thresholds import ATTRACTOR_SAMPLES, ATTRACTOR_TOKENS, MAX_SNAP_BACK_INCREASE
+from thresholds import ATTRACTOR_SAMPLES, ATTRACTOR_TOKENS, MAX_SNAP_BACK_SHARE_INCREASE
 
 from pytest_worldprior import assert_no_attractor
 
@@ -25,7 +25,7 @@ SCENES = {
 
 def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed):
     assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline,
-                        max_snap_back_share_increase=MAX_SNAP_BACK_INCREASE, n=ATTRACTOR_SAMPLES, max_new_tokens=ATTRACTOR_TOKENS,
+                        max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES, max_new_tokens=ATTRACTOR_TOKENS,
                         seed=worldprior_seed)
 
 
@@ -33,6 +33,6 @@ def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseli
 def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed, scene):
     prompt, injections = SCENES[scene]
     assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline,
-                        max_snap_back_share_increase=MAX_SNAP_BACK_INCREASE, n=ATTRACTOR_SAMPLES // 2,
+                        max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES // 2,
                         max_new_tokens=ATTRACTOR_TOKENS,
                         seed=worldprior_seed)

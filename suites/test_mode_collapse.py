@@ -7,7 +7,7 @@ import pytest
 from capabilities import need_logits
 from thresholds import (
     MAX_ENTROPY_DROP_NATS,
-    MAX_MODE_SHARE_INCREASE,
+    MAX_MODE_TOP_SHARE_INCREASE,
     MAX_SEQUENCE_ENTROPY_DROP_NATS,
     MODE_SHARE_SAMPLES,
     SEQUENCE_ENTROPY_SAMPLES,
@@ -44,5 +44,5 @@ def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprio
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
 def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
     assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline,
-                             max_top_share_increase=MAX_MODE_SHARE_INCREASE,
+                             max_top_share_increase=MAX_MODE_TOP_SHARE_INCREASE,
                              n=MODE_SHARE_SAMPLES, seed=worldprior_seed)

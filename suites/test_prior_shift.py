@@ -10,7 +10,7 @@ shift")
 
 import pytest
 from capabilities import need_logits
-from thresholds import MAX_CLOSED_SET_KL, MAX_PRIOR_KL
+from thresholds import MAX_CLOSED_SET_KL_TARGET_MODEL_NATS, MAX_PRIOR_KL_MODEL_BASELINE_NATS
 
 from pytest_worldprior import (
     TokenizerMismatchError,
@@ -35,7 +35,7 @@ def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldpr
         check_same_tokenizer(worldprior_model, worldprior_baseline)
     except TokenizerMismatchError as mismatch:
         pytest.skip(f"token-level prior shift not measured ({mismatch}); the closed-set and sample-level checks compare these models")
-    assert_prior_shift_within(worldprior_model, PROBES, baseline=worldprior_baseline, max_kl_model_baseline_nats=MAX_PRIOR_KL,
+    assert_prior_shift_within(worldprior_model, PROBES, baseline=worldprior_baseline, max_kl_model_baseline_nats=MAX_PRIOR_KL_MODEL_BASELINE_NATS,
                               seed=worldprior_seed)
 
 
@@ -44,4 +44,4 @@ def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_basel
     need_logits("the baseline's exact answer distribution", worldprior_baseline)  # the candidate may sample
     prompt, choices = CLOSED_PROBES[probe]
     target = choice_distribution(worldprior_baseline, prompt, choices).probabilities
-    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl_target_model_nats=MAX_CLOSED_SET_KL)
+    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl_target_model_nats=MAX_CLOSED_SET_KL_TARGET_MODEL_NATS)

@@ -3,7 +3,7 @@
 
 import pytest
 from capabilities import need_logits
-from thresholds import MAX_MATCHING_TEMPERATURE, MIN_TEMPERATURE_GAIN, TEMPERATURES
+from thresholds import MAX_MATCHING_TEMPERATURE, MIN_TEMPERATURE_GAIN_NATS, TEMPERATURES
 
 from pytest_worldprior import assert_temperature_sensitive
 
@@ -17,5 +17,5 @@ PROMPTS = {
 @pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
 def test_temperature_restores_the_baselines_diversity(worldprior_model, worldprior_baseline, prompt):
     need_logits("the temperature check", worldprior_model, worldprior_baseline)
-    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain_nats=MIN_TEMPERATURE_GAIN,
+    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain_nats=MIN_TEMPERATURE_GAIN_NATS,
                                  baseline=worldprior_baseline, max_matching_temperature=MAX_MATCHING_TEMPERATURE)

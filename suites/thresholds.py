@@ -23,7 +23,7 @@ SEQUENCE_ENTROPY_SAMPLES = 24
 # baseline's by at most this much. 0.3 is lenient: instruct models share stock openings ("Yes, bugs
 # are"); a collapsed one starts nearly every answer the same way. At 64 samples a difference near 0 is
 # decided (Newcombe half-width about 0.2 at alpha 0.001).
-MAX_MODE_SHARE_INCREASE = 0.3
+MAX_MODE_TOP_SHARE_INCREASE = 0.3
 MODE_SHARE_SAMPLES = 64
 
 # --- temperature -------------------------------------------------------------------------------------
@@ -34,7 +34,7 @@ MAX_MATCHING_TEMPERATURE = 1.5
 # The temperatures the H(T) curve is drawn at.
 TEMPERATURES = (0.7, 1.0, 1.5)
 # Entropy must grow by at least this much from the lowest to the highest temperature (nats).
-MIN_TEMPERATURE_GAIN = 0.1
+MIN_TEMPERATURE_GAIN_NATS = 0.1
 
 # --- random choices ----------------------------------------------------------------------------------
 # No allowed answer may take more than this multiple of its fair share (1/k of the mass among k answers).
@@ -52,7 +52,7 @@ MAX_TOP_SHARE_INCREASE = 0.15
 # --- attractors --------------------------------------------------------------------------------------
 # The candidate may snap back into its clean mode at most this much more often than the baseline on the
 # same injections (a share of continuations; Newcombe interval at alpha 0.001).
-MAX_SNAP_BACK_INCREASE = 0.2
+MAX_SNAP_BACK_SHARE_INCREASE = 0.2
 # Continuations per side. 64 keeps the real models inside the suite's time budget; at 64 the interval
 # half-width is about 0.15, so a 0.2 increase with a clean-mode share near 0 is still decided.
 ATTRACTOR_SAMPLES = 64
@@ -66,8 +66,8 @@ ATTRACTOR_TOKENS = 24
 # Mean KL(candidate || baseline) along the candidate's own continuations of the probe prompts (nats per
 # token), when both share a tokenizer. Fine-tuning a chat model moves a few nats on some positions; a
 # mean above 2 nats per token means most text is predicted differently.
-MAX_PRIOR_KL = 2.0
+MAX_PRIOR_KL_MODEL_BASELINE_NATS = 2.0
 # KL(baseline || candidate) over the complete answers to closed questions (capital of France, colour
 # of the sky), renormalised over the set. Half a nat is the candidate giving an answer the baseline
 # favours about 60 % of its mass (e^-0.5) or less; moving more than that on a fact is drift.
-MAX_CLOSED_SET_KL = 0.5
+MAX_CLOSED_SET_KL_TARGET_MODEL_NATS = 0.5

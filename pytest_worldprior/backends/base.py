@@ -231,7 +231,7 @@ class Backend(ABC):
         """Raise the NotImplementedError of a missing capability, naming the backend and what it lacks."""
         raise NotImplementedError(
             f"{type(self).__name__} ({self._name()}) does not give {what}: it lacks the {capability!r} capability. "
-            "Use a check that works from sampled text (mode='sampled'), or a backend that gives it.")
+            "Use a check that works from sampled text (method='sampled'), or a backend that gives it.")
 
     def _name(self) -> str:
         try:

@@ -46,17 +46,11 @@ class OpenAIServerBackend(Backend):
         self._entry = self._check_model()
         self._max_top_logprobs = self._probe_top_logprobs()
         self.gives_top_logprobs = bool(self._max_top_logprobs)
-        self.prompt_logprobs = self._probe_echo()
-        self.scores_prompts = self.prompt_logprobs
+        self.scores_prompts = self._probe_echo()
 
     @property
     def max_top_logprobs(self) -> int:
         """How many top log-probabilities the server returns per token (0: none)."""
-        return self._max_top_logprobs
-
-    @property
-    def top_k(self) -> int:
-        """Deprecated: `max_top_logprobs`."""  # removed once assertions use the contract
         return self._max_top_logprobs
 
     # --- loading ---------------------------------------------------------------------------------
@@ -123,10 +117,6 @@ class OpenAIServerBackend(Backend):
                                                  top=k))
         top = _choice_logprobs(answer["choices"][0], chat=not isinstance(context, str))[0][2]
         return sorted(top.items(), key=lambda item: -item[1])[:k]
-
-    def top_token_logprobs(self, prompt: Prompt, k: int | None = None) -> list[tuple[str, float]]:
-        """Deprecated: `top_logprobs`."""  # removed once assertions use the contract
-        return self.top_logprobs(prompt, k)
 
     def score(self, contexts: Sequence, continuations: Sequence) -> list[float]:
         if not self.scores_prompts:
