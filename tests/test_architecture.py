@@ -191,3 +191,38 @@ def test_importing_loads_no_heavy_library(module):
     code = f"import sys, {module}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [], f"import {module} loaded {loaded}"
+
+
+DOC = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def documented_tree() -> set[str]:
+    """The files named in docs/architecture.md's tree (paths relative to the package's parent)."""
+    block = DOC.read_text(encoding="utf-8").split("## The tree", 1)[1].split("```", 2)[1]
+    stack: list[str] = []
+    files = set()
+    for line in block.splitlines()[1:]:
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip())) // 2
+        name = line.split()[0]
+        stack[depth:] = [name.rstrip("/")]
+        if not name.endswith("/"):
+            files.add("/".join(stack))
+    return files
+
+
+def test_the_documented_tree_matches_the_files():
+    documented = documented_tree()
+    actual = {str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*") if p.suffix in (".py", ".json")}
+    missing = {f for f in actual - documented if not f.endswith("__init__.py")}  # an __init__ may go unlisted
+    assert not missing, f"files docs/architecture.md does not list: {sorted(missing)}"
+    assert documented <= actual, f"listed in docs/architecture.md but not there: {sorted(documented - actual)}"
+
+
+def test_the_documented_layers_are_the_ones_enforced():
+    text = DOC.read_text(encoding="utf-8").split("## What may import what", 1)[1]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    documented = [{name.strip("` ") for name in row.split("|")[2].split(",")} for row in rows]
+    documented[-1] = {"__init__"}  # "the package's `__init__` (the public API)"
+    assert documented == LAYERS

@@ -37,6 +37,7 @@ class Bigram(Backend):
     """The next token depends on the last token only: log_softmax(logits[last]). Text is split into
     words (with their leading spaces) and punctuation; a piece not in the vocabulary is <unk>."""
 
+    gives_logits = True
     eos_ids = frozenset({EOS})
 
     def __init__(self, name: str, logits: np.ndarray, tokens: list[str] = TOKENS) -> None:
@@ -272,9 +273,7 @@ def test_a_text_only_backend_names_itself_and_what_it_lacks(text_only, call, cap
 
 
 def test_a_backend_written_from_the_abc_with_sampling_only_lacks_the_rest():
-    class Sampler(Backend):
-        gives_logits = False
-
+    class Sampler(Backend):  # no capability declared: text only by default
         def info(self):
             return ModelInfo("sampler", "sampler", "test", "", "", "", "", 0, False)
 
@@ -290,3 +289,21 @@ def test_a_backend_written_from_the_abc_with_sampling_only_lacks_the_rest():
     with pytest.raises(NotImplementedError, match=r"^Sampler \(sampler\) .*'gives_top_logprobs'"):
         model.top_logprobs("Hi")
     assert model.vocab_size is None and model.vocabulary_sha256() is None
+    verdict = assert_uniform_choice(model, "Pick one:", ["x", "y"], seed=0)  # method="auto" samples
+    assert verdict.failed is False and verdict.n > 0
+
+
+def test_declaring_logits_without_the_methods_is_refused_where_the_class_is_written():
+    with pytest.raises(TypeError, match="Half declares gives_logits = True but does not implement next_token_logprobs, "
+                                        "encode, continuation_ids, decode, token_texts"):
+        class Half(Backend):
+            gives_logits = True
+
+            def info(self):
+                return ModelInfo("half", "half", "test", "", "", "", "", 0, False)
+
+            def render(self, prompt):
+                return str(prompt)
+
+            def sample(self, context, n, **settings):
+                return []

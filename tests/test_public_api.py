@@ -113,7 +113,7 @@ def test_an_old_name_still_works_and_warns(toy_base, toy_collapsed, fn, old, new
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # the new name warns about nothing
         expected = _first_line(lambda: fn(*args, **kwargs, **{new: value}))
-    with pytest.warns(DeprecationWarning, match=f"^{old} is deprecated: use {new}$") as caught:
+    with pytest.warns(DeprecationWarning, match=rf"^{old} is deprecated: use {new} \({old} goes in 0.3.0\)$") as caught:
         assert _first_line(lambda: fn(*args, **kwargs, **{old: value})) == expected
     assert [w.filename for w in caught if w.category is DeprecationWarning] == [__file__]  # points at the caller
     with pytest.raises(TypeError, match=f"both {old}= and {new}="):
@@ -228,3 +228,10 @@ def test_device_and_dtype_and_the_stored_baseline(toy_base):
     assert "model = load_model('some/model', device='cuda:0', dtype='bfloat16')" in line
     assert f"baseline={STORED_BASELINE}" in line and "does not reproduce: baseline is the stored baseline" in line
     assert _bound(toy_base, toy_base).endswith("assert_something(model, 'P', baseline=model, limit=0.5)")
+
+
+def test_a_backend_class_of_ones_own_is_not_loaded_by_name(toy_base):
+    custom = _Stub(dataclasses.replace(toy_base.info(), reference="char", backend="my-chars"))
+    line = _bound(custom)
+    assert "model = <char: build it here>" in line and "load_model" not in line
+    assert line.endswith("  # does not reproduce: model is a _Stub (char), not loadable by name")

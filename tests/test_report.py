@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_worldprior.report import json_report as report
+from pytest_worldprior.report import json_report
 
 CHECKS = """
 from pytest_worldprior import assert_entropy_within, assert_no_attractor, assert_uniform_choice
@@ -60,7 +60,7 @@ def test_json_report_validates_against_the_schema(pytester, tmp_path):
     result = run(pytester, "--worldprior-report", str(path))
     result.stdout.fnmatch_lines([f"worldprior: report written to {path}"])
     document = json.loads(path.read_text())
-    jsonschema.validate(document, json.loads(report.SCHEMA_PATH.read_text()))
+    jsonschema.validate(document, json.loads(json_report.SCHEMA_PATH.read_text()))
     assert document["summary"] == {"checks": 4, "PASS": 2, "FAIL": 2, "INCONCLUSIVE": 0}
     assert document["settings"]["model"] == "toy-collapsed" and document["settings"]["seed"] == 0
     assert {"toy-collapsed", "toy-base"} <= set(document["models"])
@@ -106,9 +106,9 @@ def test_json_has_no_infinity_for_an_unbounded_interval():
     verdict = {"outcome": "INCONCLUSIVE", "estimate": 0.0, "interval": [float("-inf"), float("inf")], "threshold": [0.0, None],
                "n": 16, "method": "sequential-t", "alpha": 0.001, "seed": 0, "label": "x", "details": {}}
     record = {"test": "t.py::test", "number": 1, "check": "entropy", "model": "m", "prompt": "p", "verdict": verdict}
-    document = report.document([record], {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
+    document = json_report.document([record], {}, {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"})
     assert document["verdicts"][0]["verdict"]["interval"] == [None, None]
-    jsonschema.validate(document, json.loads(Path(report.SCHEMA_PATH).read_text()))
+    jsonschema.validate(document, json.loads(Path(json_report.SCHEMA_PATH).read_text()))
 
 
 HTML_CHECKS = """

@@ -59,7 +59,7 @@ def assertion(*, legacy: Callable | None = None, **renamed: str):
                     raise TypeError(f"{fn.__name__}() got both {old}= and {new}=: {old} is deprecated, give {new} only")
             for old, new in renamed.items():
                 if old in kwargs:
-                    warnings.warn(f"{old} is deprecated: use {new}", DeprecationWarning, stacklevel=2)
+                    warnings.warn(f"{old} is deprecated: use {new} ({old} goes in 0.3.0)", DeprecationWarning, stacklevel=2)
                     kwargs[new] = kwargs.pop(old)
             try:
                 bound = signature.bind(*args, **kwargs)

@@ -38,6 +38,9 @@ def reproduce_line(function: str, bound: inspect.BoundArguments) -> str:
         line += f"  # does not reproduce: {'; '.join(writer.problems)}"
     return line
 
+# ModelInfo.backend of the backends load_model builds from a reference alone.
+LOADABLE = ("transformers", "openai-http")
+
 
 class _Writer:
     def __init__(self) -> None:
@@ -75,9 +78,11 @@ class _Writer:
             return STORED_BASELINE
         variable = name if name not in self.names.values() else f"{name}_{len(self.names)}"
         self.names[id(backend)] = variable
-        if info.backend == "callable":
-            self.problems.append(f"{variable} is a Python function ({info.reference}), not loadable by name")
-            self.loads.append(f"{variable} = <{info.reference}: wrap the function with CallableBackend>")
+        if info.backend not in LOADABLE:  # a function, or a backend class of the user's: no name loads it
+            what = "a Python function" if info.backend == "callable" else f"a {type(backend).__name__}"
+            how = "wrap the function with CallableBackend" if info.backend == "callable" else "build it here"
+            self.problems.append(f"{variable} is {what} ({info.reference}), not loadable by name")
+            self.loads.append(f"{variable} = <{info.reference}: {how}>")
             return variable
         settings = [repr(info.reference)]
         if info.backend == "transformers":  # servers report their URL as the device: nothing to pass

@@ -93,18 +93,37 @@ class Backend(ABC):
     A method whose capability is missing raises NotImplementedError naming the backend and what it
     lacks (`_lacks`). Contexts are a prompt (text or chat) or a list of token ids; batched methods take
     and return lists.
+
+    Writing a backend: implement `info`, `render` and `sample` (a text-only backend is then complete);
+    for a logit backend also set `gives_logits = True` and implement the five methods of that section
+    (a class that declares it without them is refused when it is defined). Every capability is False
+    unless a backend declares it.
     """
 
     eos_ids: frozenset[int] = frozenset()  # token ids that end a text, where the backend knows them
-    gives_logits: bool = True
+    gives_logits: bool = False
     gives_top_logprobs: bool = False
     scores_prompts: bool = False
+
+    _LOGIT_METHODS = ("next_token_logprobs", "encode", "continuation_ids", "decode", "token_texts")
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A class that declares `gives_logits = True` must implement what that promises."""
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("gives_logits") is True:
+            missing = [name for name in Backend._LOGIT_METHODS if getattr(cls, name) is getattr(Backend, name)]
+            if missing:
+                raise TypeError(f"{cls.__name__} declares gives_logits = True but does not implement "
+                                f"{', '.join(missing)}; implement them, or leave gives_logits False (text only)")
 
     # ---- every backend ---------------------------------------------------------------------------
 
     @abstractmethod
     def info(self) -> ModelInfo:
-        """The model's fingerprint: reference, hashes of weights and tokenizer, dtype, device, versions."""
+        """The model's fingerprint: reference, hashes of weights and tokenizer, dtype, device, versions.
+
+        The results cache keys measurements by this fingerprint (less `name` and `reference`): two
+        models that differ must differ here (a hash of the weights, or a version in the name)."""
 
     @abstractmethod
     def render(self, prompt: Prompt) -> str:
@@ -147,12 +166,14 @@ class Backend(ABC):
         self._lacks("gives_logits", "a tokenizer (decode)")
 
     def token_texts(self) -> list[str]:
-        """The text of every token id, in id order: tells whether two models share a tokenizer."""
+        """The decoded text of each token id on its own, in id order (closed-set scoring reads each
+        token's first character); tells whether two models share a tokenizer."""
         self._lacks("gives_logits", "its vocabulary (token_texts)")
 
     @property
     def vocab_size(self) -> int | None:
-        """Rows of the next-token distribution; None where the backend does not know it (a server)."""
+        """The width of the next-token distribution (its last axis); None where the backend does not
+        know it (a server)."""
         return len(self.token_texts()) if self.gives_logits else None
 
     def vocabulary_sha256(self) -> str | None:

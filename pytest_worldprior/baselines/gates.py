@@ -11,7 +11,7 @@ pytest-benchmark's --benchmark-compare-fail: `CHECK:LIMIT` items such as `entrop
 A comparison uses both intervals: PASS when every change the intervals allow is within the gate, FAIL
 when none is; in between, PASS when the estimated change is within the gate and INCONCLUSIVE when it is
 not (exact values have no width). For prior_kl the stored side is 0 and the new one the KL's certain
-interval from `baselines.kl_to_stored`: PASS only when its upper end is within the gate.
+interval from `measures.topk.kl_to_stored`: PASS only when its upper end is within the gate.
 """
 
 from __future__ import annotations

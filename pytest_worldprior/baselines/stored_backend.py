@@ -3,7 +3,7 @@ the accepted model made when its baselines were recorded, served back without lo
 
 Decorated measures (next_token_entropy, choice_distribution, sequence_entropy, sampled_mode_share,
 run_attractor, prior_shift, ...) asked of this object are answered from the current test's entry in its
-module's baseline file (see baseline_session). Everything else a model does (logits, sampling) it cannot
+module's baseline file (see baselines/session.py). Everything else a model does (logits, sampling) it cannot
 do, and says so."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ class StoredBaseline(Backend):
     """Stands in for a logit model (`gives_logits`, as the model it recorded), but answers only the
     decorated measures; every model method raises StoredBaselineError. Its `vocabulary_sha256` is the
     recorded model's, so tokenizer checks compare it like a live model's."""
+
+    gives_logits = True
 
     def __init__(self, session) -> None:
         self._session = session

@@ -37,6 +37,8 @@ SUFFIX_TOKENS_PER_BATCH = 512
 class HFBackend(Backend):
     """A `transformers` causal LM and its tokenizer. CPU float32 unless told otherwise."""
 
+    gives_logits = True
+
     def __init__(
         self,
         model,
