@@ -10,8 +10,9 @@ installed, so `import pytest_worldprior` must not pull in numpy, scipy or transf
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .lazy import lazy_names
 
 # public name -> the module that defines it
 _EXPORTS = {
@@ -42,16 +43,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value  # once: later lookups find it directly
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly  # noqa: F401
@@ -68,6 +60,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         assert_uniform_choice,
     )
     from .backends import Backend, Generation, ModelInfo, load_model
-    from .measures import check_same_tokenizer, choice_distribution
     from .errors import ChatTemplateError, ModelLoadError, NonFiniteLogitsError, TokenizerMismatchError, WorldpriorError
+    from .measures import check_same_tokenizer, choice_distribution
     from .stats import Verdict
