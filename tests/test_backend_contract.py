@@ -223,12 +223,12 @@ def test_sequence_entropy_check(story, spread):
 
 def test_prior_shift_check(story, story_retrained, spread):
     prompts = [STORY, PICK]
-    assert assert_prior_shift_within(story_retrained, story, prompts).passed  # the same groove
+    assert assert_prior_shift_within(story_retrained, prompts, baseline=story).passed  # the same groove
     with pytest.raises(AssertionError, match=r"mean KL\(model \|\| baseline\)"):
-        assert_prior_shift_within(story, spread, prompts)  # a groove against near uniform: ~2.4 nats a token
+        assert_prior_shift_within(story, prompts, baseline=spread)  # a groove against near uniform: ~2.4 nats a token
     other = Bigram("other-words", table(7.0, GROOVE), tokens=TOKENS[:-1] + ["!"])
     with pytest.raises(TokenizerMismatchError, match="different tokenizers"):
-        assert_prior_shift_within(story, other, prompts)
+        assert_prior_shift_within(story, prompts, baseline=other)
 
 
 def test_attractor_measures_and_check(story, spread):
