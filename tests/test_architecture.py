@@ -21,6 +21,7 @@ LAYERS = [
     {"stats"},
     {"toy"},
     {"backends"},
+    {"tuning"},
     {"results_cache"},
     {"measures"},
     {"assertions", "strategies"},
@@ -31,13 +32,13 @@ LAYERS = [
 ]
 # Third-party imports allowed only in some parts.
 ONLY_IN = {
-    "torch": {"backends", "toy"},
-    "transformers": {"backends", "toy"},
-    "peft": {"backends", "toy"},
-    "trl": {"backends", "toy"},
-    "accelerate": {"backends", "toy"},
-    "safetensors": {"backends", "toy"},
-    "tokenizers": {"backends", "toy"},
+    "torch": {"backends", "toy", "tuning"},
+    "transformers": {"backends", "toy", "tuning"},
+    "peft": {"backends", "toy", "tuning"},
+    "trl": {"backends", "toy", "tuning"},
+    "accelerate": {"backends", "toy", "tuning"},
+    "safetensors": {"backends", "toy", "tuning"},
+    "tokenizers": {"backends", "toy", "tuning"},
     "gguf": {"backends"},
     "pytest": {"plugin"},
     "_pytest": {"plugin"},
