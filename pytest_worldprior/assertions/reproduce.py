@@ -38,6 +38,7 @@ def reproduce_line(function: str, bound: inspect.BoundArguments) -> str:
         line += f"  # does not reproduce: {'; '.join(writer.problems)}"
     return line
 
+
 # ModelInfo.backend of the backends load_model builds from a reference alone.
 LOADABLE = ("transformers", "openai-http")
 
