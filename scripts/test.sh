@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The tuning recipe's smoke test (tests/test_tuned_models.py) needs trl, the train extra; the main job does not.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[train]'
 
 # tests/test_openai_server.py starts llama-cpp-python's OpenAI-compatible server, which builds from
 # source (about 8 minutes on 2 cores, once): no CPU-specific instructions, no llava library (the server

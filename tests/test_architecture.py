@@ -36,6 +36,7 @@ ONLY_IN = {
     "transformers": {"backends", "toy", "tuning"},
     "peft": {"backends", "toy", "tuning"},
     "trl": {"backends", "toy", "tuning"},
+    "datasets": {"backends", "toy", "tuning"},
     "accelerate": {"backends", "toy", "tuning"},
     "safetensors": {"backends", "toy", "tuning"},
     "tokenizers": {"backends", "toy", "tuning"},
