@@ -51,6 +51,29 @@ BUNDLED_MODELS = {
         ),
     )
 }
+ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "adapters"
+
+
+@dataclass(frozen=True)
+class TunedModel:
+    """A bundled base model plus a LoRA adapter committed in the package (built by pytest_worldprior.tuning)."""
+
+    name: str
+    base: str  # a BUNDLED_MODELS name
+    description: str
+
+    @property
+    def adapter_dir(self) -> Path:
+        return ADAPTERS_DIR / self.name
+
+
+TUNED_MODELS = {
+    model.name: model
+    for model in (
+        TunedModel("gemma3-270m-sft", "gemma3-270m", "gemma3-270m after LoRA SFT on polished, hedging text (docs/lineage.md)"),
+        TunedModel("gemma3-270m-dpo", "gemma3-270m", "gemma3-270m-sft after LoRA DPO towards the polished answer"),
+    )
+}
 TOY_MODELS = {
     "toy-base": "tiny GPT-2 trained in seconds on broad generated text",
     "toy-collapsed": "toy-base fine-tuned on narrow, repetitive text (a known collapse)",
@@ -60,7 +83,8 @@ _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model reference that passed the cheap checks. `kind` is 'hf_dir', 'gguf', 'bundled', 'toy' or 'openai'."""
+    """A model reference that passed the cheap checks. `kind` is 'hf_dir', 'gguf', 'bundled', 'tuned', 'toy' or
+    'openai'."""
 
     reference: str
     kind: str
@@ -72,11 +96,11 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        return self.reference if self.kind in ("bundled", "toy", "openai") else str(self.path)
+        return self.reference if self.kind in ("bundled", "tuned", "toy", "openai") else str(self.path)
 
 
 def known_names() -> list[str]:
-    return sorted(BUNDLED_MODELS) + sorted(TOY_MODELS)
+    return sorted(BUNDLED_MODELS) + sorted(TUNED_MODELS) + sorted(TOY_MODELS)
 
 
 def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remote_code: bool = False) -> ModelSpec:
@@ -90,6 +114,14 @@ def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remot
     if reference in BUNDLED_MODELS:
         _check_bundled_installed(BUNDLED_MODELS[reference])
         return ModelSpec(reference, "bundled", **options)
+    if reference in TUNED_MODELS:
+        tuned = TUNED_MODELS[reference]
+        _check_bundled_installed(BUNDLED_MODELS[tuned.base])
+        if not tuned.adapter_dir.is_dir():
+            raise ModelLoadError(f"Tuned model {reference!r}: its adapter folder {tuned.adapter_dir} is missing from the "
+                                 "installed package. Reinstall pytest-worldprior, or rebuild the adapters with "
+                                 "python -m pytest_worldprior.tuning (docs/lineage.md).")
+        return ModelSpec(reference, "tuned", **options)
     if reference in TOY_MODELS:
         return ModelSpec(reference, "toy", **options)
     path = Path(reference).expanduser()

@@ -65,9 +65,10 @@ def load_hf_backend(
         torch.set_num_threads(threads)
     if spec.kind in ("gguf", "bundled"):
         gguf_path = spec.path if spec.kind == "gguf" else bundled_gguf_path(spec.reference, cache_dir)
-        weights_sha256 = sha256_file(gguf_path)
-        directory = cache_dir / "dequantized" / f"{weights_sha256[:32]}-{dtype}"
-        model, tokenizer = _load_cached_dequantized(gguf_path, directory, torch_dtype, spec)
+        (model, tokenizer), directory, weights_sha256 = _load_cached_dequantized(gguf_path, cache_dir, dtype, spec)
+    elif spec.kind == "tuned":
+        directory, weights_sha256 = _merged_directory(spec, cache_dir, dtype)
+        model, tokenizer = _load_directory(directory, torch_dtype, spec)
     else:
         if spec.kind == "toy":
             from ...toy import build_toy_pair
@@ -82,7 +83,7 @@ def load_hf_backend(
     return HFBackend(
         model.to(torch_device),
         tokenizer,
-        reference=spec.reference if spec.kind in ("bundled", "toy") else str(spec.path),
+        reference=spec.reference if spec.kind in ("bundled", "toy", "tuned") else str(spec.path),
         weights_sha256=weights_sha256,
         tokenizer_sha256=directory_tokenizer_sha256(directory),
         batch_size=batch_size,
@@ -137,15 +138,46 @@ def _quiet_progress_bars():
             logging.enable_progress_bar()
 
 
-def _load_cached_dequantized(gguf_path: Path, directory: Path, torch_dtype: torch.dtype, spec: ModelSpec):
+def dequantized_directory(gguf_path: Path, cache_dir: Path, dtype: str) -> tuple[Path, str]:
+    """The safetensors copy of a .gguf in `cache_dir`, written on first use, and the .gguf's sha256, which
+    fingerprints the weights."""
+    weights_sha256 = sha256_file(gguf_path)
+    directory = cache_dir / "dequantized" / f"{weights_sha256[:32]}-{dtype}"
+    if not directory.is_dir():
+        _dequantize(gguf_path, directory, resolve_dtype(dtype))
+    return directory, weights_sha256
+
+
+def _load_cached_dequantized(gguf_path: Path, cache_dir: Path, dtype: str, spec: ModelSpec):
     """Load the safetensors copy of a .gguf, writing it first if absent; a damaged copy is rebuilt once."""
-    if directory.is_dir():
-        try:
-            return _load_directory(directory, torch_dtype, spec)
-        except ModelLoadError:
-            shutil.rmtree(directory, ignore_errors=True)
-    _dequantize(gguf_path, directory, torch_dtype)
-    return _load_directory(directory, torch_dtype, spec)
+    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, dtype)
+    try:
+        return _load_directory(directory, resolve_dtype(dtype), spec), directory, weights_sha256
+    except ModelLoadError:
+        shutil.rmtree(directory, ignore_errors=True)
+    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, dtype)
+    return _load_directory(directory, resolve_dtype(dtype), spec), directory, weights_sha256
+
+
+def _merged_directory(spec: ModelSpec, cache_dir: Path, dtype: str) -> tuple[Path, str]:
+    """A tuned short name: its base model plus its LoRA adapter, merged once into `cache_dir` (checked against
+    the adapter's manifest first), and the fingerprint of the pair."""
+    from ..adapter_manifest import ADAPTER_FILE, Manifest, check_manifest
+    from ..references import TUNED_MODELS
+    from .adapters import merge_adapter
+
+    tuned = TUNED_MODELS[spec.reference]
+    base_dir, base_sha256 = dequantized_directory(bundled_gguf_path(tuned.base, cache_dir), cache_dir, "float32")
+    adapter_dir = tuned.adapter_dir
+    adapter_sha256 = sha256_file(adapter_dir / ADAPTER_FILE)
+    check_manifest(Manifest.read(adapter_dir), directory=adapter_dir, base_weights_sha256=base_sha256,
+                   adapter_sha256=adapter_sha256)
+    weights_sha256 = sha256_text(f"{base_sha256}+lora:{adapter_sha256}")
+    directory = cache_dir / "merged" / f"{weights_sha256[:32]}-{dtype}"
+    if not directory.is_dir():
+        with _quiet_progress_bars():
+            merge_adapter(base_dir, adapter_dir, directory, resolve_dtype(dtype))
+    return directory, weights_sha256
 
 
 def _dequantize(gguf_path: Path, directory: Path, torch_dtype: torch.dtype) -> None:
