@@ -33,6 +33,8 @@ class VerdictRecord:
     prompt: str
     verdict: dict
     test: str | None = None
+    # "own": the model's own quantity {"estimate", "interval", "label"} where the verdict is relative to a
+    # baseline (CheckEvent.own); the lineage table reads it.
     extra: dict = field(default_factory=dict)
 
 

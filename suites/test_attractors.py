@@ -23,16 +23,18 @@ SCENES = {
 }
 
 
-def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed):
+def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed,
+                                             worldprior_baseline_seed):
     assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline,
                         max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES, max_new_tokens=ATTRACTOR_TOKENS,
-                        seed=worldprior_seed)
+                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=SCENES.keys())
-def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed, scene):
+def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed,
+                                     scene):
     prompt, injections = SCENES[scene]
     assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline,
                         max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES // 2,
                         max_new_tokens=ATTRACTOR_TOKENS,
-                        seed=worldprior_seed)
+                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)

@@ -35,14 +35,17 @@ def test_open_prompt_entropy_not_far_below_baseline(worldprior_model, worldprior
 
 
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
-def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
+def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, worldprior_seed,
+                                                     worldprior_baseline_seed, prompt):
     need_logits("continuation entropy", worldprior_model, worldprior_baseline)
     assert_sequence_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=MAX_SEQUENCE_ENTROPY_DROP_NATS,
-                                   n=SEQUENCE_ENTROPY_SAMPLES, max_new_tokens=SEQUENCE_ENTROPY_TOKENS, seed=worldprior_seed)
+                                   n=SEQUENCE_ENTROPY_SAMPLES, max_new_tokens=SEQUENCE_ENTROPY_TOKENS, seed=worldprior_seed,
+                                   baseline_seed=worldprior_baseline_seed)
 
 
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
-def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, prompt):
+def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed,
+                                              prompt):
     assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline,
                              max_top_share_increase=MAX_MODE_TOP_SHARE_INCREASE,
-                             n=MODE_SHARE_SAMPLES, seed=worldprior_seed)
+                             n=MODE_SHARE_SAMPLES, seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)

@@ -36,6 +36,27 @@ def test_mode_share_of_a_model_against_itself_passes(toy_base):
     assert verdict.details["baseline"]["classes"] == verdict.details["classes"] > 50
 
 
+def test_a_baseline_seed_draws_the_baselines_sample_independently(toy_base):
+    """Against itself with another seed for the baseline's side: two independent samples, which differ, and
+    the check still passes (the self-comparison the suite's false-alarm claim rests on)."""
+    shared = assert_mode_share_within(toy_base, STORY, baseline=toy_base, max_top_share_increase=0.3)
+    independent = assert_mode_share_within(toy_base, STORY, baseline=toy_base, max_top_share_increase=0.3, baseline_seed=1)
+    assert shared.estimate == 0.0 and independent.passed
+    assert independent.details["baseline"]["mode"] != independent.details["mode"]  # another sample, another commonest
+    entropy = assert_sequence_entropy_within(toy_base, STORY, baseline=toy_base, max_drop_nats=4.0, n=16, max_new_tokens=8,
+                                             baseline_seed=1)
+    assert entropy.passed and entropy.estimate != 0.0
+
+
+@pytest.mark.parametrize("check", [
+    lambda model: assert_mode_share_within(model, STORY, max_top_share=0.9, baseline_seed=1),
+    lambda model: assert_sequence_entropy_within(model, STORY, min_nats=0.1, n=8, max_new_tokens=4, baseline_seed=1),
+])
+def test_a_baseline_seed_without_a_baseline_is_refused_not_ignored(toy_base, check):
+    with pytest.raises(ValueError, match="baseline_seed=1 was given without a baseline: it seeds the baseline's samples"):
+        check(toy_base)
+
+
 def test_mode_share_absolute_limit(toy_base, toy_collapsed):
     assert assert_mode_share_within(toy_base, STORY, max_top_share=0.5).passed
     with pytest.raises(AssertionError, match="share of the commonest opening 'little cat named'"):

@@ -40,9 +40,42 @@ def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path):
     ])
 
 
-def test_base_model_against_itself_passes(suite):
-    result = run(suite, "toy-base", "toy-base")
-    assert result.ret == 0, result.stdout.str()[-3000:]
+def test_lineage_gates_each_checkpoint_against_the_first_and_reports_them_side_by_side(suite, tmp_path):
+    """--worldprior-lineage toy-base,toy-collapsed: the base against itself passes every check, the collapsed
+    checkpoint fails; the lineage table is printed and written to the JSON (valid) and HTML reports."""
+    import jsonschema
+
+    from pytest_worldprior.report.json_report import SCHEMA_PATH
+
+    report, page = tmp_path / "lineage.json", tmp_path / "lineage.html"
+    result = suite.runpytest_subprocess("--worldprior-lineage", "toy-base,toy-collapsed", "-p", "no:cacheprovider",
+                                        "--worldprior-report", str(report), "--worldprior-html", str(page))
+    assert result.ret == 1
+    outcomes = verdicts(report)
+    base_self = [(test, outcome) for test, outcome in outcomes if "[toy-base" in test]
+    assert base_self and all(outcome == "PASS" for _, outcome in base_self), base_self
+    assert any(outcome == "FAIL" for test, outcome in outcomes if "[toy-collapsed" in test)
+    result.stdout.fnmatch_lines([
+        "*worldprior: lineage toy-base -> toy-collapsed (each against toy-base)*",
+        "*- lineage: toy-base -> toy-collapsed -*",
+        "Mode collapse*case*toy-base*toy-collapsed*change",
+        "next-token entropy (nats)*bugs*2.835*0.194*↓",
+        "commonest-opening share*bugs*[[]*[]]*[[]*[]]*↑",
+        "matching temperature*bugs*1.000*↑",
+        "prior KL(model || first) (nats)*0.000*↑",
+    ])
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert document["lineage"]["checkpoints"] == ["toy-base", "toy-collapsed"]
+    rows = {(r["measure"], r["case"]): r for r in document["lineage"]["rows"]}
+    entropy = rows[("next-token entropy (nats)", "bugs")]
+    assert [v["checkpoint"] for v in entropy["values"]] == ["toy-base", "toy-collapsed"]
+    assert entropy["values"][0]["estimate"] > entropy["values"][1]["estimate"] + 1
+    assert entropy["changes"] == [{"from": "toy-base", "to": "toy-collapsed", "direction": "down"}]
+    assert rows[("prior KL(model || first) (nats)", "prior_shift_within_limit")]["values"][0]["estimate"] == 0
+    text = page.read_text()
+    for phenomenon in ("Mode collapse", "Temperature insensitivity", "Biased randomness", "Prior shift", "Attractor states"):
+        assert f"alt='Lineage, {phenomenon}'" in text
 
 
 def test_xdist_gives_the_same_verdicts_and_numbers(suite, tmp_path):

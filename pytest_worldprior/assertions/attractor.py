@@ -12,6 +12,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
+    check_baseline_seed,
     conclude,
     sampled_verdict,
 )
@@ -59,6 +60,7 @@ def assert_no_attractor(
         raise ValueError("give at least one injection")
     settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, separator=separator, n=n, steps=steps,
                     max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+    check_baseline_seed(baseline, baseline_seed)
     run = measures.run_attractor(model, prompt, lines, seed=seed, **settings)
     base_run = None
     if baseline is not None:

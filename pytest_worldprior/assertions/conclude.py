@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from .. import examples, recording, stats
 from ..backends.base import Backend
+from ..jsonsafe import jsonable
 from ..recording import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
 from .reproduce import reproduce_line
@@ -89,6 +90,13 @@ def uses_logits(model: Backend, method: str) -> bool:
     return white_box
 
 
+def check_baseline_seed(baseline, baseline_seed) -> None:
+    """A baseline seed means nothing without a baseline: refuse it rather than ignore it."""
+    if baseline is None and baseline_seed is not None:
+        raise ValueError(f"baseline_seed={baseline_seed!r} was given without a baseline: it seeds the baseline's samples, "
+                         "so give baseline= too, or drop baseline_seed")
+
+
 def need_bound(lower, upper) -> None:
     if lower is None and upper is None:
         raise ValueError("give min_nats, max_nats or both: a check without a bound asserts nothing")
@@ -130,7 +138,9 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
         outcome = max(outcome, judgement.outcome, key=_SEVERITY.index)
     reference = model.info().reference
     recording.RECORDER.models[reference] = model.info().as_dict()
-    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value)))
+    extra = {} if own is None else {"own": jsonable({"estimate": own[0], "interval": own[1], "label": own[2]})}
+    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value),
+                                                   extra=extra))
     if outcome is Outcome.PASS:
         return verdict
     first = verdict.describe()

@@ -9,6 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
+    check_baseline_seed,
     conclude,
     need_bound,
     sampled_verdict,
@@ -81,6 +82,7 @@ def assert_sequence_entropy_within(
     max_new_tokens: int = 16,
     temperature: float = 1.0,
     seed: int = 0,
+    baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """Entropy of whole continuations of up to `max_new_tokens` tokens (chain rule along n sampled paths,
@@ -88,8 +90,10 @@ def assert_sequence_entropy_within(
     (Welch interval on the difference). Give `min_nats` alone, a baseline with `max_drop_nats`, or all
     three: then both must hold, and the verdict that FAILs decides, else the one that is INCONCLUSIVE,
     else (both PASS) the `min_nats` one. Needs logits. Between models with different tokenizers the
-    same token count covers about, not exactly, the same text; the mean lengths are in the details."""
+    same token count covers about, not exactly, the same text; the mean lengths are in the details. The
+    baseline samples with `baseline_seed` (default: the same seed; another makes the samples independent)."""
     __tracebackhide__ = True
+    check_baseline_seed(baseline, baseline_seed)
     if (baseline is None) != (max_drop_nats is None):
         raise ValueError("a baseline and max_drop_nats go together: give both, or neither")
     if min_nats is None and baseline is None:
@@ -106,7 +110,8 @@ def assert_sequence_entropy_within(
         verdicts.append(sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label,
                                         details))
     if baseline is not None:
-        theirs = measures.sequence_entropy(baseline, prompt, n, **settings)
+        base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
+        theirs = measures.sequence_entropy(baseline, prompt, n, **base_settings)
         details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
                        baseline_mean_length=theirs.mean_length)
         interval = stats.welch_difference_interval(ours.estimate, ours.standard_error or 0.0, n,

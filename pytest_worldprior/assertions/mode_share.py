@@ -9,6 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
+    check_baseline_seed,
     conclude,
     sampled_verdict,
 )
@@ -27,14 +28,17 @@ def assert_mode_share_within(
     temperature: float = 1.0,
     key: Callable[[str], str] = measures.first_words,
     seed: int = 0,
+    baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """Mode collapse among samples: of n seeded continuations, the share in the largest answer class
     (classes by `key`, by default the first three words) must stay under `max_top_share` (Wilson
     interval), or with a baseline exceed the baseline's share on the same prompt by at most
     `max_top_share_increase` (Newcombe interval). Text only, so it works for any backend and compares
-    models whose tokenizers differ."""
+    models whose tokenizers differ. The baseline samples with `baseline_seed` (default: the same seed,
+    common random numbers; another seed makes the two samples independent)."""
     __tracebackhide__ = True
+    check_baseline_seed(baseline, baseline_seed)
     if baseline is None and (max_top_share is None or max_top_share_increase is not None):
         raise ValueError("without a baseline, give max_top_share (and not max_top_share_increase, which compares "
                          "with a baseline)")
@@ -49,7 +53,8 @@ def assert_mode_share_within(
         verdict = sampled_verdict(ours.share, ours.interval, None, max_top_share, n, "wilson", alpha, seed,
                                    f"share of the commonest {what} {ours.mode!r}", details)
     else:
-        theirs = measures.sampled_mode_share(baseline, prompt, n, **settings)
+        base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
+        theirs = measures.sampled_mode_share(baseline, prompt, n, **base_settings)
         details["baseline"] = {"model": baseline.info().reference, "mode": theirs.mode, "count": theirs.count,
                                "classes": theirs.classes, "share": theirs.share}
         interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)

@@ -20,6 +20,7 @@ import pytest
 from .. import progress, recording
 from .fixtures import (  # noqa: F401 (pytest finds them here)
     worldprior_baseline,
+    worldprior_baseline_seed,
     worldprior_model,
     worldprior_seed,
     worldprior_stored,
@@ -109,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         for name in ("model", "baseline"):
             if name in settings.explicit and getattr(settings, name) != STORED:
                 registry.spec(getattr(settings, name))
+        for checkpoint in settings.lineage or ():
+            registry.spec(checkpoint)
         if settings.model == STORED:
             raise pytest.UsageError("pytest-worldprior: --worldprior-model stored: the stored baselines can stand in "
                                     "for the baseline only (--worldprior-baseline stored); give the model to test")
@@ -139,12 +142,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     s = config.stash[registry_key].settings
-    lines = [f"worldprior: model {s.model}, baseline {s.baseline}, seed {s.seed}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
+    models = (f"lineage {' -> '.join(s.lineage)} (each against {s.lineage[0]})" if s.lineage
+              else f"model {s.model}, baseline {s.baseline}")
+    seeds = f"seed {s.seed}" + (f" (baseline's side {s.baseline_seed})" if s.baseline_seed is not None else "")
+    lines = [f"worldprior: {models}, {seeds}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
     if s.update_baselines:
         lines.append(f"worldprior: recording stored baselines of {s.model} in {s.baselines_dir}/ beside each test module")
     elif s.baseline == STORED or "fail_on" in s.explicit:
         lines.append(f"worldprior: comparing with stored baselines in {s.baselines_dir}/ beside each test module; gates {s.fail_on}")
     return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """--worldprior-lineage: every test that takes the model under test runs once per checkpoint."""
+    lineage = metafunc.config.stash[registry_key].settings.lineage
+    if lineage and "worldprior_model" in metafunc.fixturenames:
+        metafunc.parametrize("worldprior_model", lineage, indirect=True, ids=list(lineage), scope="session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -164,9 +177,11 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     for item in session.items:
         names = getattr(item, "fixturenames", ())
         mark = item.get_closest_marker("worldprior")
+        params = getattr(getattr(item, "callspec", None), "params", {})
         for role in ("model", "baseline"):
             if f"worldprior_{role}" in names:
-                needed[(mark and mark.kwargs.get(role)) or getattr(registry.settings, role)] = None
+                default = params.get(f"worldprior_{role}", getattr(registry.settings, role))
+                needed[(mark and mark.kwargs.get(role)) or default] = None
     needed.pop(STORED, None)  # never loaded: the stored baselines answer for it
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     say = reporter.write_line if reporter is not None and config.get_verbosity() >= 0 else lambda line: None

@@ -14,11 +14,20 @@ def worldprior_seed(pytestconfig: pytest.Config) -> int:
 
 
 @pytest.fixture(scope="session")
-def worldprior_model(pytestconfig: pytest.Config):
-    """The model under test (--worldprior-model), loaded once per session."""
-    models = pytestconfig.stash[registry_key]
+def worldprior_baseline_seed(pytestconfig: pytest.Config) -> int:
+    """The seed for the baseline's side of sampled checks (--worldprior-baseline-seed; default: the session's
+    seed, so both sides share random numbers; another seed makes them independent)."""
+    settings = pytestconfig.stash[registry_key].settings
+    return settings.seed if settings.baseline_seed is None else settings.baseline_seed
+
+
+@pytest.fixture(scope="session")
+def worldprior_model(request: pytest.FixtureRequest):
+    """The model under test (--worldprior-model), loaded once per session; with --worldprior-lineage, each
+    checkpoint in turn (the tests are parametrized over them)."""
+    models = request.config.stash[registry_key]
     with as_usage_error():
-        return models.get(models.settings.model)
+        return models.get(getattr(request, "param", models.settings.model))
 
 
 @pytest.fixture(scope="session")

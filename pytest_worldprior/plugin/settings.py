@@ -32,9 +32,11 @@ class Option:
 
 
 OPTIONS = (
-    Option("model", "model under test: HF directory, .gguf file, short name, or a served model openai+http://HOST:PORT/v1#NAME (default: %(default)s)", "smollm2-135m-instruct"),
+    Option("model", "model under test: HF directory, .gguf file, short name, or a served model openai+http://HOST:PORT/v1#NAME (default: %(default)s)", "gemma3-270m-dpo"),
     Option("baseline", "model to compare against, same forms as --worldprior-model (default: %(default)s)", "gemma3-270m"),
     Option("seed", "seed of the worldprior_seed fixture, which tests pass to sampled checks (default: %(default)s)", 0, "int"),
+    Option("baseline_seed", "seed of the worldprior_baseline_seed fixture, which tests pass to the baseline's side of "
+           "sampled checks (default: the session seed; another one makes the two sides' samples independent)", None, "int"),
     Option("device", "cpu, cuda, cuda:N, mps or auto (default: %(default)s)", "cpu"),
     Option("dtype", "float32 (exact, default), float16 or bfloat16", "float32"),
     Option("batch_size", "contexts per forward pass (default: %(default)s)", 8, "int"),
@@ -58,6 +60,8 @@ OPTIONS = (
            "(default) or warn", "fail"),
     Option("fail_on", "gates against stored baselines, CHECK:LIMIT items such as entropy:-10%% prior_kl:0.05 "
            "(default: %(default)s)", DEFAULT_FAIL_ON),
+    Option("lineage", "checkpoints of one model, REF,REF[,REF...]: each runs as the model under test against the "
+           "first, and the report adds a lineage table (replaces --worldprior-model and --worldprior-baseline)"),
     Option("baseline_top_k", "next-token probabilities kept per prompt in stored baselines (default: %(default)s)", 32, "int"),
 )
 
@@ -67,6 +71,7 @@ class Settings:
     model: str
     baseline: str
     seed: int
+    baseline_seed: int | None
     device: str
     dtype: str
     batch_size: int
@@ -86,6 +91,7 @@ class Settings:
     missing_baseline: str
     fail_on: str
     baseline_top_k: int
+    lineage: tuple[str, ...] | None
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
@@ -99,10 +105,17 @@ class Settings:
                 explicit.add(option.name)
             values[option.name] = _convert(option, raw)
         values["cache_dir"] = resolve_cache_dir(from_option("cache_dir"), from_ini("worldprior_cache_dir") or None)
+        if values["lineage"] is not None:
+            clash = sorted({"model", "baseline"} & explicit)
+            if clash:
+                raise ValueError("--worldprior-lineage sets the models itself (each checkpoint against the first); drop "
+                                 + " and ".join(f"--worldprior-{name}" for name in clash) + " (or their ini keys)")
+            values["baseline"], values["model"] = values["lineage"][0], values["lineage"][-1]
         return cls(**values, explicit=frozenset(explicit))
 
     def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "explicit"} | {"cache_dir": str(self.cache_dir)}
+        return ({f.name: getattr(self, f.name) for f in fields(self) if f.name != "explicit"}
+                | {"cache_dir": str(self.cache_dir), "lineage": list(self.lineage) if self.lineage else None})
 
 
 def _convert(option: Option, raw: object) -> object:
@@ -126,10 +139,12 @@ def _convert(option: Option, raw: object) -> object:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
         if option.name in ("baseline_top_k", "max_in_flight", "request_timeout") and value < 1:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
-        if option.name == "seed" and value < 0:
+        if option.name in ("seed", "baseline_seed") and value < 0:
             raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")
         return value
     value = str(raw).strip()
+    if option.name == "lineage":
+        return _checkpoints(option, value)
     if option.name == "inconclusive" and value not in ("xfail", "fail", "warn"):
         raise ValueError(f"{option.flag} / {option.ini} must be xfail, fail or warn, got {raw!r}")
     if option.name == "missing_baseline" and value not in ("fail", "warn"):
@@ -137,3 +152,16 @@ def _convert(option: Option, raw: object) -> object:
     if option.name == "baselines_dir" and (not value or Path(value).name != value or value in (".", "..")):
         raise ValueError(f"{option.flag} / {option.ini} must be a folder name (no path), got {raw!r}")
     return value
+
+
+def _checkpoints(option: Option, value: str) -> tuple[str, ...]:
+    checkpoints = tuple(part.strip() for part in value.split(","))
+    if len(checkpoints) < 2 or not all(checkpoints):
+        raise ValueError(f"{option.flag} / {option.ini} takes two or more model references separated by commas, the "
+                         f"first being the reference point (e.g. gemma3-270m,gemma3-270m-sft,gemma3-270m-dpo); got {value!r}")
+    repeated = sorted({c for c in checkpoints if checkpoints.count(c) > 1})
+    if repeated:
+        raise ValueError(f"{option.flag} names {', '.join(repeated)} more than once; give each checkpoint once")
+    if "stored" in checkpoints:
+        raise ValueError(f"{option.flag}: 'stored' stands in for a baseline only; a lineage needs the checkpoints' weights")
+    return checkpoints

@@ -82,12 +82,18 @@ class SessionReport:
             terminalreporter.write_sep("-", "random choices: top answer per framing")
             for line in choices:
                 terminalreporter.write_line(line)
+        settings = self.config.stash[registry_key].settings
+        if settings.lineage:
+            from ..report import lineage
+
+            terminalreporter.write_sep("-", f"lineage: {' -> '.join(settings.lineage)}")
+            for line in lineage.table(lineage.rows(self.records, settings.lineage), settings.lineage).splitlines():
+                terminalreporter.write_line(line)
         attractors = reporting.attractor_lines(self.records)
         if attractors:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
-        settings = self.config.stash[registry_key].settings
         if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
         for path in (settings.report, settings.html):
@@ -118,4 +124,4 @@ class SessionReport:
         if settings.html:
             from ..report import html as html_report
 
-            html_report.write(settings.html, self.records)
+            html_report.write(settings.html, self.records, lineage=settings.lineage)

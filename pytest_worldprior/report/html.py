@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..files import atomic_write_text
+from . import lineage as lineage_view
 from . import terminal
 
 INSTALL_HINT = "pip install 'pytest-worldprior[html]' (it adds matplotlib)"
@@ -28,9 +29,17 @@ def check_available() -> None:
         raise ImportError(f"--worldprior-html draws plots with matplotlib, which is not installed: {INSTALL_HINT}") from None
 
 
-def write(path: str | Path, records: Iterable[dict]) -> None:
+def write(path: str | Path, records: Iterable[dict], lineage: Sequence[str] | None = None) -> None:
+    """Write the page atomically; with `lineage` (checkpoint references), the lineage table and one chart per
+    phenomenon with the checkpoints side by side come first."""
     records = terminal.ordered(records)
     sections = [_figure(title, draw) for title, draw in _plots(records)]
+    if lineage:
+        rows = lineage_view.rows(records, lineage)
+        charts = [_figure(f"Lineage, {phenomenon}", draw, size=(9, 1.5 + 2.6 * count), subplots=count)
+                  for phenomenon, count, draw in _lineage_plots(rows, lineage)]
+        sections = ([f"<h2>Lineage: {html.escape(' → '.join(lineage))}</h2>\n"
+                     f"<pre>{html.escape(lineage_view.table(rows, lineage))}</pre>\n"] + charts + sections)
     texts = [(title, lines) for title, lines in (("Random choices: top answer per framing", terminal.choice_lines(records)),
                                                  ("Attractors: snap-back and influence", terminal.attractor_lines(records))) if lines]
     body = (f"<h1>pytest-worldprior report</h1>\n<pre>{html.escape(terminal.table(records))}</pre>\n"
@@ -82,16 +91,43 @@ def _influence(ax, details: dict, model: str) -> None:
     ax.legend(fontsize=7)
 
 
-def _figure(title: str, draw) -> str:
+def _lineage_plots(rows: list[dict], checkpoints: Sequence[str]):
+    """(phenomenon, number of measures, draw(axes)) per phenomenon: per measure, grouped bars, one bar per
+    checkpoint for each case, with the sampled interval as an error bar."""
+    for phenomenon in dict.fromkeys(row["phenomenon"] for row in rows):
+        by_measure: dict[str, list[dict]] = {}
+        for row in rows:
+            if row["phenomenon"] == phenomenon:
+                by_measure.setdefault(row["measure"], []).append(row)
+        yield phenomenon, len(by_measure), lambda axes, m=by_measure: _lineage_bars(axes, m, checkpoints)
+
+
+def _lineage_bars(axes, by_measure: dict[str, list[dict]], checkpoints: Sequence[str]) -> None:
+    width = 0.8 / len(checkpoints)
+    for ax, (measure, measure_rows) in zip(axes, by_measure.items()):
+        for i, checkpoint in enumerate(checkpoints):
+            values = [row["values"][i] for row in measure_rows]
+            heights = [v["estimate"] if v["estimate"] is not None else 0.0 for v in values]
+            errors = [[h - (v["interval"][0] if v["interval"] and v["interval"][0] is not None else h) for h, v in zip(heights, values)],
+                      [(v["interval"][1] if v["interval"] and v["interval"][1] is not None else h) - h for h, v in zip(heights, values)]]
+            ax.bar([j + i * width for j in range(len(values))], heights, width, yerr=errors, capsize=2, label=checkpoint)
+        ax.set_xticks([j + width * (len(checkpoints) - 1) / 2 for j in range(len(measure_rows))])
+        ax.set_xticklabels([row["case"] for row in measure_rows], fontsize=7, rotation=30, ha="right")
+        ax.set_ylabel(measure, fontsize=7)
+    axes[0].legend(fontsize=7)
+
+
+def _figure(title: str, draw, *, size=(6, 3.5), subplots: int | None = None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(6, 3.5))
+    figure, axes = pyplot.subplots(subplots or 1, figsize=size, squeeze=False, layout="constrained")
+    axes = axes[:, 0] if subplots else axes[0, 0]
     try:
         draw(axes)
-        axes.set_title(title, fontsize=9)
+        figure.suptitle(title, fontsize=9)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     finally:

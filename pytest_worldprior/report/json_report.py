@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..files import atomic_write_text
 from ..jsonsafe import jsonable
+from . import lineage
 from .terminal import framing_contrasts, ordered
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -26,12 +27,15 @@ def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapp
         "schema_version": SCHEMA_VERSION,
         "versions": {"pytest-worldprior": version("pytest-worldprior"), "python": platform.python_version(),
                      **{name: version(name) for name in ("pytest", "torch", "transformers", "numpy", "scipy")}},
-        "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")},
+        "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")}
+        | ({"lineage": list(settings["lineage"])} if settings.get("lineage") else {}),
         "models": {reference: dict(models[reference]) for reference in sorted(models)},
         "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
         "framing_contrasts": jsonable(framing_contrasts(records), finite=True),
         "verdicts": jsonable(records, finite=True),  # JSON has no infinity: an unbounded end is null
-    }
+    } | ({"lineage": jsonable({"checkpoints": list(settings["lineage"]),
+                               "rows": lineage.rows(records, settings["lineage"])}, finite=True)}
+         if settings.get("lineage") else {})
 
 
 def write_json(path: str | Path, report: dict) -> None:

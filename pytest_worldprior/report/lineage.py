@@ -1,0 +1,158 @@
+"""The lineage view (--worldprior-lineage A,B,C): checkpoints of one model side by side, one row per measure.
+
+Every checkpoint runs the suite as the model under test against the first checkpoint, so each row takes
+the checked model's own quantity from its verdict records: one column per checkpoint, an interval where
+the quantity was sampled, and the direction of each step (A->B, B->C). A direction is "up" or "down" only
+when it is visible: exact values that differ by more than `EXACT_TOLERANCE`, or sampled values whose
+intervals do not overlap; otherwise "=" (exact) or "~" (the intervals overlap, so the sample cannot tell).
+The gate verdicts, not these arrows, are the tests: each later checkpoint is compared with the first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from tabulate import tabulate
+
+from .terminal import ordered
+
+EXACT_TOLERANCE = 0.005  # shown with three decimals; smaller changes are rounding, not a direction
+PHENOMENA = ("Mode collapse", "Temperature insensitivity", "Biased randomness", "Prior shift", "Attractor states")
+_PHENOMENON = {"entropy": "Mode collapse", "sequence_entropy": "Mode collapse", "mode_share": "Mode collapse",
+               "temperature": "Temperature insensitivity", "uniform_choice": "Biased randomness",
+               "distribution_close": "Prior shift", "prior_shift": "Prior shift", "attractor": "Attractor states"}
+ARROWS = {"up": "↑", "down": "↓", "same": "=", "unresolved": "~"}
+
+
+def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
+    """(measure, value, interval or None) of the checked model's own quantities in one verdict record.
+
+    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities.
+    """
+    verdict, check = record["verdict"], record["check"]
+    details = verdict.get("details") or {}
+    own = (record.get("extra") or {}).get("own") or {}
+    if check == "entropy":
+        return [("next-token entropy (nats)", verdict["estimate"], verdict["interval"])]
+    if check == "sequence_entropy":
+        return [("continuation entropy (nats)", own.get("estimate"), own.get("interval"))]
+    if check == "mode_share":
+        return [("commonest-opening share", own.get("estimate"), own.get("interval"))]
+    if check == "temperature":
+        rows = [("entropy gain over T (nats)", own.get("estimate"), own.get("interval"))]
+        if "matching_temperature" in details:
+            rows.append(("matching temperature", details["matching_temperature"], None))
+        return rows
+    if check == "uniform_choice":
+        rows = [("top-answer share", details.get("top_probability", verdict["estimate"]), verdict["interval"])]
+        if details.get("off_set_mass") is not None:
+            rows.append(("in-set mass", 1.0 - details["off_set_mass"], None))
+        return rows
+    if check == "distribution_close":
+        return [("KL(first || model) over the answers (nats)", verdict["estimate"], verdict["interval"])]
+    if check == "prior_shift":
+        rows = [("prior KL(model || first) (nats)", verdict["estimate"], verdict["interval"])]
+        if details.get("shifted_share") is not None:
+            rows.append(("shifted-token share", details["shifted_share"], None))
+        return rows
+    if check == "attractor" and "candidate" in details:
+        side = details["candidate"]
+        rows = [("snap-back share", side.get("snap_back"), None)]
+        totals = [entry["influence_total"] for entry in side["per_injection"] if "influence_total" in entry]
+        if totals:
+            rows.append(("influence, mean total (nats)", sum(totals) / len(totals), None))
+        return rows
+    return []
+
+
+def _case(test: str | None, checkpoints: Sequence[str]) -> str:
+    """A short name for the measured case: the test's parameter id without the checkpoint and the role."""
+    test = test or ""
+    name = test.split("::")[-1]
+    match = re.search(r"\[(.*)\]$", name)
+    case = match.group(1) if match else name
+    for checkpoint in sorted(checkpoints, key=len, reverse=True):
+        if case == checkpoint:
+            case = ""
+            break
+        if case.startswith(checkpoint + "-"):
+            case = case[len(checkpoint) + 1:]
+            break
+        if case.endswith("-" + checkpoint):
+            case = case[: -len(checkpoint) - 1]
+            break
+    case = re.sub(r"^(candidate|baseline)-", "", case)
+    return case or re.sub(r"\[.*$", "", name).removeprefix("test_")
+
+
+def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
+    """One dict per measured case and measure: phenomenon, measure, case, check, prompt, `values` (one
+    {"checkpoint", "estimate", "interval"} per checkpoint, estimate None where it was not measured) and
+    `changes` (one {"from", "to", "direction"} per consecutive pair)."""
+    table: dict[tuple, dict] = {}
+    for record in ordered(records):
+        if record["model"] not in checkpoints:
+            continue
+        for measure, value, interval in measures(record):
+            key = (record["check"], measure, record["prompt"])
+            row = table.setdefault(key, {
+                "phenomenon": _PHENOMENON.get(record["check"], "Other"), "measure": measure,
+                "case": _case(record["test"], checkpoints), "check": record["check"],
+                "prompt": record["prompt"], "values": {}})
+            row["values"].setdefault(record["model"], {"estimate": value, "interval": interval})
+    result = []
+    for row in table.values():
+        values = [{"checkpoint": c, **row["values"].get(c, {"estimate": None, "interval": None})} for c in checkpoints]
+        changes = [{"from": a["checkpoint"], "to": b["checkpoint"], "direction": direction(a, b)}
+                   for a, b in zip(values, values[1:])]
+        result.append({**row, "values": values, "changes": changes})
+    order = {name: i for i, name in enumerate(PHENOMENA)}
+    measure_order = {measure: i for i, measure in enumerate(dict.fromkeys(r["measure"] for r in result))}
+    # Stable: within a phenomenon and measure, the cases keep the order of the tests.
+    return sorted(result, key=lambda r: (order.get(r["phenomenon"], len(order)), measure_order[r["measure"]]))
+
+
+def direction(a: dict, b: dict) -> str | None:
+    """'up', 'down', 'same' (exact, within EXACT_TOLERANCE), 'unresolved' (intervals overlap) or None."""
+    if a["estimate"] is None or b["estimate"] is None:
+        return None
+    low_a, high_a = a["interval"] or (a["estimate"], a["estimate"])
+    low_b, high_b = b["interval"] or (b["estimate"], b["estimate"])
+    if a["interval"] is None and b["interval"] is None:
+        if abs(b["estimate"] - a["estimate"]) <= EXACT_TOLERANCE:
+            return "same"
+        return "up" if b["estimate"] > a["estimate"] else "down"
+    if None in (low_a, high_a, low_b, high_b):
+        return "unresolved"
+    if low_b > high_a:
+        return "up"
+    if high_b < low_a:
+        return "down"
+    return "unresolved"
+
+
+def _cell(value: dict) -> str:
+    estimate, interval = value["estimate"], value["interval"]
+    if estimate is None:
+        return "-"
+    text = f"{estimate:.3f}"
+    if interval is not None:
+        low, high = (f"{x:.2f}" if x is not None else "?" for x in interval)
+        text += f" [{low}, {high}]"
+    return text
+
+
+def table(lineage_rows: list[dict], checkpoints: Sequence[str]) -> str:
+    """The lineage table as text, one block per phenomenon: measure, case, one column per checkpoint, and
+    the arrows of the steps between them."""
+    blocks = []
+    for phenomenon in dict.fromkeys(row["phenomenon"] for row in lineage_rows):
+        body = [[row["measure"], row["case"], *(_cell(v) for v in row["values"]),
+                 " ".join(ARROWS.get(c["direction"], " ") for c in row["changes"])]
+                for row in lineage_rows if row["phenomenon"] == phenomenon]
+        headers = [phenomenon, "case", *checkpoints, "change"]
+        blocks.append(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True))
+    legend = (f"change per step ({' -> '.join(checkpoints)}): ↑ up, ↓ down, = same (exact, within {EXACT_TOLERANCE}), "
+              "~ intervals overlap")
+    return "\n\n".join(blocks + [legend])

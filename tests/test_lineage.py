@@ -1,0 +1,81 @@
+"""--worldprior-lineage: its bad input (usage errors that say the fix), and the lineage table's rows and
+directions built from verdict records (the suite run on the toy lineage is in tests/test_suite.py)."""
+
+import pytest
+
+from pytest_worldprior.report import lineage
+
+USES_MODEL = "def test_model(worldprior_model):\n    pass\n"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("toy-base", "takes two or more model references separated by commas"),
+    ("toy-base,", "takes two or more model references separated by commas"),
+    ("toy-base,toy-base", "names toy-base more than once"),
+    ("toy-base,stored", "'stored' stands in for a baseline only"),
+    ("toy-base,smollm3", "Unknown model 'smollm3'"),
+])
+def test_bad_lineage_is_a_usage_error(pytester, value, message):
+    pytester.makepyfile(USES_MODEL)
+    result = pytester.runpytest("--worldprior-lineage", value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+@pytest.mark.parametrize("option", ["--worldprior-model", "--worldprior-baseline"])
+def test_lineage_with_a_model_option_is_refused_not_ignored(pytester, option):
+    pytester.makepyfile(USES_MODEL)
+    result = pytester.runpytest("--worldprior-lineage", "toy-base,toy-collapsed", option, "toy-base")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"--worldprior-lineage sets the models itself (each checkpoint against the first); drop {option}" in result.stderr.str()
+
+
+def test_each_checkpoint_runs_as_the_model_against_the_first(pytester):
+    pytester.makepyfile("""
+        def test_pair(worldprior_model, worldprior_baseline):
+            print("PAIR", worldprior_model.info().reference, worldprior_baseline.info().reference)
+    """)
+    result = pytester.runpytest("--worldprior-lineage", "toy-base,toy-collapsed", "-s", "-v")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*::test_pair?toy-base? PAIR toy-base toy-base", "PASSED",
+                                 "*::test_pair?toy-collapsed? PAIR toy-collapsed toy-base", "PASSED"])
+
+
+def record(test, model, check, estimate, interval=None, **details):
+    return {"test": test, "number": 1, "check": check, "model": model, "prompt": "p", "extra": {},
+            "verdict": {"estimate": estimate, "interval": interval, "details": details, "outcome": "PASS"}}
+
+
+def test_rows_put_each_checkpoints_own_value_side_by_side_with_directions():
+    checkpoints = ["base", "base-sft", "base-dpo"]
+    records = [record(f"suites/t.py::test_entropy[{c}-bugs]", c, "entropy", e) for c, e in
+               (("base", 4.0), ("base-sft", 2.0), ("base-dpo", 2.001))]
+    records.append(record("suites/t.py::test_other[other-bugs]", "other", "entropy", 9.0))  # not a checkpoint
+    (row,) = lineage.rows(records, checkpoints)
+    assert (row["phenomenon"], row["measure"], row["case"]) == ("Mode collapse", "next-token entropy (nats)", "bugs")
+    assert [v["estimate"] for v in row["values"]] == [4.0, 2.0, 2.001]
+    assert [c["direction"] for c in row["changes"]] == ["down", "same"]
+    assert "↓ =" in lineage.table(lineage.rows(records, checkpoints), checkpoints)
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ((0.2, (0.1, 0.3)), (0.5, (0.4, 0.6)), "up"),
+    ((0.5, (0.4, 0.6)), (0.2, (0.1, 0.3)), "down"),
+    ((0.2, (0.1, 0.3)), (0.25, (0.2, 0.35)), "unresolved"),  # the intervals overlap: the sample cannot tell
+    ((1.0, None), (1.004, None), "same"),
+    ((1.0, None), (None, None), None),
+    ((0.2, (0.1, None)), (0.5, (0.4, 0.6)), "unresolved"),  # an unbounded end decides nothing
+])
+def test_direction(a, b, expected):
+    as_value = lambda pair: {"estimate": pair[0], "interval": pair[1]}  # noqa: E731
+    assert lineage.direction(as_value(a), as_value(b)) == expected
+
+
+def test_a_checkpoint_that_was_not_measured_shows_a_dash_and_no_arrow():
+    checkpoints = ["base", "chat"]
+    records = [record("s.py::test_choice[base-coin-chat]", "chat", "uniform_choice", 0.9, top_probability=0.9, off_set_mass=0.2)]
+    rows = lineage.rows(records, checkpoints)
+    assert [r["measure"] for r in rows] == ["top-answer share", "in-set mass"]
+    assert rows[1]["values"][1]["estimate"] == pytest.approx(0.8)
+    assert rows[0]["values"][0] == {"checkpoint": "base", "estimate": None, "interval": None}
+    assert rows[0]["changes"][0]["direction"] is None
