@@ -173,7 +173,7 @@ def test_the_reproduce_line_names_every_argument(toy_base, toy_collapsed):
     assert ("from pytest_worldprior import *; from pytest_worldprior.measures import normalise_answer; "
             "model = load_model('toy-collapsed'); assert_mode_share_within(model, 'Once upon a time, there was a', "
             "max_top_share=0.5, baseline=None, max_top_share_increase=None, n=32, max_new_tokens=8, temperature=1.0, "
-            "key=normalise_answer, seed=2, alpha=0.001)") in message
+            "key=normalise_answer, seed=2, baseline_seed=None, alpha=0.001)") in message
 
 
 def test_the_verdict_keeps_the_reproduce_line(toy_base):

@@ -215,3 +215,16 @@ def test_the_corpus_imports_nothing_heavy():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split()
     assert loaded == []
+
+
+def test_docs_say_which_suite_prompts_are_close_to_the_training_themes():
+    """docs/lineage.md's table is SUITE_OVERLAP, row for row."""
+    text = (ROOT / "docs" / "lineage.md").read_text(encoding="utf-8")
+    rows = set()
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in SUITE_OVERLAP:
+            rows.add((cells[0], cells[1].strip("`").replace("\\n", "\n"), cells[2].strip("`"), cells[3]))
+    expected = {(family, prompt, entry["theme"] or "none", entry["note"])
+                for family, entries in SUITE_OVERLAP.items() for prompt, entry in entries.items()}
+    assert rows == expected
