@@ -79,3 +79,17 @@ def test_a_checkpoint_that_was_not_measured_shows_a_dash_and_no_arrow():
     assert rows[1]["values"][1]["estimate"] == pytest.approx(0.8)
     assert rows[0]["values"][0] == {"checkpoint": "base", "estimate": None, "interval": None}
     assert rows[0]["changes"][0]["direction"] is None
+
+
+def test_attractor_rows_pool_the_injections_with_intervals():
+    side = {"n": 64, "snap_back": 0.25, "snap_back_count": 16, "per_injection": [
+        {"influence_total": 4.0, "influence_total_interval": [3.0, 5.0]},
+        {"influence_total": 8.0, "influence_total_interval": [6.0, 10.0]}]}
+    rec = record("s.py::test_toast[base]", "base", "attractor", 0.1, candidate=side)
+    rec["verdict"]["alpha"] = 0.001
+    snap, influence = lineage.measures(rec)
+    assert snap[0] == "snap-back share" and snap[1] == 0.25
+    from scipy.stats import binomtest  # Wilson = binomtest's "wilson" interval
+    expected = binomtest(16, 64).proportion_ci(confidence_level=0.999, method="wilson")
+    assert snap[2] == pytest.approx([expected.low, expected.high])
+    assert influence == ("influence, mean total (nats)", 6.0, [4.5, 7.5])

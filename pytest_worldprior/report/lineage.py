@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
 
+from .. import stats
 from .terminal import ordered
 
 EXACT_TOLERANCE = 0.005  # shown with three decimals; smaller changes are rounding, not a direction
@@ -28,7 +29,9 @@ ARROWS = {"up": "↑", "down": "↓", "same": "=", "unresolved": "~"}
 def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
     """(measure, value, interval or None) of the checked model's own quantities in one verdict record.
 
-    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities.
+    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities. The attractor
+    rows pool the check's injections: the snap-back share with its Wilson interval (Wilson 1927), the mean
+    influence total with bounds from the per-injection intervals.
     """
     verdict, check = record["verdict"], record["check"]
     details = verdict.get("details") or {}
@@ -58,12 +61,23 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
         return rows
     if check == "attractor" and "candidate" in details:
         side = details["candidate"]
-        rows = [("snap-back share", side.get("snap_back"), None)]
-        totals = [entry["influence_total"] for entry in side["per_injection"] if "influence_total" in entry]
-        if totals:
-            rows.append(("influence, mean total (nats)", sum(totals) / len(totals), None))
+        interval = (list(stats.wilson_interval(side["snap_back_count"], side["n"], verdict.get("alpha", 1e-3)))
+                    if side.get("n") else None)
+        rows = [("snap-back share", side.get("snap_back"), interval)]
+        entries = [entry for entry in side["per_injection"] if "influence_total" in entry]
+        if entries:
+            rows.append(("influence, mean total (nats)", sum(e["influence_total"] for e in entries) / len(entries),
+                         _mean_interval([e.get("influence_total_interval") for e in entries])))
         return rows
     return []
+
+
+def _mean_interval(intervals: list) -> list | None:
+    """Bounds for a mean of several quantities from an interval on each (they hold together when each
+    does); None when any is exact or missing."""
+    if not intervals or any(i is None or None in i for i in intervals):
+        return None
+    return [sum(i[0] for i in intervals) / len(intervals), sum(i[1] for i in intervals) / len(intervals)]
 
 
 def _case(test: str | None, checkpoints: Sequence[str]) -> str:
