@@ -27,7 +27,8 @@ def test_lineage_with_a_model_option_is_refused_not_ignored(pytester, option):
     pytester.makepyfile(USES_MODEL)
     result = pytester.runpytest("--worldprior-lineage", "toy-base,toy-collapsed", option, "toy-base")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"--worldprior-lineage sets the models itself (each checkpoint against the first); drop {option}" in result.stderr.str()
+    message = f"--worldprior-lineage sets the models itself (each checkpoint against the first); drop {option}"
+    assert message in result.stderr.str()
 
 
 def test_each_checkpoint_runs_as_the_model_against_the_first(pytester):

@@ -108,13 +108,21 @@ def _lineage_bars(axes, by_measure: dict[str, list[dict]], checkpoints: Sequence
         for i, checkpoint in enumerate(checkpoints):
             values = [row["values"][i] for row in measure_rows]
             heights = [v["estimate"] if v["estimate"] is not None else 0.0 for v in values]
-            errors = [[h - (v["interval"][0] if v["interval"] and v["interval"][0] is not None else h) for h, v in zip(heights, values)],
-                      [(v["interval"][1] if v["interval"] and v["interval"][1] is not None else h) - h for h, v in zip(heights, values)]]
-            ax.bar([j + i * width for j in range(len(values))], heights, width, yerr=errors, capsize=2, label=checkpoint)
+            ends = [(_end(v, 0, h), _end(v, 1, h)) for h, v in zip(heights, values)]
+            errors = [[h - low for h, (low, _) in zip(heights, ends)], [high - h for h, (_, high) in zip(heights, ends)]]
+            sampled = any(v["interval"] for v in values)  # exact values get no (zero-length) error bars
+            ax.bar([j + i * width for j in range(len(values))], heights, width, yerr=errors if sampled else None,
+                   capsize=2, label=checkpoint)
         ax.set_xticks([j + width * (len(checkpoints) - 1) / 2 for j in range(len(measure_rows))])
         ax.set_xticklabels([row["case"] for row in measure_rows], fontsize=7, rotation=30, ha="right")
         ax.set_ylabel(measure, fontsize=7)
     axes[0].legend(fontsize=7)
+
+
+def _end(value: dict, side: int, height: float) -> float:
+    """One end of a value's interval for an error bar; the bar's height where there is none (or it is open)."""
+    interval = value["interval"]
+    return interval[side] if interval and interval[side] is not None else height
 
 
 def _figure(title: str, draw, *, size=(6, 3.5), subplots: int | None = None) -> str:
