@@ -94,3 +94,18 @@ def test_attractor_rows_pool_the_injections_with_intervals():
     expected = binomtest(16, 64).proportion_ci(confidence_level=0.999, method="wilson")
     assert snap[2] == pytest.approx([expected.low, expected.high])
     assert influence == ("influence, mean total (nats)", 6.0, [4.5, 7.5])
+
+
+def test_lineage_chart_takes_an_interval_one_rounding_step_off_its_estimate():
+    """A zero-width interval that sits 1e-16 off its estimate (an average of bounds) must still draw."""
+    from pytest_worldprior.report import html
+
+    estimate = 0.5339624544240162
+    side = {"n": 32, "snap_back": 0.0, "snap_back_count": 0, "per_injection": [
+        {"influence_total": estimate, "influence_total_interval": [0.533962454424016, 0.533962454424016]}]}
+    records = [record(f"s.py::test_scene[{c}-debate]", c, "attractor", 0.0, candidate=side) for c in ("a", "b")]
+    rows = lineage.rows(records, ["a", "b"])
+    assert rows[1]["values"][0]["interval"][0] < estimate  # the case this test is about
+    [(phenomenon, count, draw)] = html._lineage_plots(rows, ["a", "b"])
+    figure = html._figure(f"Lineage, {phenomenon}", draw, size=(6, 5), subplots=count)
+    assert figure.startswith("<figure><img alt='Lineage, Attractor states' src='data:image/png;base64,")

@@ -109,7 +109,9 @@ def _lineage_bars(axes, by_measure: dict[str, list[dict]], checkpoints: Sequence
             values = [row["values"][i] for row in measure_rows]
             heights = [v["estimate"] if v["estimate"] is not None else 0.0 for v in values]
             ends = [(_end(v, 0, h), _end(v, 1, h)) for h, v in zip(heights, values)]
-            errors = [[h - low for h, (low, _) in zip(heights, ends)], [high - h for h, (_, high) in zip(heights, ends)]]
+            # max(0, ...): a zero-width interval may sit one rounding step off its estimate.
+            errors = [[max(0.0, h - low) for h, (low, _) in zip(heights, ends)],
+                      [max(0.0, high - h) for h, (_, high) in zip(heights, ends)]]
             sampled = any(v["interval"] for v in values)  # exact values get no (zero-length) error bars
             ax.bar([j + i * width for j in range(len(values))], heights, width, yerr=errors if sampled else None,
                    capsize=2, label=checkpoint)
