@@ -59,8 +59,8 @@ def test_lineage_gates_each_checkpoint_against_the_first_and_reports_them_side_b
         "*worldprior: lineage toy-base -> toy-collapsed (each against toy-base)*",
         "*- lineage: toy-base -> toy-collapsed -*",
         "Mode collapse*case*toy-base*toy-collapsed*change",
-        "next-token entropy (nats)*bugs*2.835*0.194*↓",
         "commonest-opening share*bugs*[[]*[]]*[[]*[]]*↑",
+        "next-token entropy (nats)*bugs*2.835*0.194*↓",
         "matching temperature*bugs*1.000*↑",
         "prior KL(model || first) (nats)*0.000*↑",
     ])
