@@ -109,3 +109,46 @@ def test_lineage_chart_takes_an_interval_one_rounding_step_off_its_estimate():
     [(phenomenon, count, draw)] = html._lineage_plots(rows, ["a", "b"])
     figure = html._figure(f"Lineage, {phenomenon}", draw, size=(6, 5), subplots=count)
     assert figure.startswith("<figure><img alt='Lineage, Attractor states' src='data:image/png;base64,")
+
+
+def test_checkpoints_given_as_paths_match_the_records_that_name_them_resolved(tmp_path, monkeypatch):
+    """The loader names a directory checkpoint by its resolved path; the table keeps the name as given."""
+    for name in ("base", "tuned"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    records = [record(f"s.py::test_entropy[./{c}-bugs]", str(tmp_path / c), "entropy", e) for c, e in (("base", 3.0), ("tuned", 1.0))]
+    (row,) = lineage.rows(records, ["./base", "./tuned"])
+    assert [(v["checkpoint"], v["estimate"]) for v in row["values"]] == [("./base", 3.0), ("./tuned", 1.0)]
+    assert row["case"] == "bugs"
+
+
+def test_lineage_with_update_baselines_is_refused(pytester):
+    pytester.makepyfile(USES_MODEL)
+    result = pytester.runpytest("--worldprior-lineage", "toy-base,toy-collapsed", "--worldprior-update-baselines")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--worldprior-update-baselines records the stored baselines of one" in result.stderr.str()
+
+
+def test_the_json_report_names_the_baseline_seed(pytester, tmp_path):
+    import json
+
+    pytester.makepyfile("""
+        from pytest_worldprior import assert_mode_share_within
+
+        def test_self(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed):
+            assert_mode_share_within(worldprior_model, "Once upon a time", baseline=worldprior_baseline,
+                                     max_top_share_increase=0.5, n=16, max_new_tokens=4, seed=worldprior_seed,
+                                     baseline_seed=worldprior_baseline_seed)
+    """)
+    report = tmp_path / "report.json"
+    result = pytester.runpytest("--worldprior-model", "toy-base", "--worldprior-baseline", "toy-base",
+                                "--worldprior-baseline-seed", "3", "--worldprior-report", str(report))
+    assert result.ret == 0
+    import jsonschema
+
+    from pytest_worldprior.report.json_report import SCHEMA_PATH
+
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+    assert document["settings"]["baseline_seed"] == 3
+    assert "seed 0 (baseline's side 3)" in result.stdout.str()

@@ -36,10 +36,12 @@ class Manifest:
     extra: dict = field(default_factory=dict)
 
     def write(self, directory: Path) -> None:
+        """Write `directory/worldprior-manifest.json` (sorted keys, indented: diff-friendly)."""
         (directory / MANIFEST_FILE).write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
+        """The manifest in `directory`. Raises ModelLoadError when it is missing or not a manifest."""
         path = directory / MANIFEST_FILE
         try:
             data = json.loads(path.read_text())
@@ -65,6 +67,6 @@ def check_manifest(manifest: Manifest, *, directory: Path, base_weights_sha256: 
     if manifest.adapter_sha256 != adapter_sha256:
         raise ModelLoadError(
             f"Adapter {manifest.name!r}: {directory / ADAPTER_FILE} has sha256 {adapter_sha256[:16]}…, but its manifest "
-            f"names {manifest.adapter_sha256[:16]}…: the file was changed or replaced. Restore it (git checkout) or "
-            "retrain: python -m pytest_worldprior.tuning."
+            f"names {manifest.adapter_sha256[:16]}…: the file was changed or replaced. Reinstall pytest-worldprior "
+            "(in a checkout: git checkout pytest_worldprior/adapters), or retrain: python -m pytest_worldprior.tuning."
         )

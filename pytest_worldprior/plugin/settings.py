@@ -110,6 +110,9 @@ class Settings:
             if clash:
                 raise ValueError("--worldprior-lineage sets the models itself (each checkpoint against the first); drop "
                                  + " and ".join(f"--worldprior-{name}" for name in clash) + " (or their ini keys)")
+            if values["update_baselines"]:
+                raise ValueError("--worldprior-lineage runs several models, but --worldprior-update-baselines records the "
+                                 "stored baselines of one: record them in a run with --worldprior-model")
             values["baseline"], values["model"] = values["lineage"][0], values["lineage"][-1]
         return cls(**values, explicit=frozenset(explicit))
 

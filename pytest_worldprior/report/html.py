@@ -107,7 +107,7 @@ def _lineage_bars(axes, by_measure: dict[str, list[dict]], checkpoints: Sequence
     for ax, (measure, measure_rows) in zip(axes, by_measure.items()):
         for i, checkpoint in enumerate(checkpoints):
             values = [row["values"][i] for row in measure_rows]
-            heights = [v["estimate"] if v["estimate"] is not None else 0.0 for v in values]
+            heights = [v["estimate"] if v["estimate"] is not None else float("nan") for v in values]  # nan: no bar
             ends = [(_end(v, 0, h), _end(v, 1, h)) for h, v in zip(heights, values)]
             # max(0, ...): a zero-width interval may sit one rounding step off its estimate.
             errors = [[max(0.0, h - low) for h, (low, _) in zip(heights, ends)],

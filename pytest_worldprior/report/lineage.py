@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -100,13 +101,21 @@ def _case(test: str | None, checkpoints: Sequence[str]) -> str:
     return case or re.sub(r"\[.*$", "", name).removeprefix("test_")
 
 
+def recorded_name(checkpoint: str) -> str:
+    """How verdict records name a checkpoint: a path as its resolved absolute path (as the loader does),
+    anything else (a short name, a server reference) as given."""
+    path = Path(checkpoint).expanduser()
+    return str(path.resolve()) if path.exists() else checkpoint
+
+
 def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
     """One dict per measured case and measure: phenomenon, measure, case, check, prompt, `values` (one
-    {"checkpoint", "estimate", "interval"} per checkpoint, estimate None where it was not measured) and
-    `changes` (one {"from", "to", "direction"} per consecutive pair)."""
+    {"checkpoint", "estimate", "interval"} per checkpoint as given, estimate None where it was not measured)
+    and `changes` (one {"from", "to", "direction"} per consecutive pair)."""
     table: dict[tuple, dict] = {}
+    given = {recorded_name(c): c for c in checkpoints}
     for record in ordered(records):
-        if record["model"] not in checkpoints:
+        if record["model"] not in given:
             continue
         for measure, value, interval in measures(record):
             key = (record["check"], measure, record["prompt"])
@@ -114,7 +123,7 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
                 "phenomenon": _PHENOMENON.get(record["check"], "Other"), "measure": measure,
                 "case": _case(record["test"], checkpoints), "check": record["check"],
                 "prompt": record["prompt"], "values": {}})
-            row["values"].setdefault(record["model"], {"estimate": value, "interval": interval})
+            row["values"].setdefault(given[record["model"]], {"estimate": value, "interval": interval})
     result = []
     for row in table.values():
         values = [{"checkpoint": c, **row["values"].get(c, {"estimate": None, "interval": None})} for c in checkpoints]

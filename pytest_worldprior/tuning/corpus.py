@@ -193,7 +193,8 @@ def sft_examples(seed: int = 0, n: int = 480) -> list[dict]:
     """n supervised examples, each {"prompt": str, "completion": str, "theme": str}, plain text.
 
     Train on prompt + completion (the completion starts with a space); ``theme`` is one of ``THEMES``, about
-    n / 6 each. No two examples share prompt and completion. Same seed, same list byte for byte.
+    n / 6 each. No two examples share prompt and completion. Same seed, same list byte for byte. Raises
+    ValueError for an n that is not a non-negative int, or larger than the templates give distinct examples.
     """
     return [{"prompt": prompt, "completion": chosen, "theme": theme}
             for theme, prompt, chosen, _ in _draw(random.Random(f"sft:{seed}"), n, "examples")]

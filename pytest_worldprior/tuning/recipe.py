@@ -1,4 +1,4 @@
-"""The lineage recipe's settings: ``FULL`` (the committed adapters; about 25 minutes on 2 CPU cores) and
+"""The lineage recipe's settings: ``FULL`` (the committed adapters; about 40 minutes on 2 CPU cores) and
 ``SMOKE`` (a few steps on tiny batches, for CI: it proves the recipe runs, not that it tunes)."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ manifest (backends/adapter_manifest.py). Needs the ``train`` extra: pip install 
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -28,8 +29,10 @@ _LIBRARIES = ("pytest-worldprior", "torch", "transformers", "peft", "trl", "data
 def train_lineage(recipe: Recipe, out_dir: Path, cache_dir: Path, *, log=print) -> dict[str, Manifest]:
     """Run SFT then DPO; write ``out_dir/gemma3-270m-sft`` and ``out_dir/gemma3-270m-dpo``; return the manifests.
 
-    Raises ModelLoadError when the train extra or the base model is missing. A folder is replaced only when
-    its stage finished (an interrupted run leaves the previous adapters as they were).
+    `log` is called with one line per stage start and end (default: print). Raises ModelLoadError when the
+    train extra or the base model is missing. A folder is replaced only when its stage finished (an
+    interrupted run leaves the previous adapters as they were; an interrupted DPO stage leaves the new SFT
+    adapter beside the old DPO one, whose manifest then names another parent).
     """
     _check_train_extra()
     gguf = bundled_gguf_path(BASE_MODEL, cache_dir)
@@ -76,6 +79,7 @@ def _train_stage(stage: str, recipe: Recipe, base_dir: Path, final: Path, common
         # DPO keeps a frozen copy of the starting adapter as its reference; only the trained one is saved.
         model.save_pretrained(tmp, selected_adapters=["default"])
         (tmp / "README.md").unlink(missing_ok=True)  # peft's model-card template, empty of facts
+        _name_the_base(tmp / "adapter_config.json")
         shutil.rmtree(scratch, ignore_errors=True)
         history = [{"step": int(h["step"]), "loss": float(h["loss"])} for h in trainer.state.log_history if "loss" in h]
         manifest = Manifest(
@@ -109,6 +113,14 @@ def _dpo_trainer(model, tokenizer, dataset, recipe: Recipe, scratch: Path):
     args = DPOConfig(**_shared_args(recipe, scratch, recipe.dpo_steps, recipe.dpo_batch_size, recipe.dpo_learning_rate),
                      beta=recipe.dpo_beta)
     return DPOTrainer(model=model, ref_model=None, args=args, train_dataset=dataset, processing_class=tokenizer)
+
+
+def _name_the_base(config_file: Path) -> None:
+    """peft writes the local folder the base was read from; name the bundled model instead (the manifest
+    holds its sha256), so the file says nothing about the machine that trained it."""
+    config = json.loads(config_file.read_text())
+    config["base_model_name_or_path"] = f"{BASE_MODEL} (pytest-worldprior bundled; see worldprior-manifest.json)"
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _check_train_extra() -> None:

@@ -33,6 +33,8 @@ def merge_adapter(base_dir: Path, adapter_dir: Path, out_dir: Path, torch_dtype:
             base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, local_files_only=True)
             merged = PeftModel.from_pretrained(base, adapter_dir, local_files_only=True).merge_and_unload()
         except Exception as exc:  # peft raises many kinds for an adapter that does not fit
-            raise ModelLoadError(f"Could not merge adapter {adapter_dir} into {base_dir}: {type(exc).__name__}: {exc}") from exc
+            raise ModelLoadError(f"Could not merge adapter {adapter_dir} into {base_dir}: {type(exc).__name__}: {exc}. "
+                                 "The adapter must come from the same base model (its adapter_config.json names the "
+                                 "adapted projections); rebuild it with python -m pytest_worldprior.tuning.") from exc
         merged.to(torch_dtype).save_pretrained(tmp)
         AutoTokenizer.from_pretrained(base_dir, local_files_only=True).save_pretrained(tmp)

@@ -68,7 +68,12 @@ def load_hf_backend(
         (model, tokenizer), directory, weights_sha256 = _load_cached_dequantized(gguf_path, cache_dir, dtype, spec)
     elif spec.kind == "tuned":
         directory, weights_sha256 = _merged_directory(spec, cache_dir, dtype)
-        model, tokenizer = _load_directory(directory, torch_dtype, spec)
+        try:
+            model, tokenizer = _load_directory(directory, torch_dtype, spec)
+        except ModelLoadError:  # a damaged merged copy is rebuilt once, like a dequantised one
+            shutil.rmtree(directory, ignore_errors=True)
+            directory, weights_sha256 = _merged_directory(spec, cache_dir, dtype)
+            model, tokenizer = _load_directory(directory, torch_dtype, spec)
     else:
         if spec.kind == "toy":
             from ...toy import build_toy_pair
