@@ -66,6 +66,7 @@ def test_rows_put_each_checkpoints_own_value_side_by_side_with_directions():
     ((1.0, None), (1.004, None), "same"),
     ((1.0, None), (None, None), None),
     ((0.2, (0.1, None)), (0.5, (0.4, 0.6)), "unresolved"),  # an unbounded end decides nothing
+    ((0.00057, (0.00057, 0.00057)), (0.00095, (0.00095, 0.00095)), "same"),  # zero-width, below what is shown
 ])
 def test_direction(a, b, expected):
     as_value = lambda pair: {"estimate": pair[0], "interval": pair[1]}  # noqa: E731

@@ -109,7 +109,7 @@ class Settings:
             clash = sorted({"model", "baseline"} & explicit)
             if clash:
                 raise ValueError("--worldprior-lineage sets the models itself (each checkpoint against the first); drop "
-                                 + " and ".join(f"--worldprior-{name}" for name in clash) + " (or their ini keys)")
+                                 + " and ".join(f"--worldprior-{name}" for name in clash) + " (on the command line or in the ini file)")
             if values["update_baselines"]:
                 raise ValueError("--worldprior-lineage runs several models, but --worldprior-update-baselines records the "
                                  "stored baselines of one: record them in a run with --worldprior-model")

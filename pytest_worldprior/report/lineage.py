@@ -3,8 +3,8 @@
 Every checkpoint runs the suite as the model under test against the first checkpoint, so each row takes
 the checked model's own quantity from its verdict records: one column per checkpoint, an interval where
 the quantity was sampled, and the direction of each step (A->B, B->C). A direction is "up" or "down" only
-when it is visible: exact values that differ by more than `EXACT_TOLERANCE`, or sampled values whose
-intervals do not overlap; otherwise "=" (exact) or "~" (the intervals overlap, so the sample cannot tell).
+when it is visible: values that differ by more than `EXACT_TOLERANCE` and, where sampled, whose
+intervals do not overlap; otherwise "=" (within the tolerance) or "~" (the intervals overlap).
 The gate verdicts, not these arrows, are the tests: each later checkpoint is compared with the first.
 """
 
@@ -137,14 +137,14 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
 
 
 def direction(a: dict, b: dict) -> str | None:
-    """'up', 'down', 'same' (exact, within EXACT_TOLERANCE), 'unresolved' (intervals overlap) or None."""
+    """'up', 'down', 'same' (within EXACT_TOLERANCE), 'unresolved' (intervals overlap) or None."""
     if a["estimate"] is None or b["estimate"] is None:
         return None
     low_a, high_a = a["interval"] or (a["estimate"], a["estimate"])
     low_b, high_b = b["interval"] or (b["estimate"], b["estimate"])
+    if abs(b["estimate"] - a["estimate"]) <= EXACT_TOLERANCE:
+        return "same"  # below what the table shows, sampled or not (a zero-width interval included)
     if a["interval"] is None and b["interval"] is None:
-        if abs(b["estimate"] - a["estimate"]) <= EXACT_TOLERANCE:
-            return "same"
         return "up" if b["estimate"] > a["estimate"] else "down"
     if None in (low_a, high_a, low_b, high_b):
         return "unresolved"
@@ -176,6 +176,6 @@ def table(lineage_rows: list[dict], checkpoints: Sequence[str]) -> str:
                 for row in lineage_rows if row["phenomenon"] == phenomenon]
         headers = [phenomenon, "case", *checkpoints, "change"]
         blocks.append(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True))
-    legend = (f"change per step ({' -> '.join(checkpoints)}): ↑ up, ↓ down, = same (exact, within {EXACT_TOLERANCE}), "
+    legend = (f"change per step ({' -> '.join(checkpoints)}): ↑ up, ↓ down, = same (within {EXACT_TOLERANCE}), "
               "~ intervals overlap")
     return "\n\n".join(blocks + [legend])
