@@ -41,7 +41,16 @@ from .entropy import (
     sequence_entropy,
     surprisal_draws,
 )
+from .novelty import (
+    DISTINCT_K,
+    DistinctEstimate,
+    chi_square_from_uniform,
+    distinct_at_k,
+    estimated_distinct,
+    expected_distinct,
+)
 from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
+from .sharpening import SHARPENING_TOP_K, Sharpening, sharpening_exponent
 from .topk import StoredKL, TopK, kl_to_stored
 
 __all__ = [
@@ -83,4 +92,13 @@ __all__ = [
     "sampled_next_token_entropy",
     "sequence_entropy",
     "surprisal_draws",
+    "DISTINCT_K",
+    "DistinctEstimate",
+    "chi_square_from_uniform",
+    "distinct_at_k",
+    "estimated_distinct",
+    "expected_distinct",
+    "SHARPENING_TOP_K",
+    "Sharpening",
+    "sharpening_exponent",
 ]
