@@ -48,7 +48,8 @@ def assert_mode_share_within(
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, key=key, seed=seed, alpha=alpha)
     ours = measures.sampled_mode_share(model, prompt, n, **settings)
     what = "opening" if key is measures.first_words else "answer class"
-    details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share}
+    details = {"mode": ours.mode, "count": ours.count, "n": ours.n, "classes": ours.classes, "share": ours.share,
+               "distinct_at_k": _distinct(ours, alpha)}
     if baseline is None:
         verdict = sampled_verdict(ours.share, ours.interval, None, max_top_share, n, "wilson", alpha, seed,
                                    f"share of the commonest {what} {ours.mode!r}", details)
@@ -56,8 +57,18 @@ def assert_mode_share_within(
         base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
         theirs = measures.sampled_mode_share(baseline, prompt, n, **base_settings)
         details["baseline"] = {"model": baseline.info().reference, "mode": theirs.mode, "count": theirs.count,
-                               "classes": theirs.classes, "share": theirs.share}
+                               "classes": theirs.classes, "share": theirs.share, "distinct_at_k": _distinct(theirs, alpha)}
         interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)
         verdict = sampled_verdict(ours.share - theirs.share, interval, None, max_top_share_increase, n, "newcombe", alpha, seed,
                                    f"commonest-{what} share minus the baseline's ({ours.mode!r})", details)
     return conclude("mode_share", model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"))
+
+
+def _distinct(result: measures.ModeShare, alpha: float) -> dict | None:
+    """NoveltyBench's distinct@k at k = measures.DISTINCT_K (10), estimated from all n samples' class sizes
+    (see measures.estimated_distinct; interval at level 1 - alpha): {"k", "estimate", "interval"}; None with fewer than k + 1 samples
+    or a stored result that kept no class sizes."""
+    if result.n <= measures.DISTINCT_K or not result.class_counts:
+        return None
+    found = measures.estimated_distinct(result.class_counts, measures.DISTINCT_K, alpha)
+    return {"k": found.k, "estimate": found.estimate, "interval": list(found.interval)}

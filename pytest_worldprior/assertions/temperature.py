@@ -34,6 +34,9 @@ def assert_temperature_sensitive(
     With a baseline, also: the temperature at which this model reaches the baseline's entropy at T=1 must
     not exceed `max_matching_temperature` (default: the highest temperature given). The gain alone misleads:
     a collapsed model can gain more entropy than its base and still need a far higher temperature to match it.
+    Beside the matching temperature the details report the sharpening exponent gamma (p_model ∝ p_baseline^gamma,
+    measures.sharpening_exponent) and its implied temperature 1/gamma, where both models share a tokenizer;
+    if the power law holds, gamma equals the matching temperature.
     method='sampled' tests the gain only, sequentially, with at most `n` sample pairs."""
     __tracebackhide__ = True
     temps = sorted(float(t) for t in temperatures)
@@ -59,6 +62,19 @@ def assert_temperature_sensitive(
         details["baseline_entropy_curve"] = measures.entropy_curve(baseline, prompt, temps).tolist()
         needed = measures.matching_temperature(model.next_token_logprobs([prompt])[0], target, t_max=max(10.0, 2 * bound))
         details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
+        details.update(_sharpening(model, baseline, prompt, alpha))
         label = "temperature needed to match the baseline's entropy at T=1"
         verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
     return conclude("temperature", model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"))
+
+
+def _sharpening(model: Backend, baseline: Backend, prompt: Prompt, alpha: float) -> dict:
+    """sharpening_exponent, sharpening_temperature (1/gamma) and the fit's interval and r^2 for the details;
+    nothing where gamma is undefined: a baseline that cannot give full distributions (a stored one, by
+    reference "stored", as reproduce.py tells it apart) or another tokenizer."""
+    if baseline.info().reference == "stored" or model.vocabulary_sha256() != baseline.vocabulary_sha256():
+        return {}
+    found = measures.sharpening_exponent(model, baseline, [prompt], alpha=alpha)
+    return {"sharpening_exponent": found.gamma, "sharpening_temperature": found.temperature,
+            "sharpening_interval": list(found.interval), "sharpening_r_squared": found.r_squared,
+            "sharpening_top_k": found.top_k}

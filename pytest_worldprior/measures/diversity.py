@@ -74,6 +74,7 @@ class ModeShare:
     count: int
     n: int
     classes: int
+    class_counts: tuple[int, ...] = ()  # the size of each class, largest first (distinct@k is estimated from them)
 
 
 def mode_share(texts: Sequence[str], key: Callable[[str], str] = normalise_answer, alpha: float = 1e-3) -> ModeShare:
@@ -82,7 +83,8 @@ def mode_share(texts: Sequence[str], key: Callable[[str], str] = normalise_answe
         raise ValueError("mode_share needs at least one text")
     counts = Counter(key(t) for t in texts)
     mode, count = counts.most_common(1)[0]
-    return ModeShare(count / len(texts), stats.wilson_interval(count, len(texts), alpha), mode, count, len(texts), len(counts))
+    return ModeShare(count / len(texts), stats.wilson_interval(count, len(texts), alpha), mode, count, len(texts), len(counts),
+                     tuple(c for _, c in counts.most_common()))
 
 
 @cached_measurement
