@@ -153,3 +153,31 @@ def test_the_json_report_names_the_baseline_seed(pytester, tmp_path):
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
     assert document["settings"]["baseline_seed"] == 3
     assert "seed 0 (baseline's side 3)" in result.stdout.str()
+
+
+def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_beside_the_matching_temperature():
+    """distinct@10 and the chi-square from uniform from a closed set's probabilities, distinct@10 from a
+    mode-share check's details, gamma and 1/gamma beside the matching temperature (issue 16)."""
+    checkpoints = ["base", "tuned"]
+    records = [record(f"s.py::test_choice[{c}-coin]", c, "uniform_choice", p[0], top_probability=max(p),
+                      off_set_mass=0.1, probabilities=p) for c, p in (("base", [0.5, 0.5]), ("tuned", [1.0, 0.0]))]
+    records += [record(f"s.py::test_opening[{c}-bugs]", c, "mode_share", 0.1,
+                       distinct_at_k={"k": 10, "estimate": d, "interval": [d - 0.5, d + 0.5]})
+                for c, d in (("base", 9.0), ("tuned", 2.0))]
+    records += [record(f"s.py::test_temperature[{c}-bugs]", c, "temperature", t, matching_temperature=t,
+                       sharpening_exponent=g, sharpening_temperature=1 / g, sharpening_interval=[g - 0.1, g + 0.1])
+                for c, t, g in (("base", 1.0, 1.0), ("tuned", 2.1, 2.0))]
+    rows = {(r["measure"], r["check"]): r for r in lineage.rows(records, checkpoints)}
+    estimates = lambda measure, check: [v["estimate"] for v in rows[(measure, check)]["values"]]  # noqa: E731
+    assert estimates("distinct@10", "uniform_choice") == [pytest.approx(2 * (1 - 0.5 ** 10)), 1.0]
+    assert estimates("chi-square from uniform", "uniform_choice") == [0.0, 1.0]
+    assert estimates("distinct@10", "mode_share") == [9.0, 2.0]
+    assert rows[("distinct@10", "mode_share")]["changes"][0]["direction"] == "down"
+    assert estimates("sharpening exponent γ", "temperature") == [1.0, 2.0]
+    assert estimates("implied temperature 1/γ", "temperature") == [1.0, 0.5]
+    assert rows[("implied temperature 1/γ", "temperature")]["values"][1]["interval"] == [pytest.approx(1 / 2.1), pytest.approx(1 / 1.9)]
+    text = lineage.table(lineage.rows(records, checkpoints), checkpoints)
+    lines = text.splitlines()
+    matching = next(i for i, line in enumerate(lines) if line.startswith("matching temperature"))
+    assert lines[matching + 1].startswith("sharpening exponent γ") and lines[matching + 2].startswith("implied temperature 1/γ")
+    assert "chi-square from uniform" in text and "distinct@10" in text

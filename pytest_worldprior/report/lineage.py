@@ -17,6 +17,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from .. import stats
+from ..measures.novelty import DISTINCT_K, chi_square_from_uniform, expected_distinct
 from .terminal import ordered
 
 EXACT_TOLERANCE = 0.005  # shown with three decimals; smaller changes are rounding, not a direction
@@ -30,7 +31,12 @@ ARROWS = {"up": "↑", "down": "↓", "same": "=", "unresolved": "~"}
 def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
     """(measure, value, interval or None) of the checked model's own quantities in one verdict record.
 
-    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities. The attractor
+    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities, distinct@k as a
+    number of answer classes, chi-square and the sharpening exponent γ dimensionless. distinct@10 (NoveltyBench,
+    Zhang et al. 2025, arXiv 2504.05228) is exact from a closed set's probabilities (k = 10 whatever the number
+    of answers, so questions compare on one scale) and estimated from all the samples of a mode-share check;
+    the chi-square divergence from uniform (West and Potts 2025, arXiv 2505.00047) is exact; γ (Verbalized
+    Sampling, Zhang et al. 2025, arXiv 2510.01171) comes with its regression interval. The attractor
     rows pool the check's injections: the snap-back share with its Wilson interval (Wilson 1927), the mean
     influence total with bounds from the per-injection intervals.
     """
@@ -42,16 +48,27 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
     if check == "sequence_entropy":
         return [("continuation entropy (nats)", own.get("estimate"), own.get("interval"))]
     if check == "mode_share":
-        return [("commonest-opening share", own.get("estimate"), own.get("interval"))]
+        rows = [("commonest-opening share", own.get("estimate"), own.get("interval"))]
+        distinct = details.get("distinct_at_k")
+        if distinct:
+            rows.append((f"distinct@{distinct['k']}", distinct["estimate"], distinct["interval"]))
+        return rows
     if check == "temperature":
         rows = [("entropy gain over T (nats)", own.get("estimate"), own.get("interval"))]
         if "matching_temperature" in details:
             rows.append(("matching temperature", details["matching_temperature"], None))
+        if details.get("sharpening_exponent") is not None:
+            interval = details.get("sharpening_interval")
+            rows.append(("sharpening exponent γ", details["sharpening_exponent"], interval))
+            rows.append(("implied temperature 1/γ", details.get("sharpening_temperature"), _reciprocal(interval)))
         return rows
     if check == "uniform_choice":
         rows = [("top-answer share", details.get("top_probability", verdict["estimate"]), verdict["interval"])]
         if details.get("off_set_mass") is not None:
             rows.append(("in-set mass", 1.0 - details["off_set_mass"], None))
+        if details.get("probabilities"):
+            rows.append((f"distinct@{DISTINCT_K}", expected_distinct(details["probabilities"], DISTINCT_K), None))
+            rows.append(("chi-square from uniform", chi_square_from_uniform(details["probabilities"]), None))
         return rows
     if check == "distribution_close":
         return [("KL(first || model) over the answers (nats)", verdict["estimate"], verdict["interval"])]
@@ -71,6 +88,13 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
                          _mean_interval([e.get("influence_total_interval") for e in entries])))
         return rows
     return []
+
+
+def _reciprocal(interval: list | None) -> list | None:
+    """[1/high, 1/low] of a positive interval (1/γ from γ's); None otherwise."""
+    if not interval or None in interval or not min(interval) > 0:
+        return None
+    return [1.0 / interval[1], 1.0 / interval[0]]
 
 
 def _mean_interval(intervals: list) -> list | None:
