@@ -107,13 +107,16 @@ def sampled_verdict(estimate, interval, lower, upper, n, method, alpha, seed, la
     return Verdict(outcome, float(estimate), tuple(map(float, interval)), (lower, upper), n, method, alpha, seed, label, details or {})
 
 
-def sequential_verdict(draw, lower, upper, max_n: int, alpha: float, seed: int, label: str) -> Verdict:
+def sequential_verdict(draw, lower, upper, max_n: int, alpha: float, seed: int, label: str,
+                       all_equal_interval=None) -> Verdict:
     """At most 4 looks, the first at max_n / 4. Surprisals are right-skewed (skewness ~2.7 on the toy), and
     the t interval undercovers at small n: looks from n=64 gave 0.8 % false FAILs at alpha 0.1 %, looks from
-    n=512 about 0.2 % (measured by simulation from the exact distribution; see BENCHMARKS.md)."""
+    n=512 about 0.2 % (measured by simulation from the exact distribution; see BENCHMARKS.md).
+    `all_equal_interval` is the bound used when every draw so far is equal (stats.sequential_mean)."""
     batch = max(16, max_n // 4)
     return stats.sequential_mean(draw, lower=lower, upper=upper, alpha=alpha, batch=batch, min_n=batch,
-                                 max_n=max(max_n, batch), seed=seed, label=label)
+                                 max_n=max(max_n, batch), seed=seed, label=label,
+                                 all_equal_interval=all_equal_interval)
 
 
 _OWN = object()  # conclude's default: the verdict's own estimate and interval

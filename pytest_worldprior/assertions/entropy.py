@@ -62,7 +62,12 @@ def assert_entropy_within(
     else:
         try:  # sequential: sample in batches until the interval clears the bounds, at most n samples
             draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
-            verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label)
+            vocab = model.vocab_size  # every draw the same surprisal: the exact bound of stats.degenerate
+
+            def all_equal(surprisal, draws, look_alpha):
+                return stats.all_equal_entropy_interval(surprisal, draws, look_alpha, vocab)
+
+            verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label, all_equal)
             verdict = replace(verdict, details={**verdict.details, **details})
         except NotImplementedError:  # text only: Miller-Madow over n sampled tokens
             sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)

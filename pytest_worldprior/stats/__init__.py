@@ -17,6 +17,9 @@ from ..lazy import lazy_names
 
 _EXPORTS = {
     "Outcome": "outcome",
+    "all_equal_entropy_interval": "degenerate",
+    "all_equal_mass": "degenerate",
+    "all_equal_mean_interval": "degenerate",
     "PROB_TOL": "checks",
     "Verdict": "verdicts",
     "bootstrap_interval": "intervals",
@@ -49,6 +52,7 @@ __getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the same names, imported eagerly, for type checkers
     from .checks import PROB_TOL
+    from .degenerate import all_equal_entropy_interval, all_equal_mass, all_equal_mean_interval
     from .goodness_of_fit import chi_square_test, g_test
     from .information import (
         entropy,

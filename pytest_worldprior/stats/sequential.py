@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .checks import check_alpha, check_array, check_bounds, check_int
+from .degenerate import all_equal_mean_interval
 from .intervals import bootstrap_interval, t_interval, wilson_interval
 from .verdicts import Outcome, Verdict, decide
 
@@ -65,15 +66,19 @@ def sequential_proportion(draw: Callable[[int], int], *, lower: float | None = N
 def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = None,
                     upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
                     max_n: int = 256, min_n: int = 16, seed: int | None = 0, interval: str = "t",
-                    n_resamples: int = 9999, label: str = "mean") -> Verdict:
+                    n_resamples: int = 9999, label: str = "mean",
+                    all_equal_interval: Callable[[float, int, float], tuple[float, float]] | None = None) -> Verdict:
     """Like sequential_proportion for the mean of a real-valued per-sample quantity (in its own
     units): draw_values(k) returns k finite floats (any shape with k elements).
 
     interval "t" (t_interval, i.e. scipy.stats.ttest_1samp's interval) or "bootstrap" (BCa with
-    `seed` and `n_resamples`). If all values so far are equal the spread is unknown: no decision is
-    made from them (interval (-inf, inf), INCONCLUSIVE at max_n, details["degenerate"] True).
+    `seed` and `n_resamples`). If all values so far are equal the spread is unknown, and the interval
+    is the exact bound of stats.degenerate instead: `all_equal_interval(value, n, alpha_per_look)`,
+    by default all_equal_mean_interval over (-inf, inf), which decides nothing; give the quantity's
+    range (or an entropy's bound) to let a collapsed sample decide (details["degenerate"] True).
     Bootstrap tails at the small per-look alpha need many resamples; "t" is the safer default.
-    Returns a Verdict with method "sequential-t" or "sequential-bootstrap" and details looks,
+    Returns a Verdict with method "sequential-t" or "sequential-bootstrap" ("sequential-all-equal" when
+    the exact bound decided) and details looks,
     max_looks, alpha_per_look, spending, std, degenerate. Raises ValueError for an unknown
     interval, bad bounds or schedule (as sequential_proportion), or a draw that does not give k
     finite values; exceptions from draw_values propagate."""
@@ -89,11 +94,10 @@ def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = 
             raise ValueError(f"draw_values(k) must return {k} values, got {new.size}")
         values = np.concatenate([values, new])
         mean = float(values.mean())
-        degenerate = values.size < 2 or np.ptp(values) == 0
-        if degenerate:  # the spread is unknown: an infinite interval, no decision
-            ci, outcome = (-math.inf, math.inf), Outcome.INCONCLUSIVE
-            continue
-        if interval == "t":
+        degenerate = np.ptp(values) == 0
+        if degenerate:  # no spread: the exact bound on the mass of the one value seen (stats.degenerate)
+            ci = (all_equal_interval or _unbounded)(float(values[0]), int(values.size), a_look)
+        elif interval == "t":
             ci = t_interval(values, a_look)
         else:
             ci = bootstrap_interval(values, np.mean, a_look, seed, n_resamples=n_resamples)
@@ -103,5 +107,10 @@ def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = 
     details = {"looks": look, "max_looks": len(looks), "alpha_per_look": a_look,
                "spending": "bonferroni", "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
                "degenerate": bool(degenerate)}
-    return Verdict(outcome, mean, ci, (lo, hi), int(values.size), f"sequential-{interval}", alpha,
+    method = "sequential-all-equal" if degenerate else f"sequential-{interval}"
+    return Verdict(outcome, mean, ci, (lo, hi), int(values.size), method, alpha,
                    seed, label, details)
+
+
+def _unbounded(value: float, n: int, alpha: float) -> tuple[float, float]:
+    return all_equal_mean_interval(value, n, alpha, -math.inf, math.inf)
