@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from pytest_worldprior import assert_entropy_within, stats
+from pytest_worldprior import assert_entropy_within, assert_sequence_entropy_within, stats
 from pytest_worldprior.backends.base import Backend, Generation, ModelInfo
 
 VOCAB = 64
@@ -91,3 +91,10 @@ def test_a_model_whose_draws_are_all_equal_fails_the_sampled_entropy_check():
     model = OneAnswer()
     with pytest.raises(AssertionError, match=r"^FAIL: next-token entropy \(nats, T=1\) 0\.00 \[0\.00, 0\.14\] < min 0\.50 \(n=512, sequential-all-equal"):
         assert_entropy_within(model, "Q: Are bugs real?\nA:", min_nats=0.5, method="sampled", n=2048, seed=0)
+
+
+def test_a_model_whose_paths_are_all_alike_fails_the_sequence_entropy_check():
+    model = OneAnswer()
+    with pytest.raises(AssertionError, match=r"^FAIL: entropy of 4-token continuations .* \[0\.00, 0\.\d+\] < min 1\.00 "
+                                             r"\(n=512, chain-rule-all-equal"):
+        assert_sequence_entropy_within(model, "Once upon a time", min_nats=1.0, n=512, max_new_tokens=4)

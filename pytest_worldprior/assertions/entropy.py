@@ -119,9 +119,12 @@ def assert_sequence_entropy_within(
         theirs = measures.sequence_entropy(baseline, prompt, n, **base_settings)
         details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
                        baseline_mean_length=theirs.mean_length)
-        interval = stats.welch_difference_interval(ours.estimate, ours.standard_error or 0.0, n,
-                                                   theirs.estimate, theirs.standard_error or 0.0, n, alpha)
-        verdicts.append(sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, "welch", alpha,
+        if ours.standard_error is None or theirs.standard_error is None:  # a side's paths all alike: its exact bound
+            interval, method = (ours.interval[0] - theirs.interval[1], ours.interval[1] - theirs.interval[0]), "all-equal"
+        else:
+            interval, method = stats.welch_difference_interval(ours.estimate, ours.standard_error, n, theirs.estimate,
+                                                               theirs.standard_error, n, alpha), "welch"
+        verdicts.append(sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, method, alpha,
                                         seed, label.replace("entropy", "entropy minus the baseline's", 1), details))
     if len(verdicts) == 2:
         details["checks"] = [v.describe() for v in verdicts]

@@ -114,15 +114,21 @@ def sequence_entropy(
 ) -> SampledEntropy:
     """Entropy of whole continuations by the chain rule: mean over sampled paths of sum_t H_T(p(. | y<t)).
 
-    Unbiased like mean(-log p(y)) but with much lower variance; the output length is reported beside it."""
+    Unbiased like mean(-log p(y)) but with much lower variance; the output length is reported beside it.
+    When every path has the same entropy the interval is stats.degenerate's exact bound (method
+    "chain-rule-all-equal", standard_error None)."""
     check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     paths = [list(s.token_ids) for s in samples]
     distributions = model.continuation_logprobs([prompt] * n, paths)
     per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
-    low, high = stats.t_interval(per_path, alpha)
     lengths = float(np.mean([len(p) for p in paths]))
-    standard_error = float(scipy_stats.sem(per_path)) if n > 1 else None
+    if np.ptp(per_path) == 0:  # every path the same entropy (a collapsed model): the exact bound decides
+        most = max_new_tokens * np.log(len(model.token_texts()))  # no path holds more than log V per token
+        interval = stats.all_equal_mean_interval(float(per_path[0]), n, alpha, 0.0, float(most))
+        return SampledEntropy(float(per_path[0]), interval, n, "chain-rule-all-equal", temperature, seed, lengths, None)
+    low, high = stats.t_interval(per_path, alpha)
+    standard_error = float(scipy_stats.sem(per_path))
     return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths, standard_error)
 
 
