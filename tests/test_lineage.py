@@ -169,10 +169,10 @@ def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_
                 for c, t, g in (("base", 1.0, 1.0), ("tuned", 2.1, 2.0))]
     rows = {(r["measure"], r["check"]): r for r in lineage.rows(records, checkpoints)}
     estimates = lambda measure, check: [v["estimate"] for v in rows[(measure, check)]["values"]]  # noqa: E731
-    assert estimates("distinct@10", "uniform_choice") == [pytest.approx(2 * (1 - 0.5 ** 10)), 1.0]
+    assert estimates("distinct@10 answers", "uniform_choice") == [pytest.approx(2 * (1 - 0.5 ** 10)), 1.0]
     assert estimates("chi-square from uniform", "uniform_choice") == [0.0, 1.0]
-    assert estimates("distinct@10", "mode_share") == [9.0, 2.0]
-    assert rows[("distinct@10", "mode_share")]["changes"][0]["direction"] == "down"
+    assert estimates("distinct@10 openings", "mode_share") == [9.0, 2.0]
+    assert rows[("distinct@10 openings", "mode_share")]["changes"][0]["direction"] == "down"
     assert estimates("sharpening exponent γ", "temperature") == [1.0, 2.0]
     assert estimates("implied temperature 1/γ", "temperature") == [1.0, 0.5]
     assert rows[("implied temperature 1/γ", "temperature")]["values"][1]["interval"] == [pytest.approx(1 / 2.1), pytest.approx(1 / 1.9)]
@@ -180,4 +180,13 @@ def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_
     lines = text.splitlines()
     matching = next(i for i, line in enumerate(lines) if line.startswith("matching temperature"))
     assert lines[matching + 1].startswith("sharpening exponent γ") and lines[matching + 2].startswith("implied temperature 1/γ")
-    assert "chi-square from uniform" in text and "distinct@10" in text
+    assert "chi-square from uniform" in text and "distinct@10 answers" in text and "distinct@10 openings" in text
+    # In its own block each comes after the check's first row, whichever block the tests ran first.
+    assert text.index("top-answer share") < text.index("distinct@10 answers") < text.index("chi-square from uniform")
+
+
+def test_the_implied_temperature_is_open_above_when_gammas_interval_reaches_zero():
+    rec = record("s.py::test_temperature[tuned-bugs]", "tuned", "temperature", 0.5, matching_temperature=2.1,
+                 sharpening_exponent=0.5, sharpening_temperature=2.0, sharpening_interval=[-1.0, 2.0])
+    implied = [m for m in lineage.measures(rec) if m[0] == "implied temperature 1/γ"]
+    assert implied == [("implied temperature 1/γ", 2.0, [0.5, None])]

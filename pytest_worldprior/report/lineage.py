@@ -51,7 +51,7 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
         rows = [("commonest-opening share", own.get("estimate"), own.get("interval"))]
         distinct = details.get("distinct_at_k")
         if distinct:
-            rows.append((f"distinct@{distinct['k']}", distinct["estimate"], distinct["interval"]))
+            rows.append((f"distinct@{distinct['k']} openings", distinct["estimate"], distinct["interval"]))
         return rows
     if check == "temperature":
         rows = [("entropy gain over T (nats)", own.get("estimate"), own.get("interval"))]
@@ -67,7 +67,7 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
         if details.get("off_set_mass") is not None:
             rows.append(("in-set mass", 1.0 - details["off_set_mass"], None))
         if details.get("probabilities"):
-            rows.append((f"distinct@{DISTINCT_K}", expected_distinct(details["probabilities"], DISTINCT_K), None))
+            rows.append((f"distinct@{DISTINCT_K} answers", expected_distinct(details["probabilities"], DISTINCT_K), None))
             rows.append(("chi-square from uniform", chi_square_from_uniform(details["probabilities"]), None))
         return rows
     if check == "distribution_close":
@@ -91,10 +91,12 @@ def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
 
 
 def _reciprocal(interval: list | None) -> list | None:
-    """[1/high, 1/low] of a positive interval (1/γ from γ's); None otherwise."""
-    if not interval or None in interval or not min(interval) > 0:
+    """1/γ's interval from γ's: [1/high, 1/low] when γ's is positive; open above ([1/high, None]) when it
+    reaches 0 or below, where 1/γ is unbounded; None without an interval."""
+    if not interval or None in interval:
         return None
-    return [1.0 / interval[1], 1.0 / interval[0]]
+    low, high = interval
+    return [1.0 / high if high > 0 else None, 1.0 / low if low > 0 else None]
 
 
 def _mean_interval(intervals: list) -> list | None:
