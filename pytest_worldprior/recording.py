@@ -82,7 +82,7 @@ RECORDER = Recorder()
 # What an INCONCLUSIVE verdict does: "xfail" (default; raise Inconclusive, which the plugin reports as
 # xfail with the numbers), "fail" (an AssertionError) or "warn" (a warning; the check passes).
 INCONCLUSIVE_POLICIES = ("xfail", "fail", "warn")
-_policy = {"inconclusive": "xfail"}
+_policy = {"inconclusive": "xfail", "fdr": None}
 
 
 def inconclusive_policy() -> str:
@@ -95,3 +95,16 @@ def set_inconclusive_policy(policy: str) -> None:
     if policy not in INCONCLUSIVE_POLICIES:
         raise ValueError(f"inconclusive policy must be one of {INCONCLUSIVE_POLICIES}, got {policy!r}")
     _policy["inconclusive"] = policy
+
+
+def fdr_level() -> float | None:
+    """The false discovery rate Q at which the run's sampled checks are judged together (--worldprior-fdr),
+    or None: then each check decides on its own."""
+    return _policy["fdr"]
+
+
+def set_fdr_level(q: float | None) -> None:
+    """Raises ValueError unless q is None or a number in (0, 1)."""
+    if q is not None and not 0 < q < 1:
+        raise ValueError(f"a false discovery rate lies between 0 and 1, got {q!r}")
+    _policy["fdr"] = q

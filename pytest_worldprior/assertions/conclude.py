@@ -128,7 +128,10 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
     the call as `@assertion` bound it (also kept in `verdict.details["reproduce"]`).
 
     `own` is the model's own quantity, (estimate, interval or None, label), where the verdict's is relative
-    to a baseline (None: no such quantity): stored baselines record and compare it."""
+    to a baseline (None: no such quantity): stored baselines record and compare it.
+
+    Under --worldprior-fdr a sampled check's own FAIL is deferred: recorded, not raised; the session's
+    Benjamini-Hochberg step decides it with the run's other sampled checks."""
     __tracebackhide__ = True
     own = (verdict.estimate, verdict.interval, verdict.label) if own is _OWN else own
     call = _CALL.get()
@@ -136,6 +139,11 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
         verdict.details["reproduce"] = reproduce_line(*call)
     judgements = recording.RECORDER.judge(recording.CheckEvent(check, model, prompt, verdict, own))
     outcome = verdict.outcome
+    if verdict.failed and recording.fdr_level() is not None and stats.judged_together(verdict.as_dict()):
+        # --worldprior-fdr: the run's sampled checks are judged together at the end of the session
+        # (plugin/fdr.py); this one's FAIL is not decided here.
+        verdict.details["fdr_deferred"] = True
+        outcome = Outcome.PASS
     for judgement in judgements:  # what observers (the stored-baseline comparison) say of this check
         verdict.details["stored_baseline"] = judgement.details
         outcome = max(outcome, judgement.outcome, key=_SEVERITY.index)

@@ -43,6 +43,9 @@ _previous_policy_key = pytest.StashKey[str]()
 _previous_cache_key = pytest.StashKey[object]()
 
 
+_previous_fdr_key = pytest.StashKey[object]()
+
+
 _cache_mark_key = pytest.StashKey[tuple]()
 
 
@@ -84,6 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.stash[_previous_policy_key] = recording.inconclusive_policy()
     recording.set_inconclusive_policy(settings.inconclusive)
+    config.stash[_previous_fdr_key] = recording.fdr_level()
+    recording.set_fdr_level(settings.fdr)
     registry = ModelRegistry(settings)
     config.stash[registry_key] = registry
     cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
@@ -132,6 +137,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         from .. import results_cache
 
         recording.set_inconclusive_policy(config.stash[_previous_policy_key])
+        recording.set_fdr_level(config.stash[_previous_fdr_key])
         results_cache.use(config.stash[_previous_cache_key])
         progress.use(config.stash[_previous_display_key])
     if _previous_baselines_key in config.stash:  # absent when a bad --worldprior-fail-on stopped configure

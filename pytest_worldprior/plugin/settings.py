@@ -20,7 +20,7 @@ class Option:
     name: str  # option --worldprior-<name with dashes>, ini key worldprior_<name>
     help: str
     default: object = None
-    kind: str = "string"  # "string", "int" or "bool"
+    kind: str = "string"  # "string", "int", "float" or "bool"
 
     @property
     def flag(self) -> str:
@@ -62,6 +62,8 @@ OPTIONS = (
            "(default: %(default)s)", DEFAULT_FAIL_ON),
     Option("lineage", "checkpoints of one model, REF,REF[,REF...]: each runs as the model under test against the "
            "first, and the report adds a lineage table (replaces --worldprior-model and --worldprior-baseline)"),
+    Option("fdr", "judge the run's sampled checks together at this false discovery rate Q (Benjamini-Hochberg, e.g. "
+           "0.05): their FAILs are decided at the end of the session, not per check (docs/verdicts.md)", None, "float"),
     Option("baseline_top_k", "next-token probabilities kept per prompt in stored baselines (default: %(default)s)", 32, "int"),
 )
 
@@ -92,6 +94,7 @@ class Settings:
     fail_on: str
     baseline_top_k: int
     lineage: tuple[str, ...] | None
+    fdr: float | None
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
@@ -144,6 +147,15 @@ def _convert(option: Option, raw: object) -> object:
             raise ValueError(f"{option.flag} must be at least 1, got {value}")
         if option.name in ("seed", "baseline_seed") and value < 0:
             raise ValueError(f"{option.flag} must be a non-negative integer, got {value}")
+        return value
+    if option.kind == "float":  # fdr, the only one: a rate strictly between 0 and 1
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{option.flag} / {option.ini} must be a number, got {raw!r}") from None
+        if not 0 < value < 1:
+            raise ValueError(f"{option.flag} / {option.ini} is a false discovery rate: a number between 0 and 1 "
+                             f"(e.g. 0.05), got {raw!r}")
         return value
     value = str(raw).strip()
     if option.name == "lineage":

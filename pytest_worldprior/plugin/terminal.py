@@ -60,6 +60,7 @@ class SessionReport:
         self.records: list[dict] = []
         self.models: dict[str, dict] = {}
         self.cache_counts: dict[str, int] = {}
+        self.fdr = None  # plugin.fdr.FdrResult once --worldprior-fdr has judged the run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.records.extend(getattr(report, "worldprior", None) or [])
@@ -94,6 +95,12 @@ class SessionReport:
             terminalreporter.write_sep("-", "attractors: snap-back and influence")
             for line in attractors:
                 terminalreporter.write_line(line)
+        if self.fdr is not None:
+            from . import fdr
+
+            terminalreporter.write_sep("-", "sampled checks judged together (--worldprior-fdr)")
+            for line in fdr.summary_lines(self.fdr):
+                terminalreporter.write_line(line)
         if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
         for path in (settings.report, settings.html):
@@ -113,10 +120,16 @@ class SessionReport:
         return line + " (--worldprior-no-cache recomputes all)"
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[registry_key].settings
-        if hasattr(self.config, "workerinput"):  # xdist: only the controller writes
+        if hasattr(self.config, "workerinput"):  # xdist: only the controller judges and writes
             return
+        if settings.fdr is not None and self.records:  # before the terminal summary, which shows it
+            from . import fdr
+
+            self.fdr = fdr.apply(self.records, settings.fdr)
+            if self.fdr.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if settings.report:
             from ..report import json_report
 

@@ -22,6 +22,7 @@ _EXPORTS = {
     "all_equal_mean_interval": "degenerate",
     "PROB_TOL": "checks",
     "Verdict": "verdicts",
+    "benjamini_hochberg": "multiple",
     "bootstrap_interval": "intervals",
     "chi_square_test": "goodness_of_fit",
     "decide": "verdicts",
@@ -31,15 +32,18 @@ _EXPORTS = {
     "exact_verdict": "verdicts",
     "g_test": "goodness_of_fit",
     "js_divergence": "information",
+    "judged_together": "multiple",
     "js_from_logprobs": "information",
     "kl_divergence": "information",
     "kl_from_logprobs": "information",
     "miller_madow_entropy": "information",
     "newcombe_difference_interval": "intervals",
+    "p_value": "multiple",
     "plugin_entropy": "information",
     "sequential_mean": "sequential",
     "sequential_proportion": "sequential",
     "t_interval": "intervals",
+    "verdict_p_value": "multiple",
     "welch_difference_interval": "intervals",
     "wilson_interval": "intervals",
 }
@@ -72,6 +76,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly, for type checkers
         welch_difference_interval,
         wilson_interval,
     )
+    from .multiple import benjamini_hochberg, judged_together, p_value, verdict_p_value
     from .outcome import Outcome
     from .sequential import sequential_mean, sequential_proportion
     from .verdicts import Verdict, decide, exact_verdict
