@@ -21,9 +21,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from pytest_worldprior import load_model, measures  # noqa: E402
+from pytest_worldprior import load_model, measures
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
 

@@ -168,7 +168,7 @@ def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_
                        sharpening_exponent=g, sharpening_temperature=1 / g, sharpening_interval=[g - 0.1, g + 0.1])
                 for c, t, g in (("base", 1.0, 1.0), ("tuned", 2.1, 2.0))]
     rows = {(r["measure"], r["check"]): r for r in lineage.rows(records, checkpoints)}
-    estimates = lambda measure, check: [v["estimate"] for v in rows[(measure, check)]["values"]]  # noqa: E731
+    estimates = lambda measure, check: [v["estimate"] for v in rows[(measure, check)]["values"]]
     assert estimates("distinct@10 answers", "uniform_choice") == [pytest.approx(2 * (1 - 0.5 ** 10)), 1.0]
     assert estimates("chi-square from uniform", "uniform_choice") == [0.0, 1.0]
     assert estimates("distinct@10 openings", "mode_share") == [9.0, 2.0]
