@@ -1,14 +1,35 @@
 """Closed-set answers ("pick a random number from 1 to 10"): the exact probability of each allowed answer.
 
-Token boundaries decide whether this is right. "1" is a prefix of "10", so P("1") alone counts "10" too:
-each answer is scored *complete*, P(answer) x P(next token does not continue the word), which sums every
-way of ending it (space, punctuation, newline, end of text) from one full next-token distribution. A prompt
-ending in a space would make every answer improbable (" 7" is one token, "7" after a lone " " is rare),
-so the space moves into the answers, as lm-evaluation-harness does.
+Each answer is scored *complete*: P(answer) x P(the answer ends there), the second factor read from one
+next-token distribution after the answer (the sum of the probabilities of the tokens that end it, plus
+end of text). "1" is a prefix of "10", and "1, 2, 3" is a listing, not the answer "1", so neither may
+count. `ends_answer` decides from the text that follows the answer:
+
+- it ends at the end of the text (an end-of-sequence token), a newline, or the end of a sentence: ".",
+  "!" or "?" ("1." followed by a digit is "1.5", and ".." is a range or an ellipsis: both go on);
+- it ends where a new clause starts: whitespace then a word (" I", " because"), except the words that
+  join answers into a list or range (`LIST_CONNECTIVES`: " and", " or", " to", " through", ...), or
+  whitespace then "(" (a remark about the answer);
+- a closing quote is part of the answer ('heads' printed by Python): what follows it decides, and a
+  token that is only the quote ends the answer;
+- everything else goes on: a letter or digit extends the word ("10"), and ",", ";", ":", "-", "/" and
+  whitespace then a number or a symbol continue a list or range ("1, 2", "1-10", "1 2 3"). A token of
+  bare whitespace says nothing yet (on tokenizers that split digits it mostly comes before the next
+  number of a list), so it does not end the answer either.
+
+One distribution cannot see past its token: a bare "." is taken for a sentence end although the next
+token might make "1.5" or a numbered list ("1. Apples"). The rule errs towards not counting: whatever it
+is unsure of is left in the off-set mass.
+
+A prompt ending in a space would make every answer improbable (" 7" is one token, "7" after a lone " " is
+rare), so the space moves into the answers, as lm-evaluation-harness does.
+
+`MIN_IN_SET_MASS` is the floor under which the answers are too rare to judge (see there).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +37,19 @@ import numpy as np
 
 from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
+
+# The words that join one answer to another ("1 or 2", "1 to 10", "heads and tails", "1 through 6"):
+# after them the text is a list or a range, not one answer.
+LIST_CONNECTIVES = frozenset({"and", "or", "nor", "to", "through", "thru", "till", "until", "versus", "vs"})
+# Closing quotes: part of a quoted answer ('heads', "Alice"); the text after them decides.
+CLOSING_QUOTES = "'\"\u2019\u201d`"
+# Below this in-set mass (the probability that the model gives an allowed answer at all) a closed-set
+# check is INCONCLUSIVE: the model rarely answers in this framing, and the shares among the answers,
+# renormalised from a few per cent of the mass, describe its rare paths rather than its choice. At 0.05
+# one continuation in 20 is an answer. Measured on the suite's framings (BENCHMARKS.md, issue 16): a
+# framing the model takes up puts 0.1-0.9 on the answers, one it does not (a base model asked in an
+# interpreter transcript writes another ">>>" line) 0.001 or less; 0.05 lies between them.
+MIN_IN_SET_MASS = 0.05
 
 
 @dataclass(frozen=True)
@@ -25,6 +59,11 @@ class ChoiceDistribution:
     raw: np.ndarray  # absolute probability of each complete answer
     off_set_mass: float  # 1 - raw.sum(): everything the model would say that is not an allowed answer
     prefix: str  # what was put before each answer (a space moved out of the prompt, or added)
+
+    @property
+    def in_set_mass(self) -> float:
+        """raw.sum(): the probability that the model gives one of the allowed answers at all."""
+        return float(self.raw.sum())
 
     @property
     def top(self) -> str:
@@ -53,6 +92,7 @@ class ChoiceDistribution:
             "probabilities": self.probabilities.tolist(),
             "raw": self.raw.tolist(),
             "off_set_mass": self.off_set_mass,
+            "in_set_mass": self.in_set_mass,
             "top": self.top,
             "top_probability": self.top_probability,
             "normalised_entropy": self.normalised_entropy,
@@ -75,7 +115,11 @@ def split_prompt(prompt: Prompt, prefix: str | None = None) -> tuple[Prompt, str
 def choice_distribution(
     model: Backend, prompt: Prompt, choices: Sequence[str], *, prefix: str | None = None
 ) -> ChoiceDistribution:
-    """Exact distribution over `choices` by teacher forcing, renormalised, with the mass outside the set."""
+    """Exact distribution over `choices` by teacher forcing, renormalised, with the mass outside the set.
+
+    Each answer's raw probability is P(prefix + answer | prompt) x P(the answer ends there | prompt,
+    answer), the end decided token by token by `ends_answer` (module docstring). Raises ValueError for
+    fewer than 2 or repeated choices, a text-only backend, or when every choice has probability 0."""
     choices = tuple(str(c) for c in choices)
     if len(choices) < 2:
         raise ValueError(f"a closed set needs at least 2 choices, got {list(choices)!r}")
@@ -89,8 +133,8 @@ def choice_distribution(
     answers = [model.continuation_ids(context, context_ids, lead + c) for c in choices]
     answer_logprob = np.array(model.score([context_ids] * len(choices), answers))
     after = model.next_token_logprobs([context_ids + a for a in answers])
-    continues_word = _continues_word_mask(model, after.shape[1])
-    ends_here = np.array([1.0 - np.exp(row[continues_word]).sum() for row in after]).clip(0.0, 1.0)
+    ending = _ending_tokens(model, after.shape[1])
+    ends_here = np.exp(after[:, ending]).sum(axis=1).clip(0.0, 1.0)
     raw = np.exp(answer_logprob) * ends_here
     total = float(raw.sum())
     if total <= 0:
@@ -98,9 +142,31 @@ def choice_distribution(
     return ChoiceDistribution(choices, raw / total, raw, max(0.0, 1.0 - total), lead)
 
 
-def _continues_word_mask(model: Backend, width: int) -> np.ndarray:
-    """True for tokens whose text starts with a letter or digit: they would extend the answer ("1" -> "10")."""
+def ends_answer(following: str) -> bool:
+    """Does an answer end when `following` comes right after it? `following` is a token's text or the
+    rest of a sampled text; "" is the end of the text. The rule is in the module docstring."""
+    text = following.lstrip(CLOSING_QUOTES)
+    if not text:
+        return True
+    first, second = text[0], text[1:2]
+    if first in "\r\n!?":
+        return True
+    if first == ".":
+        return not (second.isdigit() or second == ".")
+    if first in " \t":
+        rest = text.lstrip(" \t")
+        if not rest:
+            return False  # bare whitespace: what comes next decides, and it is not in this token
+        word = re.match(r"[^\W\d_]*", rest).group()
+        return rest[0] in "\r\n(" or (bool(word) and word.lower() not in LIST_CONNECTIVES)
+    return False
+
+
+def _ending_tokens(model: Backend, width: int) -> np.ndarray:
+    """Boolean mask [width]: the tokens after which an answer has ended (`ends_answer` on the token's
+    text, which must not be empty), and the end-of-sequence tokens."""
     texts = model.token_texts()
     mask = np.zeros(width, dtype=bool)
-    mask[: len(texts)] = [bool(t) and (t[0].isalnum() or t[0] == "_") for t in texts[:width]]
+    mask[: len(texts)] = [bool(t) and ends_answer(t) for t in texts[:width]]
+    mask[[i for i in model.eos_ids if i < width]] = True
     return mask
