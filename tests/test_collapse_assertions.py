@@ -123,7 +123,8 @@ def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, t
     for model in (toy_base, toy_collapsed):
         for framing, prompt in (("direct", "Pick a random number from 1 to 10:"), ("interpreter", ">>> random.randint(1, 10)\n")):
             try:
-                assert_uniform_choice(model, prompt, numbers, max_top_share=0.3, framing=framing)
+                # the toys never saw an interpreter (in-set mass below 0.01): no floor, to compare the framings
+                assert_uniform_choice(model, prompt, numbers, max_top_share=0.3, framing=framing, min_in_set_mass=0.0)
             except AssertionError:
                 pass
     records = [dict(test="t.py::test", number=i, check=r.check, model=r.model, prompt=r.prompt, verdict=r.verdict)

@@ -53,7 +53,10 @@ def test_lineage_gates_each_checkpoint_against_the_first_and_reports_them_side_b
     assert result.ret == 1
     outcomes = verdicts(report)
     base_self = [(test, outcome) for test, outcome in outcomes if "[toy-base" in test]
-    assert base_self and all(outcome == "PASS" for _, outcome in base_self), base_self
+    # INCONCLUSIVE only where the toy rarely answers (a framing it never saw: in-set mass below the floor)
+    rarely = {v["test"] for v in json.loads(report.read_text())["verdicts"] if v["verdict"]["details"].get("rarely_answers")}
+    assert base_self and all(outcome == "PASS" or (outcome == "INCONCLUSIVE" and test in rarely)
+                             for test, outcome in base_self), base_self
     assert any(outcome == "FAIL" for test, outcome in outcomes if "[toy-collapsed" in test)
     result.stdout.fnmatch_lines([
         "*worldprior: lineage toy-base -> toy-collapsed (each against toy-base)*",

@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import measures, stats
 from ..backends.base import Backend, Prompt
-from ..stats import Verdict
+from ..measures.closed_set import MIN_IN_SET_MASS, ends_answer
+from ..stats import Outcome, Verdict
 from .conclude import (
     assertion,
     conclude,
@@ -25,6 +26,7 @@ def assert_uniform_choice(
     *,
     max_top_share: float | None = None,
     max_off_set_mass: float | None = None,
+    min_in_set_mass: float = MIN_IN_SET_MASS,
     baseline: Backend | None = None,
     max_top_share_increase: float | None = None,
     framing: str | None = None,
@@ -39,10 +41,18 @@ def assert_uniform_choice(
     With a baseline (exact, from its logits) the limit rises to the baseline's own top share plus
     `max_top_share_increase` where that is higher: the candidate may be as biased as the model it is compared
     with, not more. `framing` names how the question was put ("direct", "chat", "interpreter"): the
-    session report then sets the framings of the same choices side by side and says which is flatter."""
+    session report then sets the framings of the same choices side by side and says which is flatter.
+
+    A model that rarely gives an allowed answer at all is not judged on the few answers it gives: when its
+    in-set mass (exact; in sampled mode the share of the n samples that are allowed answers) is below
+    `min_in_set_mass` (default MIN_IN_SET_MASS, 0.05) the verdict is INCONCLUSIVE and says so, and so it is
+    when the baseline's in-set mass is. Raises ValueError for a baseline without logits, a
+    `max_top_share_increase` without a baseline or the reverse, or `min_in_set_mass` outside [0, 1]."""
     __tracebackhide__ = True
     bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
+    _check_floor(min_in_set_mass)
     base_details = {}
+    base = None
     if baseline is None and max_top_share_increase is not None:
         raise ValueError("max_top_share_increase compares with a baseline: give baseline= as well, "
                          "or drop max_top_share_increase")
@@ -54,7 +64,7 @@ def assert_uniform_choice(
             raise ValueError("the baseline's answer distribution is computed exactly: it needs a backend that gives logits")
         base = measures.choice_distribution(baseline, prompt, choices)
         base_details = {"baseline": baseline.info().reference, "baseline_top": base.top,
-                        "baseline_top_probability": base.top_probability}
+                        "baseline_top_probability": base.top_probability, "baseline_in_set_mass": base.in_set_mass}
         bound = min(1.0, max(bound, base.top_probability + max_top_share_increase))
     if uses_logits(model, method):
         dist = measures.choice_distribution(model, prompt, choices)
@@ -63,20 +73,27 @@ def assert_uniform_choice(
         own = (verdict.estimate, None, verdict.label)  # what a stored baseline compares, whichever limit decides
         if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
             verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
+        if dist.in_set_mass < min_in_set_mass:
+            verdict, own = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details), None
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         top = int(np.argmax(counts))
         inside = int(counts.sum())
-        if inside == 0:
-            raise AssertionError(f"none of {n} samples gave an allowed answer to {prompt!r}")
-        interval = stats.wilson_interval(int(counts[top]), inside, alpha)
-        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside} | base_details
-        if inside >= 2 and len(choices) >= 2:
-            details["chi_square_p"] = stats.chi_square_test(counts)[1]
-        details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
-        verdict = sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
-                                   f"share of top answer {choices[top]!r}", details)
-        own = (verdict.estimate, verdict.interval, verdict.label)
+        details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside,
+                   "in_set_share": inside / n} | base_details
+        if inside == 0 or inside / n < min_in_set_mass:  # no answer at all: nothing to judge, whatever the floor
+            verdict, own = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed)), None
+        else:
+            interval = stats.wilson_interval(int(counts[top]), inside, alpha)
+            if inside >= 2 and len(choices) >= 2:
+                details["chi_square_p"] = stats.chi_square_test(counts)[1]
+            details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
+            verdict = sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
+                                      f"share of top answer {choices[top]!r}", details)
+            own = (verdict.estimate, verdict.interval, verdict.label)
+    if base is not None and base.in_set_mass < min_in_set_mass and not verdict.inconclusive:
+        # the limit came from a baseline that rarely answers: the comparison means nothing
+        verdict = _rarely_answers(f"the baseline {baseline.info().reference}", base.in_set_mass, min_in_set_mass, verdict.details)
     if framing is not None:
         verdict.details["framing"] = framing
     return conclude("uniform_choice", model, prompt, verdict, own=own)
@@ -90,6 +107,7 @@ def assert_distribution_close(
     target: Sequence[float],
     *,
     max_kl_target_model_nats: float = 0.1,
+    min_in_set_mass: float = MIN_IN_SET_MASS,
     method: str = "auto",
     n: int = 512,
     seed: int = 0,
@@ -98,39 +116,78 @@ def assert_distribution_close(
     """KL(target || model) over the allowed answers (renormalised) must not exceed
     `max_kl_target_model_nats` nats.
 
-    This direction punishes a model that gives little mass where the target wants some (lost coverage)."""
+    This direction punishes a model that gives little mass where the target wants some (lost coverage).
+    As in `assert_uniform_choice`, a model whose in-set mass (sampled: share of samples that are allowed
+    answers) is below `min_in_set_mass` is INCONCLUSIVE, not judged. Raises ValueError for a target that
+    is not len(choices) probabilities summing to 1, or `min_in_set_mass` outside [0, 1]."""
     __tracebackhide__ = True
+    _check_floor(min_in_set_mass)
     target = np.asarray(target, dtype=float)
     if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
         raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
     label = "KL(target || model) over the answers (nats)"
     if uses_logits(model, method):
         dist = measures.choice_distribution(model, prompt, choices)
-        kl = float(stats.kl_divergence(target, dist.probabilities))
-        verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label,
-                                      details=dist.as_dict() | {"target": target.tolist()})
+        details = dist.as_dict() | {"target": target.tolist()}
+        if dist.in_set_mass < min_in_set_mass:
+            verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details)
+        else:
+            kl = float(stats.kl_divergence(target, dist.probabilities))
+            verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label, details=details)
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
-        estimate, interval = _sampled_kl(target, counts, alpha, seed)
-        verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, int(counts.sum()), "bootstrap", alpha,
-                                  seed, label,
-                                   {"counts": counts.tolist(), "off_set_count": outside, "target": target.tolist()})
+        inside = int(counts.sum())
+        details = {"counts": counts.tolist(), "off_set_count": outside, "in_set_share": inside / n, "target": target.tolist()}
+        if inside == 0 or inside / n < min_in_set_mass:  # no answer at all: nothing to judge, whatever the floor
+            verdict = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed))
+        else:
+            estimate, interval = _sampled_kl(target, counts, alpha, seed)
+            verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, inside, "bootstrap", alpha,
+                                      seed, label, details)
+    if verdict.details.get("rarely_answers"):  # no value of its own for a stored baseline to compare
+        return conclude("distribution_close", model, prompt, verdict, own=None)
     return conclude("distribution_close", model, prompt, verdict)
 
 
+def _check_floor(min_in_set_mass: float) -> None:
+    if not 0.0 <= min_in_set_mass <= 1.0:
+        raise ValueError(f"min_in_set_mass is a probability, in [0, 1]; got {min_in_set_mass!r}")
+
+
+def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None) -> Verdict:
+    """INCONCLUSIVE: `who` gives an allowed answer with probability `in_set` (exact) or in that share of
+    its samples (`sampled`: (inside, n, alpha, seed), with a Wilson interval), below `floor`, so the
+    shares among its few answers would be judged on renormalised noise. The label names the mass."""
+    details = dict(details, rarely_answers=who, min_in_set_mass=floor)
+    if sampled is None:
+        label = f"{who} rarely answers in this framing: in-set mass"
+        return Verdict(Outcome.INCONCLUSIVE, in_set, None, (floor, None), 0, "exact", 0.0, None, label, details)
+    inside, n, alpha, seed = sampled
+    label = f"{who} rarely answers in this framing: share of samples that are allowed answers"
+    return Verdict(Outcome.INCONCLUSIVE, in_set, stats.wilson_interval(inside, n, alpha), (floor, None), n, "wilson",
+                   alpha, seed, label, details)
+
+
 def _sampled_choice_counts(model: Backend, prompt: Prompt, choices: Sequence[str], n: int, seed: int):
-    """Sample n short answers and count which allowed answer each one is (a whole word, not a prefix)."""
+    """Sample n short answers and count which allowed answer each one is: the sample starts with it (after
+    whitespace) and the answer ends there by the closed-set rule (`ends_answer`: not "10" for "1", not
+    the list "1, 2, 3"). Returns (counts [len(choices)], number of samples that are no allowed answer)."""
     counts = np.zeros(len(choices))
     outside = 0
     longest_first = sorted(range(len(choices)), key=lambda i: -len(choices[i]))
     for sample in model.sample(prompt, n, max_new_tokens=8, seed=seed):
         text = sample.text.lstrip()
-        match = next((i for i in longest_first if text.startswith(choices[i]) and not text[len(choices[i]):][:1].isalnum()), None)
+        match = next((i for i in longest_first if text.startswith(choices[i]) and _ends(text[len(choices[i]):])), None)
         if match is None:
             outside += 1
         else:
             counts[match] += 1
     return counts, outside
+
+
+def _ends(rest: str) -> bool:
+    """`ends_answer` on the rest of a sampled text: trailing whitespace with nothing after it is the end."""
+    return ends_answer(rest if rest.strip(" \t") else "")
 
 
 def _sampled_kl(target: np.ndarray, counts: np.ndarray, alpha: float, seed: int) -> tuple[float, tuple[float, float]]:

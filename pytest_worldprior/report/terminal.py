@@ -108,7 +108,10 @@ def _question(choices: list[str]) -> str:
 
 def framing_contrasts(records: Iterable[dict]) -> list[dict]:
     """Random-choice checks with a `framing`, grouped by model and answer set: each framing's top answer,
-    its probability and flatness, and whether the interpreter framing is flatter than each other one."""
+    its probability and flatness, its in-set mass (sampled: the share of samples that were allowed
+    answers), whether the model rarely answers in it (in-set mass below the floor: INCONCLUSIVE), and
+    whether the interpreter framing is flatter than each other one (framings the model rarely answers
+    in are not compared)."""
     groups: dict[tuple[str, tuple[str, ...]], dict[str, dict]] = {}
     for record in ordered(records):
         details = record["verdict"].get("details") or {}
@@ -122,31 +125,49 @@ def framing_contrasts(records: Iterable[dict]) -> list[dict]:
             top, share = choices[counts.index(max(counts))], max(counts) / max(1, sum(counts))
         groups.setdefault((record["model"], choices), {})[details["framing"]] = {
             "top": top, "top_probability": share, "normalised_entropy": details.get("normalised_entropy"),
-            "off_set_mass": details.get("off_set_mass"), "outcome": record["verdict"]["outcome"],
+            "off_set_mass": details.get("off_set_mass"), "in_set_mass": _in_set(details),
+            "rarely_answers": "rarely_answers" in details, "outcome": record["verdict"]["outcome"],
         }
     contrasts = []
     for (model, choices), framings in groups.items():
         entry = {"model": model, "question": _question(list(choices)), "framings": framings}
-        interpreter = framings.get("interpreter", {}).get("normalised_entropy")
+        judged = {name: f for name, f in framings.items() if not f["rarely_answers"]}
+        interpreter = judged.get("interpreter", {}).get("normalised_entropy")
         if interpreter is not None:  # flatter by a visible margin, not by rounding noise
             entry["interpreter_flatter_than"] = {
                 name: interpreter > f["normalised_entropy"] + FLATTER_MARGIN
-                for name, f in framings.items() if name != "interpreter" and f["normalised_entropy"] is not None
+                for name, f in judged.items() if name != "interpreter" and f["normalised_entropy"] is not None
             }
         contrasts.append(entry)
     return contrasts
 
 
+def _in_set(details: dict) -> float | None:
+    """The in-set mass of a random-choice record (exact), or the share of samples that were allowed
+    answers (sampled); None where neither was recorded."""
+    if "in_set_mass" in details:
+        return details["in_set_mass"]
+    if details.get("off_set_mass") is not None:
+        return 1.0 - details["off_set_mass"]
+    return details.get("in_set_share")
+
+
 def choice_lines(records: Iterable[dict]) -> list[str]:
-    """The random-choice section: per model and answer set, the top answer of each framing, then whether
-    the interpreter framing is flatter (normalised entropy, 1 = uniform)."""
+    """The random-choice section: per model and answer set, the top answer of each framing with its
+    flatness (normalised entropy, 1 = uniform) and in-set mass, then whether the interpreter framing is
+    flatter. A framing the model rarely answers in shows its in-set mass only."""
     lines = []
     for entry in framing_contrasts(records):
         parts = []
         for name, f in entry["framings"].items():
+            mass = f["in_set_mass"]
+            shown = "-" if mass is None else f"{mass:.2f}" if mass >= 0.01 else f"{mass:.1g}"
+            if f["rarely_answers"]:
+                parts.append(f"{name} rarely answers (in-set {shown}, not judged)")
+                continue
             flat = f" H/Hmax {f['normalised_entropy']:.2f}" if f["normalised_entropy"] is not None else ""
-            off = f", off-set {f['off_set_mass']:.2f}" if f["off_set_mass"] is not None else ""
-            parts.append(f"{name} {f['top']!r} {f['top_probability']:.2f} ({flat.strip()}{off})")
+            in_set = f", in-set {shown}" if mass is not None else ""
+            parts.append(f"{name} {f['top']!r} {f['top_probability']:.2f} ({flat.strip()}{in_set})")
         lines.append(f"{entry['model']}, {entry['question']}: " + " | ".join(parts))
         for other, flatter in entry.get("interpreter_flatter_than", {}).items():
             ours, theirs = entry["framings"]["interpreter"]["normalised_entropy"], entry["framings"][other]["normalised_entropy"]
