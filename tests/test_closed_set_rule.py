@@ -165,10 +165,10 @@ def test_on_a_real_model_a_framing_it_rarely_answers_is_inconclusive_with_the_ma
     writes another ">>>" line after the bare interpreter transcript; smollm2 starts a list or a new line
     after "...from 1 to 10:"."""
     prompt = RARELY_ANSWERED[real.info().name]
-    mass = choice_distribution(real, prompt, DIGITS).in_set_mass
-    assert mass < MIN_IN_SET_MASS
     with pytest.raises(Inconclusive) as raised:
         assert_uniform_choice(real, prompt, DIGITS)
+    mass = RECORDER.records[-1].verdict["details"]["in_set_mass"]  # what choice_distribution measured
+    assert mass < MIN_IN_SET_MASS
     first = str(raised.value).splitlines()[0]
     assert first.startswith("INCONCLUSIVE: the model rarely answers in this framing: in-set mass ")
     shown = float(re.search(r"in-set mass (\S+)", first).group(1))
