@@ -3,12 +3,15 @@ directly, in a chat turn and framed as a Python interpreter's output. Exact answ
 logits. The candidate is gated: no answer beyond three times its fair share, unless the baseline is as
 biased on the same question (then no more than MAX_TOP_SHARE_INCREASE above it); the baseline's rows
 are for comparison and never fail. The report's "random choices" section sets each model's
-framings side by side (top answer, its probability, flatness, off-set mass) and says whether the
-interpreter framing is flatter. (docs/science.md, "Biased randomness")"""
+framings side by side (top answer, its probability, flatness, in-set mass) and says whether the
+interpreter framing is flatter. A model that rarely answers in a framing (in-set mass below
+MIN_IN_SET_MASS, 0.05) is INCONCLUSIVE there, and so is the candidate's row when the baseline rarely
+answers. Each framing was chosen so that the default pair answers in it (BENCHMARKS.md, issue 16).
+(docs/science.md, "Biased randomness")"""
 
 import pytest
 from capabilities import need_logits
-from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR, MAX_TOP_SHARE_INCREASE
+from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR, MAX_TOP_SHARE_INCREASE, MIN_IN_SET_MASS
 
 from pytest_worldprior import assert_uniform_choice
 
@@ -20,7 +23,16 @@ def numbers(low, high):
 
 
 def interpreter(call):
-    return f">>> import random\n>>> {call}\n"
+    """`call` typed into a Python session that has already printed the output of another call. After
+    `>>> import random` and the call alone a base model writes another `>>>` line (gemma3-270m: in-set
+    mass 0.001 or less); shown one output, it answers (0.18 on 1-10, 0.77 on the coin)."""
+    return f">>> import random\n>>> random.choice(['red', 'green', 'blue'])\n'green'\n>>> {call}\n"
+
+
+def answer_line(request):
+    """The request, then "Answer:" on a line of its own: a base model answers it (gemma3-270m 0.12 on 1-10)
+    where after "Pick a random number from 1 to 10:" it starts a new paragraph (0.01)."""
+    return f"{request}\nAnswer:"
 
 
 def chat(request):
@@ -30,17 +42,17 @@ def chat(request):
 # question: (allowed answers, {framing: prompt}). Interpreter answers to random.choice are Python reprs.
 QUESTIONS = {
     "number-1-10": (numbers(1, 10), {
-        "direct": "Pick a random number from 1 to 10:",
+        "direct": answer_line("Pick a random number from 1 to 10."),
         "chat": chat("Pick a random number from 1 to 10."),
         "interpreter": interpreter("random.randint(1, 10)"),
     }),
     "number-1-100": (numbers(1, 100), {
-        "direct": "Pick a random number from 1 to 100:",
+        "direct": answer_line("Pick a random number from 1 to 100."),
         "chat": chat("Pick a random number from 1 to 100."),
         "interpreter": interpreter("random.randint(1, 100)"),
     }),
     "d6": (numbers(1, 6), {
-        "direct": "I rolled a six-sided die. It landed on",
+        "direct": answer_line("Roll a six-sided die and tell me the number."),
         "chat": chat("Roll a six-sided die and tell me the number."),
         "interpreter": interpreter("random.randint(1, 6)"),
     }),
@@ -70,13 +82,13 @@ def test_random_choice(worldprior_model, worldprior_baseline, role, question, fr
         choices = [repr(c) for c in choices]  # random.choice prints 'heads', quotes included
     bound = min(MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR / len(choices))
     if role == "baseline":  # measured for the report's side-by-side only: limit 1, it never fails
-        assert_uniform_choice(model, prompt, choices, max_top_share=1.0, framing=framing)
+        assert_uniform_choice(model, prompt, choices, max_top_share=1.0, min_in_set_mass=MIN_IN_SET_MASS, framing=framing)
         return
     # The candidate may be as biased as the baseline on the same question, not more; where the baseline
     # cannot be asked this way (a chat turn to a base model), the fair-share limit alone applies.
     comparable = framing != "chat" or worldprior_baseline.info().has_chat_template
     if comparable:
         need_logits("the baseline's exact answer distribution", worldprior_baseline)
-    assert_uniform_choice(model, prompt, choices, max_top_share=bound, framing=framing,
+    assert_uniform_choice(model, prompt, choices, max_top_share=bound, min_in_set_mass=MIN_IN_SET_MASS, framing=framing,
                           baseline=worldprior_baseline if comparable else None,
                           max_top_share_increase=MAX_TOP_SHARE_INCREASE if comparable else None)
