@@ -110,7 +110,7 @@ def test_the_report_shows_in_set_mass_and_leaves_rarely_answered_framings_out_of
             assert_uniform_choice(toy_base, prompt, choices, max_top_share=1.0, framing=framing, min_in_set_mass=0.5)
         except Inconclusive:
             pass
-    records = [dict(test="t.py::test", number=i, check=r.check, model=r.model, prompt=r.prompt, verdict=r.verdict)
+    records = [{"test": "t.py::test", "number": i, "check": r.check, "model": r.model, "prompt": r.prompt, "verdict": r.verdict}
                for i, r in enumerate(RECORDER.records, 1)]
     RECORDER.clear()
     [entry] = report.framing_contrasts(records)
