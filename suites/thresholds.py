@@ -51,8 +51,9 @@ MAX_TOP_SHARE_INCREASE = 0.15
 # A row is judged only where the model answers: below this in-set mass (the probability that it gives one
 # of the allowed answers at all) the row is INCONCLUSIVE, and so is a candidate row whose baseline falls
 # below it. The library's default (pytest_worldprior.measures.closed_set.MIN_IN_SET_MASS): at 0.05 one
-# continuation in 20 is an answer; the suite's framings get 0.1 or more on the default pair, framings a
-# model does not take up 0.03 or less (BENCHMARKS.md, issue 16).
+# continuation in 20 is an answer; the suite's framings get 0.059 or more on the gemma lineage (but the
+# DPO checkpoint's coin sentence, 0.012), framings a gemma model does not take up 0.015 or less
+# (BENCHMARKS.md, issue 16).
 MIN_IN_SET_MASS = 0.05
 
 # --- attractors --------------------------------------------------------------------------------------

@@ -46,9 +46,10 @@ CLOSING_QUOTES = "'\"\u2019\u201d`"
 # Below this in-set mass (the probability that the model gives an allowed answer at all) a closed-set
 # check is INCONCLUSIVE: the model rarely answers in this framing, and the shares among the answers,
 # renormalised from a few per cent of the mass, describe its rare paths rather than its choice. At 0.05
-# one continuation in 20 is an answer. Measured on the suite's framings (BENCHMARKS.md, issue 16): a
-# framing the model takes up puts 0.1-0.9 on the answers, one it does not (a base model asked in an
-# interpreter transcript writes another ">>>" line) 0.001 or less; 0.05 lies between them.
+# one continuation in 20 is an answer. Measured on the suite's framings (BENCHMARKS.md, issue 16): the
+# framings the gemma lineage does not take up get 0.015 or less (a bare interpreter transcript: 0.001 or
+# less, the model writes another ">>>" line), those it takes up 0.059 or more; 0.05 keeps the second and
+# drops the first. Rows close to it (0.04-0.07) are decided by wording, not by the floor's exact value.
 MIN_IN_SET_MASS = 0.05
 
 
