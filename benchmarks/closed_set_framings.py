@@ -2,12 +2,14 @@
 at all, under the closed-set end rule (issue 16; pytest_worldprior/measures/closed_set.py).
 
     python benchmarks/closed_set_framings.py
-    python benchmarks/closed_set_framings.py --models gemma3-270m --questions coin --framings interpreter,print
+    python benchmarks/closed_set_framings.py --models gemma3-270m --questions coin --framings interpreter,direct
 
-Prints one table per question: a row per framing, a column per model, each cell the in-set mass (raw.sum()
+Prints one Markdown table: a row per question and framing (the suite's, then the alternatives), a column
+per model, each cell the in-set mass (raw.sum()
 of the exact choice distribution), with "*" where it is below MIN_IN_SET_MASS, the floor under which the
 suite's check is INCONCLUSIVE. "-" where a framing does not apply (a chat turn to a model without a chat
-template). Exact, from logits; about 10 s per cell for the gemma models on 2 CPU cores (1-100: a minute).
+template). Exact, from logits; about 10-20 s per cell for the gemma models on 2 CPU cores (1-100: about 2 minutes);
+the whole table took 39 min on 2 shared cores. Each cell's progress goes to stderr.
 """
 
 import argparse
