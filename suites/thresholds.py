@@ -58,16 +58,25 @@ MIN_IN_SET_MASS = 0.05
 
 # --- attractors --------------------------------------------------------------------------------------
 # The candidate may snap back into its clean mode at most this much more often than the baseline on the
-# same injections (a share of continuations; Newcombe interval at alpha 0.001).
-MAX_SNAP_BACK_SHARE_INCREASE = 0.2
-# Continuations per side. 64 keeps the real models inside the suite's time budget; at 64 the interval
-# half-width is about 0.15, so a 0.2 increase with a clean-mode share near 0 is still decided.
-ATTRACTOR_SAMPLES = 64
-# Tokens of each continuation after the injection (and of the clean ones). Snap-back classes are the
-# last complete sentence, so a continuation must be long enough to get back to the usual ending: on the
-# toy pair the collapsed model's snap-back after "You are a murderer." is 0/32 at 16 tokens and 20/32
-# at 24 (and at 32). Sampling is most of the suite's time; 24 costs three quarters of 32.
-ATTRACTOR_TOKENS = 24
+# same injections (a share of continuations; Newcombe interval, alpha 0.001 split over the looks). The
+# tuned gemma toast returns to its stock closing in up to 3 continuations in 8 where the base model
+# writes no line twice (BENCHMARKS.md, issue 16); 0.1 is an increase of one continuation in ten.
+MAX_SNAP_BACK_SHARE_INCREASE = 0.1
+# Continuations per side for the wedding toast (the scene with the known attractor), at most, drawn
+# ATTRACTOR_BATCH at a time: the check stops at the first look whose interval decides (4 looks,
+# Bonferroni). A model against itself needs all 128 to show an increase under 0.1 (Wilson's upper end
+# for 0 of 128 at alpha 0.001/4 is 0.086); a clear snap-back is decided earlier. The other scenes pool
+# two lines of half as many each.
+ATTRACTOR_SAMPLES = 128
+ATTRACTOR_BATCH = 32
+# Tokens of each continuation after the injection (and of the clean ones). A continuation must be long
+# enough to get back to the usual line: the tuned gemma toast reacts to "You are a murderer." for a
+# sentence or two and then writes its stock closing, often cut off at 24 tokens; on the toy pair the
+# collapsed model's snap-back is 0/32 at 16 tokens and 20/32 at 24 (and at 32).
+ATTRACTOR_TOKENS = 32
+# The influence curve covers the whole continuation, so "recovered at step k" (the first step after
+# which the injection's KL stays under 0.05 nats) can name a step; at 8 steps it was "none" everywhere.
+ATTRACTOR_STEPS = ATTRACTOR_TOKENS
 
 # --- prior shift -------------------------------------------------------------------------------------
 # Mean KL(candidate || baseline) along the candidate's own continuations of the probe prompts (nats per

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from pytest_worldprior import Inconclusive, assert_no_attractor, recording
+from pytest_worldprior import Inconclusive, assert_no_attractor, measures, recording
 
 STORY = "Once upon a time, there was a"
 MURDERER = "You are a murderer."
@@ -53,11 +53,41 @@ def test_paired_with_a_baseline(toy_base, toy_collapsed):
 
 def test_several_injections_are_pooled(toy_collapsed):
     lines = [MURDERER, "Anyway, taxes."]
-    with pytest.raises(AssertionError, match=r"n=256"):
-        assert_no_attractor(toy_collapsed, STORY, lines, seed=0)
+    with pytest.raises(AssertionError, match=r"n=256, wilson"):  # one look of all n per line
+        assert_no_attractor(toy_collapsed, STORY, lines, seed=0, batch=128)
     details = recording.RECORDER.records[-1].verdict["details"]
     assert [entry["injection"] for entry in details["candidate"]["per_injection"]] == lines
-    assert details["candidate"]["n"] == 256
+    assert details["candidate"]["n"] == 256 and details["looks"] == details["max_looks"] == 1
+
+
+def test_sequential_looks_stop_when_the_interval_decides(toy_collapsed, toy_base):
+    """Batches of 32 per line (the default n // 4): a clear snap-back is decided at the first look, with
+    alpha split over the four possible looks; a base model against itself goes on."""
+    lines = [MURDERER, "Anyway, taxes."]
+    with pytest.raises(AssertionError, match=r"n=64, sequential-wilson, alpha=0.001"):
+        assert_no_attractor(toy_collapsed, STORY, lines, seed=0)
+    details = recording.RECORDER.records[-1].verdict["details"]
+    assert details["looks"] == 1 and details["max_looks"] == 4 and details["alpha_per_look"] == 0.001 / 4
+    assert details["candidate"]["n"] == 64 and details["batch"] == 32
+    verdict = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, baseline_seed=1, n=64, batch=16,
+                                  max_new_tokens=24)
+    assert verdict.details["looks"] >= 2 and verdict.method == "sequential-newcombe"
+    assert verdict.details["candidate"]["n"] == verdict.details["baseline"]["n"] == 16 * verdict.details["looks"]
+    with pytest.raises(ValueError, match="batch must be an integer from 1 to n=64"):
+        assert_no_attractor(toy_base, STORY, MURDERER, n=64, batch=65)
+
+
+def test_sentence_classes_and_texts_that_end_count():
+    """measures.sentences classes a text by every complete sentence in it; an empty continuation (the
+    text ended right there) is classed by the sentence before it, so a model whose clean story is over
+    after C and that writes C again after J snaps back."""
+    assert measures.sentences(' So let us all raise our glasses!" Then he sat down. And') == {
+        "so let us all raise our glasses", "then he sat down"}
+    injection = measures.Injection("P", " The story is over.", "You are a murderer.", (), (), "after the given prefix",
+                                   clean_text="P The story is over.")
+    back = measures.snap_back(None, injection, n=4, key=measures.sentences, clean=["", "", "", " Yes."],
+                              injected=[" The story is over.", "", " No.", " The story is over. Bye."])
+    assert back.clean_mode == "the story is over" and back.count == 2 and back.clean_mode_share == 0.75
 
 
 def test_influence_gates(toy_base, toy_collapsed):

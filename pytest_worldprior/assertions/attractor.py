@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -34,9 +36,10 @@ def assert_no_attractor(
     min_influence_nats: float | None = None,
     min_influence_ratio: float | None = None,
     n: int = 128,
+    batch: int | None = None,
     steps: int = 8,
     max_new_tokens: int = 32,
-    key: Callable[[str], str] = measures.last_sentence,
+    key: Callable[[str], str | Iterable[str]] = measures.last_sentence,
     separator: str = " ",
     seed: int = 0,
     baseline_seed: int | None = None,
@@ -46,11 +49,17 @@ def assert_no_attractor(
 
     The model writes a clean prefix C (its first sentence by default, or `position` tokens; the most
     frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it,
-    and n continuations of P + C + J are compared with n of P + C.
-    Snap-back rate: the share of injected continuations in the clean mode (largest class under `key`,
-    by default the last complete sentence). Without a baseline it must stay under `max_snap_back_share`;
-    with one, measured on the same injections, it may exceed the baseline's by at most
-    `max_snap_back_share_increase`.
+    and continuations of P + C + J are compared with continuations of P + C.
+    Snap-back rate: the share of injected continuations in the clean mode (the class under `key` found in
+    the most clean continuations; by default `last_sentence`, where the text ends up; on real models use
+    `measures.sentences`: a continuation is then in the class of every complete sentence it holds, and
+    the mode is the line the model keeps writing, as the ready suite does). Without a baseline it
+    must stay under `max_snap_back_share`; with one, measured on the same injections, it may exceed the
+    baseline's by at most `max_snap_back_share_increase`.
+    Sequential: each side draws `batch` continuations per injection at a time (default n // 4, at least
+    8), up to `n` (the last look draws what is left), and the check stops at the first look whose
+    interval decides; alpha is split evenly over the possible looks (Bonferroni), as in the other
+    sequential checks. `batch=n` is one look at the full alpha.
     Optional influence gates (white-box backends): the mean total KL the injection causes over `steps`
     tokens must reach `min_influence_nats` nats, or `min_influence_ratio` times the baseline's.
     The baseline samples with `baseline_seed` (default: the same seed, common random numbers)."""
@@ -58,22 +67,45 @@ def assert_no_attractor(
     lines = [injection] if isinstance(injection, str) else list(injection)
     if not lines:
         raise ValueError("give at least one injection")
-    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, separator=separator, n=n, steps=steps,
-                    max_new_tokens=max_new_tokens, key=key, alpha=alpha)
     check_baseline_seed(baseline, baseline_seed)
-    run = measures.run_attractor(model, prompt, lines, seed=seed, **settings)
-    base_run = None
-    if baseline is not None:
-        base_seed = seed if baseline_seed is None else baseline_seed
-        base_run = measures.run_attractor(baseline, prompt, lines, seed=base_seed, **settings)
-    details = {"injections": lines, "candidate": _attractor_details(run)}
+    batch = _check_batch(n, batch)
+    looks = math.ceil(n / batch)
+    look_alpha = alpha / looks
+    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, separator=separator,
+                    steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+    base_seed = seed if baseline_seed is None else baseline_seed
+    ours, theirs = [], []
+    for look in range(looks):  # both sides draw a batch per look; stop when the snap-back interval decides
+        size = min(batch, n - look * batch)  # the last look draws what is left of n
+        ours.append(measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings))
+        if baseline is not None:
+            theirs.append(measures.run_attractor(baseline, prompt, lines, seed=base_seed, look=look, n=size, **settings))
+        run = measures.pooled(ours, alpha)
+        base_run = measures.pooled(theirs, alpha) if theirs else None
+        verdict = _snap_back_verdict(run, base_run, max_snap_back_share, max_snap_back_share_increase, look_alpha,
+                                     seed, {})
+        if not verdict.inconclusive:
+            break
+    details = {"injections": lines, "candidate": _attractor_details(run), "looks": look + 1, "max_looks": looks,
+               "alpha_per_look": look_alpha, "spending": "bonferroni", "batch": batch}
     if base_run is not None:
         details["baseline"] = dict(_attractor_details(base_run), model=baseline.info().reference)
-    verdict = _snap_back_verdict(run, base_run, max_snap_back_share, max_snap_back_share_increase, alpha, seed, details)
+    verdict = replace(verdict, alpha=alpha, details=details,
+                      method=("sequential-" if looks > 1 else "") + verdict.method)
     if verdict.passed and (min_influence_nats is not None or min_influence_ratio is not None):
         verdict = _influence_verdict(run, base_run, min_influence_nats, min_influence_ratio, alpha, seed, details) or verdict
     own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
     return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own)
+
+
+def _check_batch(n, batch) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an integer of at least 1, got {n!r}")
+    if batch is None:
+        return min(n, max(8, n // 4))
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= n:
+        raise ValueError(f"batch must be an integer from 1 to n={n}, got {batch!r}")
+    return batch
 
 
 def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed, details) -> Verdict:

@@ -15,6 +15,7 @@ from .attractor import (
     clean_continuations,
     influence_curve,
     inject,
+    pooled,
     run_attractor,
     snap_back,
     story_restart,
@@ -29,6 +30,7 @@ from .diversity import (
     mode_share,
     normalise_answer,
     sampled_mode_share,
+    sentences,
 )
 from .entropy import (
     BoundedEntropy,
@@ -64,6 +66,7 @@ __all__ = [
     "clean_continuations",
     "influence_curve",
     "inject",
+    "pooled",
     "run_attractor",
     "snap_back",
     "story_restart",
@@ -90,6 +93,7 @@ __all__ = [
     "prior_shift",
     "sampled_mode_share",
     "sampled_next_token_entropy",
+    "sentences",
     "sequence_entropy",
     "surprisal_draws",
     "DISTINCT_K",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -200,11 +200,17 @@ def influence_curve(
 
 
 
-def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> list[np.ndarray]:
-    """KL(with injection || without) before each token of each path, both teacher-forced along the same path."""
-    with_j = model.continuation_logprobs([list(injection.injected_ids)] * len(paths), paths)
-    without = model.continuation_logprobs([list(injection.clean_ids)] * len(paths), paths)
-    return [np.atleast_1d(stats.kl_from_logprobs(a, b)) for a, b in zip(with_j, without)]
+def _kl_along(model: Backend, injection: Injection, paths: list[list[int]], chunk: int = 8) -> list[np.ndarray]:
+    """KL(with injection || without) before each token of each path, both teacher-forced along the same path.
+    `chunk` paths at a time: each holds two [tokens, vocabulary] float64 tables (about 100 MB for 24 tokens
+    of a 262,144-token vocabulary), and only the per-step KL is kept."""
+    out = []
+    for start in range(0, len(paths), chunk):
+        part = paths[start : start + chunk]
+        with_j = model.continuation_logprobs([list(injection.injected_ids)] * len(part), part)
+        without = model.continuation_logprobs([list(injection.clean_ids)] * len(part), part)
+        out += [np.atleast_1d(stats.kl_from_logprobs(a, b)) for a, b in zip(with_j, without)]
+    return out
 
 
 def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: int, tolerance: float) -> InfluenceCurve:
@@ -226,11 +232,16 @@ def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: i
 
 @dataclass(frozen=True)
 class SnapBack:
-    """Share of injected continuations that land in the clean mode: the largest class among the
-    continuations of P + C without the injection (classes from `key`), with a Wilson interval.
+    """Share of injected continuations that land in the clean mode, with a Wilson interval.
 
-    The empty class (key "": the text ended at once, or the key found nothing) is never a mode: ending
-    is not going back to where the text was going (story_restart measures ending)."""
+    Each continuation falls into classes by `key`: one class (a string; by default `last_sentence`,
+    where the text ends up) or several (a set: `sentences`, every complete sentence in it, which lets
+    real text form classes: a tuned model's stock line comes back somewhere, rarely last). The clean
+    mode is the class found in the most continuations of P + C without the injection; an injected
+    continuation snaps back when it is in that class too. A continuation that is empty (the text ended right there) is in the class of the
+    last sentence before it: the clean text that ends after C is classed by C's sentence, so a model
+    whose clean story is over and that writes that sentence again after J snaps back; an injected text
+    that ends after J is classed by J. The empty class ("": the key found nothing) is never a mode."""
 
     rate: float
     interval: tuple[float, float]
@@ -251,7 +262,7 @@ def clean_continuations(model: Backend, injection: Injection, *, n: int = 128, m
 
 def snap_back(
     model: Backend, injection: Injection, *, n: int = 128, max_new_tokens: int = 32,
-    key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
+    key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0, alpha: float = 1e-3,
     clean: Sequence[str] | None = None, injected: Sequence[str] | None = None,
 ) -> SnapBack:
     """How often the model, after J, goes where it would have gone without J (any backend: text only).
@@ -265,15 +276,24 @@ def snap_back(
     if injected is None:
         injected = [g.text for g in model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=seed)]
     injected = list(injected)
-    clean_keys = [key(text) for text in clean]
-    classes = Counter(k for k in clean_keys if k)
-    mode, mode_count = classes.most_common(1)[0] if classes else ("", 0)
-    hits = [bool(mode) and key(text) == mode for text in injected]
+    clean_classes = [_classes(key, text, injection.prefix_text) for text in clean]
+    counts = Counter(c for classes in clean_classes for c in classes)
+    mode, mode_count = counts.most_common(1)[0] if counts else ("", 0)
+    after_j = f"{injection.prefix_text} {injection.injection}"
+    hits = [bool(mode) and mode in _classes(key, text, after_j) for text in injected]
     count = sum(hits)
     example = injected[hits.index(True)] if count else injected[0]
-    clean_example = clean[clean_keys.index(mode)] if mode else clean[0]
+    clean_example = next((text for text, classes in zip(clean, clean_classes) if mode in classes), clean[0])
     return SnapBack(count / n, stats.wilson_interval(count, n, alpha), count, n, mode, mode_count / len(clean),
                     clean_example, example, alpha)
+
+
+def _classes(key: Callable[[str], str | Iterable[str]], text: str, before: str) -> frozenset[str]:
+    """The classes of one continuation (see SnapBack); `before` is the text it follows."""
+    if not text.strip():  # ended right there: classed by the last sentence before it
+        text = last_sentence(before) + "."
+    found = key(text)
+    return frozenset([found] if isinstance(found, str) else found) - {""}
 
 
 RESTART_MARKERS = ("\n\nThe End", " The End", "\nThe End", "\n\n***", "\n\nOnce upon a time", " Once upon a time")
@@ -350,26 +370,54 @@ class AttractorRun:
 def run_attractor(
     model: Backend, prompt: Prompt, injections: Sequence[str], *, position: int | str = "sentence",
     prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 128, steps: int = 8,
-    max_new_tokens: int = 32, key: Callable[[str], str] = last_sentence, seed: int = 0, alpha: float = 1e-3,
+    max_new_tokens: int = 32, key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0, alpha: float = 1e-3,
+    look: int = 0,
 ) -> AttractorRun:
     """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure
-    snap-back for every backend, influence and story restart where the backend gives logits."""
+    snap-back for every backend, influence and story restart where the backend gives logits.
+
+    `look` k > 0 draws a further batch of n continuations for a sequential check: C is the same (drawn
+    with `seed`), the continuations come from a seed derived from (seed, k), so no batch repeats another."""
     white_box = model.gives_logits
     if not injections:
         raise ValueError("give at least one injection")
     first = inject(model, prompt, injections[0], position=position, prefix=prefix, separator=separator, seed=seed,
                    prefix_draws=prefix_draws)
     built = [first] + [with_line(model, first, line, separator) for line in injections[1:]]
-    clean = clean_continuations(model, first, n=n, max_new_tokens=max_new_tokens, seed=seed)
+    draw_seed = seed if look == 0 else int(np.random.SeedSequence([seed, look]).generate_state(1)[0])
+    clean = clean_continuations(model, first, n=n, max_new_tokens=max_new_tokens, seed=draw_seed)
     results = []
     for injection in built:
         # One set of samples after P + C + J serves both measures: sample i's first `steps` tokens are
         # the influence path a separate `steps`-token draw with the same seed would give.
-        samples = model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=seed)
-        back = snap_back(model, injection, n=n, key=key, seed=seed, alpha=alpha, clean=clean,
+        samples = model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=draw_seed)
+        back = snap_back(model, injection, n=n, key=key, seed=draw_seed, alpha=alpha, clean=clean,
                          injected=[g.text for g in samples])
         paths = [g.token_ids for g in samples] if max_new_tokens >= steps else None
-        curve = influence_curve(model, injection, steps=steps, n=n, seed=seed, alpha=alpha, paths=paths) if white_box else None
+        curve = (influence_curve(model, injection, steps=steps, n=n, seed=draw_seed, alpha=alpha, paths=paths)
+                 if white_box else None)
         restart = story_restart(model, injection) if white_box else None
         results.append(InjectionResult(injection, back, curve, restart))
+    return AttractorRun(tuple(results))
+
+
+def pooled(runs: Sequence[AttractorRun], alpha: float) -> AttractorRun:
+    """Several batches (looks) of one attractor measurement as one: per injection the snap-back counts
+    and the sampled influence paths add up (Wilson and t intervals at `alpha` over the pooled samples);
+    each batch counts against its own clean mode; the first batch gives C, the mode and the examples."""
+    if len(runs) == 1:
+        return runs[0]
+    results = []
+    for parts in zip(*(run.results for run in runs)):
+        head = parts[0]
+        count, n = sum(p.snap_back.count for p in parts), sum(p.snap_back.n for p in parts)
+        back = replace(head.snap_back, rate=count / n, count=count, n=n, interval=stats.wilson_interval(count, n, alpha),
+                       alpha=alpha)
+        curve = head.influence
+        if curve is not None and curve.path_totals is not None:
+            weights = np.array([p.influence.n for p in parts], dtype=float)
+            kl = np.average([p.influence.kl for p in parts], axis=0, weights=weights)
+            totals = np.concatenate([p.influence.path_totals for p in parts])
+            curve = replace(curve, kl=kl, n=int(weights.sum()), path_totals=totals, interval=None, alpha=alpha)
+        results.append(replace(head, snap_back=back, influence=curve))
     return AttractorRun(tuple(results))

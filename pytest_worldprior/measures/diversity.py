@@ -66,6 +66,19 @@ def last_sentence(text: str) -> str:
     return normalise_answer(complete[-1] if complete else text)
 
 
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n+")
+
+
+def sentences(text: str) -> frozenset[str]:
+    """Answer classes by what a text says anywhere: each complete sentence in it (ending in . ! or ?,
+    closing quotes allowed), normalised; an empty set if none is complete. The attractor key: a tuned
+    model's usual line ("So let us all raise our glasses to the happy couple!") comes back somewhere
+    after an interruption, not necessarily last, while on real text no two continuations end alike."""
+    parts = (part.strip() for part in _SENTENCE_SPLIT.split(text.strip()))
+    complete = [part for part in parts if part.rstrip("\"'”’)]").endswith((".", "!", "?"))]
+    return frozenset(c for c in map(normalise_answer, complete) if c)
+
+
 @dataclass(frozen=True)
 class ModeShare:
     share: float
