@@ -13,6 +13,7 @@ from pytest_worldprior import (
 )
 from pytest_worldprior.assertions import set_inconclusive_policy
 from pytest_worldprior.measures import choice_distribution, entropy_curve, sampled_next_token_entropy
+from pytest_worldprior.measures.closed_set import ends_answer
 from pytest_worldprior.measures.prior_shift import TokenizerMismatchError
 
 BUGS = "Q: Are bugs real?\nA:"
@@ -100,8 +101,11 @@ def test_an_answer_is_scored_with_its_end_so_1_does_not_count_10(toy_base):
     context_ids = toy_base.encode(NUMBER)
     one = toy_base.continuation_ids(NUMBER, context_ids, " 1")
     after_one = np.exp(toy_base.next_token_logprobs([context_ids + one])[0])
-    extends = np.array([t[:1].isalnum() for t in toy_base.token_texts()] + [False] * (after_one.size - len(toy_base.token_texts())))
-    expected = np.exp(toy_base.score([NUMBER], [" 1"])[0]) * (1 - after_one[extends].sum())
+    texts = toy_base.token_texts()
+    ends = np.array([bool(t) and ends_answer(t) for t in texts] + [False] * (after_one.size - len(texts)))
+    ends[sorted(toy_base.eos_ids)] = True  # the end rule: tests/test_closed_set_rule.py
+    assert not ends[texts.index("0")]  # "1" then "0" is "10"
+    expected = np.exp(toy_base.score([NUMBER], [" 1"])[0]) * after_one[ends].sum()
     assert dist.raw[0] == pytest.approx(expected, rel=1e-4)  # batched vs alone
     assert dist.raw[0] < np.exp(toy_base.score([NUMBER], [" 1"])[0])  # P(" 1...") includes " 10", P(complete "1") does not
 
