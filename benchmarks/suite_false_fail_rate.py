@@ -34,8 +34,10 @@ INDEPENDENT = 100_000
 def run_seed(checkpoints: list[str], seed: int, extra: list[str]) -> tuple[dict, float]:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
+        models = ([f"--worldprior-lineage={','.join(checkpoints)}"] if len(checkpoints) > 1
+                  else [f"--worldprior-model={checkpoints[0]}", f"--worldprior-baseline={checkpoints[0]}"])
         command = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider", "--no-header",
-                   f"--worldprior-lineage={','.join(checkpoints)}", f"--worldprior-seed={seed}",
+                   *models, f"--worldprior-seed={seed}",
                    f"--worldprior-baseline-seed={seed + INDEPENDENT}", f"--worldprior-report={report}", *extra]
         started = time.monotonic()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -74,7 +76,8 @@ def summarise(document: dict, checkpoints: list[str], fdr_levels: list[float]) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoints", required=True, help="A,B,...: A against itself, the others against A")
+    parser.add_argument("--checkpoints", required=True, help="A,B,...: A against itself, the others against A "
+                        "(one name: A against itself only)")
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--fdr", default="0.05,0.01", help="false discovery rates to judge the records at")

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
+from .novelty import chi_square_from_uniform
 
 # The words that join one answer to another ("1 or 2", "1 to 10", "heads and tails", "1 through 6"):
 # after them the text is a list or a range, not one answer.
@@ -82,10 +83,9 @@ class ChoiceDistribution:
 
     @property
     def chi_square_divergence(self) -> float:
-        """sum (p - 1/k)^2 / (1/k): Pearson's chi-square statistic against uniform per answer drawn, so
-        n samples would give about n times this (0 for uniform, k - 1 for a single answer)."""
-        k = len(self.choices)
-        return float(((self.probabilities - 1 / k) ** 2).sum() * k)
+        """Chi-square divergence from uniform over the allowed answers (novelty.chi_square_from_uniform;
+        West and Potts 2025, arXiv 2505.00047): 0 for uniform, k - 1 for a single answer."""
+        return chi_square_from_uniform(self.probabilities)
 
     def as_dict(self) -> dict[str, object]:
         return {
