@@ -238,10 +238,11 @@ class SnapBack:
     where the text ends up) or several (a set: `sentences`, every complete sentence in it, which lets
     real text form classes: a tuned model's stock line comes back somewhere, rarely last). The clean
     mode is the class found in the most continuations of P + C without the injection; an injected
-    continuation snaps back when it is in that class too. A continuation that is empty (the text ended right there) is in the class of the
-    last sentence before it: the clean text that ends after C is classed by C's sentence, so a model
-    whose clean story is over and that writes that sentence again after J snaps back; an injected text
-    that ends after J is classed by J. The empty class ("": the key found nothing) is never a mode."""
+    continuation snaps back when it is in that class too. A continuation that is empty (the text ended
+    right there) is in the class of the last sentence before it: the clean text that ends after C is
+    classed by C's sentence, so a model whose clean story is over and that writes that sentence again
+    after J snaps back; an injected text that ends after J is classed by J. The empty class ("": the
+    key found nothing) is never a mode."""
 
     rate: float
     interval: tuple[float, float]
@@ -403,8 +404,10 @@ def run_attractor(
 
 def pooled(runs: Sequence[AttractorRun], alpha: float) -> AttractorRun:
     """Several batches (looks) of one attractor measurement as one: per injection the snap-back counts
-    and the sampled influence paths add up (Wilson and t intervals at `alpha` over the pooled samples);
-    each batch counts against its own clean mode; the first batch gives C, the mode and the examples."""
+    and the sampled influence paths add up (the Wilson interval, and the t interval of the total
+    influence, at `alpha` over the pooled samples; the per-step curve is the weighted mean, without a
+    per-step interval); each batch counts against its own clean mode; the first batch gives C, the
+    mode shown and the examples."""
     if len(runs) == 1:
         return runs[0]
     results = []
