@@ -10,14 +10,11 @@ from .attractor import (
     InfluenceCurve,
     Injection,
     InjectionResult,
-    SnapBack,
     StoryRestart,
-    clean_continuations,
     influence_curve,
     inject,
     pooled,
     run_attractor,
-    snap_back,
     story_restart,
 )
 from .closed_set import ChoiceDistribution, choice_distribution
@@ -53,6 +50,7 @@ from .novelty import (
 )
 from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
 from .sharpening import SHARPENING_TOP_K, Sharpening, sharpening_exponent
+from .snap_back import SnapBack, clean_continuations, snap_back
 from .topk import StoredKL, TopK, kl_to_stored
 
 __all__ = [
