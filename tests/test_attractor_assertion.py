@@ -143,8 +143,9 @@ def test_hypothesis_finds_and_shrinks_an_injection_the_collapsed_model_snaps_bac
     falsifying = re.search(r"injection='([^']*)'", output.split("Falsifying example:")[-1])
     assert falsifying, output
     injection = falsifying.group(1)
-    # Shrunk: one of the simplest shapes the strategies make ("You are a {noun}.", "USER: Stop."), not a long draw.
-    assert re.fullmatch(r"You are a \w+\.|[A-Z]+: \w+\.", injection), injection
+    # Shrunk: one of the short shapes the strategies make ("You are a {noun}.", "USER: Stop.", "Anyway, it is
+    # raining."; which one depends on where the sequential check stops), not a long draw.
+    assert len(injection.split()) <= 5, injection
     assert f"then the injection {injection!r}:" in output
     assert re.search(r"influence curve \(KL nats per step\):( \d+\.\d{3}){4}", output)
     assert "  seed:   0" in output and "FAIL: snap-back rate" in output

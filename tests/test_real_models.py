@@ -1,5 +1,6 @@
 """The two bundled real models (slow on CPU: marked real_model; .ci/run runs them)."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,13 @@ def test_dequantised_cache_is_written_once_and_a_damaged_copy_is_rebuilt(tmp_pat
 def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_report(pytester):
     """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it."""
     suites = Path(__file__).parents[1] / "suites"
-    pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=(suites / "thresholds.py").read_text())
+    # One look of 32 continuations at a lenient margin: this test is about the report, and the suite's
+    # 128 per side on two real models cost 5 minutes of CI.
+    thresholds = (suites / "thresholds.py").read_text()
+    for name, value in (("ATTRACTOR_SAMPLES", 32), ("ATTRACTOR_BATCH", 32), ("MAX_SNAP_BACK_SHARE_INCREASE", 0.5)):
+        thresholds, found = re.subn(rf"^{name} = .*$", f"{name} = {value}", thresholds, flags=re.M)
+        assert found == 1, name
+    pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=thresholds)
     # A subprocess: the outer session may have imported suites/test_attractors.py under the same name.
     result = pytester.runpytest_subprocess("-k", "wedding_toast", "-p", "no:cacheprovider",
                                            "--worldprior-model", "smollm2-135m-instruct", "--worldprior-baseline", "gemma3-270m")
@@ -68,9 +75,9 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
         "*test_wedding_toast_follows_an_accusation*attractor*smollm2-135m-instruct*snap-back rate minus the baseline's*PASS*",
         "*attractors: snap-back and influence*",
         "*smollm2-135m-instruct (candidate), after the first sentence *, injection 'You are a murderer.':",
-        "    snap-back */64 = * into *",
+        "    snap-back */32 = * into *",
         "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
         "*gemma3-270m (baseline), after the first sentence *, injection 'You are a murderer.':",
-        "    snap-back */64 = * into *",
+        "    snap-back */32 = * into *",
         "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
     ])
