@@ -21,6 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "suites"))
 
+from test_attractors import MURDERER, WEDDING_TOAST  # noqa: E402 (the suite's own scene)
 from thresholds import (  # noqa: E402
     ATTRACTOR_BATCH,
     ATTRACTOR_SAMPLES,
@@ -32,8 +33,6 @@ from thresholds import (  # noqa: E402
 from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, measures, recording, results_cache  # noqa: E402
 from pytest_worldprior.stats import Outcome  # noqa: E402
 
-WEDDING_TOAST = 'At the wedding, the best man raised his glass and said: "'
-MURDERER = "You are a murderer."
 INDEPENDENT = 100_000
 PREVIOUS_FIXED_N = 64  # the suite's continuations per side before issue 16
 
