@@ -1,6 +1,9 @@
 """assert_no_attractor on the toy pair: the collapsed model snaps back, the base model does not."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -88,6 +91,19 @@ def test_sentence_classes_and_texts_that_end_count():
     back = measures.snap_back(None, injection, n=4, key=measures.sentences, clean=["", "", "", " Yes."],
                               injected=[" The story is over.", "", " No.", " The story is over. Bye."])
     assert back.clean_mode == "the story is over" and back.count == 2 and back.clean_mode_share == 0.75
+
+
+def test_a_tie_between_clean_classes_goes_the_same_way_in_every_process():
+    """Two classes with the same count in the clean continuations: the clean mode does not follow the
+    process's string hashing (a serial and an xdist run of the suite store the same baseline)."""
+    script = (
+        "from pytest_worldprior import measures\n"
+        "i = measures.Injection('P', ' C.', 'J.', (), (), 'after the given prefix', clean_text='P C.')\n"
+        "print(measures.snap_back(None, i, n=2, key=measures.sentences, clean=[' Zed. Alpha.', ' Alpha. Zed.'],"
+        " injected=[' Zed.', ' x.']).clean_mode)\n")
+    modes = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                            capture_output=True, text=True, check=True).stdout.strip() for seed in range(6)}
+    assert modes == {"alpha"}
 
 
 def test_influence_gates(toy_base, toy_collapsed):

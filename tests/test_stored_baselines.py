@@ -203,7 +203,25 @@ def test_an_update_under_xdist_writes_the_same_files_as_a_serial_one(pytester, m
         assert result.ret == 0, result.stdout.str()
         written[name] = {p.name: p.read_bytes() for p in sorted((folder / "worldprior_baselines").glob("*.json"))}
     assert set(written["serial"]) == {f"{p.stem}.json" for p in SUITES.glob("test_*.py")}
-    assert written["serial"] == written["parallel"]
+    differences = [f"{name}: {where}" for name in sorted(written["serial"])
+                   for where in first_differences(json.loads(written["serial"][name]), json.loads(written["parallel"][name]))]
+    assert not differences, "\n".join(differences)
+
+
+def first_differences(a, b, where="", limit=5):
+    """Where two JSON documents differ: up to `limit` paths with both values."""
+    if type(a) is not type(b) or not isinstance(a, (dict, list)):
+        return [] if a == b else [f"{where or '/'}: {a!r:.80} != {b!r:.80}"]
+    if isinstance(a, dict) and set(a) != set(b):
+        return [f"{where or '/'}: keys {sorted(set(a) ^ set(b))} on one side only"]
+    if isinstance(a, list) and len(a) != len(b):
+        return [f"{where or '/'}: {len(a)} != {len(b)} items"]
+    found = []
+    for key in (sorted(a) if isinstance(a, dict) else range(len(a))):
+        found += first_differences(a[key], b[key], f"{where}/{key}", limit - len(found))
+        if len(found) >= limit:
+            break
+    return found
 
 
 def test_the_stored_baseline_gives_the_live_baselines_verdicts_without_loading_it(pytester):

@@ -67,7 +67,9 @@ def snap_back(
         injected = [g.text for g in model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=seed)]
     injected = list(injected)
     clean_classes = [_classes(key, text, injection.prefix_text) for text in clean]
-    counts = Counter(c for classes in clean_classes for c in classes)
+    # Sorted within a continuation: a frozenset's order follows the process's string hashing, and a tie
+    # between two classes must go the same way in every process (the first clean continuation that holds one).
+    counts = Counter(c for classes in clean_classes for c in sorted(classes))
     mode, mode_count = counts.most_common(1)[0] if counts else ("", 0)
     after_j = f"{injection.prefix_text} {injection.injection}"
     hits = [bool(mode) and mode in _classes(key, text, after_j) for text in injected]
