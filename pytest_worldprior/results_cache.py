@@ -6,8 +6,9 @@ A measure function decorated with `@cached_measurement` is keyed by:
   backend, library versions: `ModelInfo`, less its name and path, which do not change what it computes);
 - the measure's name and every other argument after defaults are applied (prompt, settings, seed);
 - a hash of this package's own source, so a code change never reads a result the old code made.
-An argument that has no stable key (a lambda, a local function, an arbitrary object) turns the cache off
-for that call rather than risk a wrong hit.
+A user's own function among the arguments (`key=`) is keyed by its code and its module's source file, so
+editing it recomputes. An argument that has no stable key (a lambda, a local function, an arbitrary
+object) turns the cache off for that call rather than risk a wrong hit.
 
 Entries live in `<cache folder>/results/<2 hex>/<sha256>.pkl`: a sha256 of the pickled payload, a newline,
 then the payload. Writes are atomic (temporary file, then rename); an entry whose checksum or unpickling
@@ -26,6 +27,7 @@ import inspect
 import json
 import pickle
 import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,11 +176,58 @@ def keyable(value: object) -> object:
     if isinstance(value, dict):
         return {str(k): keyable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if callable(value):
-        qualname = getattr(value, "__qualname__", "")
-        if "<" in qualname or not getattr(value, "__module__", None):  # lambda or local function
-            raise Unkeyable(qualname)
-        return {"callable": f"{value.__module__}.{qualname}"}
+        return _callable_key(value)
     raise Unkeyable(type(value).__name__)
+
+
+def _callable_key(value: Callable) -> dict:
+    """A user's function (a `key=` of the attractor and mode-share measures) keyed by what it computes:
+    its name, its code (bytecode, constants and names, nested functions included), its defaults, and the
+    source file of the module that defines it, so an edit to it or to a helper beside it is a new key.
+    This package's own functions are covered by `code_hash`; built-ins (`str.lower`) change only with
+    Python, whose version is in the model's fingerprint. Lambdas, local functions and other callable
+    objects (whose state the key could not see) turn the cache off for the call (`Unkeyable`)."""
+    if isinstance(value, functools.partial):
+        return {"partial": _callable_key(value.func), "args": keyable(list(value.args)), "keywords": keyable(value.keywords)}
+    qualname = getattr(value, "__qualname__", "")
+    module = getattr(value, "__module__", None) or getattr(getattr(value, "__objclass__", None), "__module__", None)
+    if not qualname or not module or "<" in qualname:  # lambda, local function, or an object with __call__
+        raise Unkeyable(qualname or type(value).__name__)
+    name = f"{module}.{qualname}"
+    if isinstance(value, (types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)):
+        return {"callable": name}
+    code = getattr(value, "__code__", None)
+    if not isinstance(value, types.FunctionType) or code is None:
+        raise Unkeyable(name)
+    if module.split(".")[0] == __package__.split(".")[0]:
+        return {"callable": name}
+    try:
+        source = inspect.getsourcefile(value)
+        source_sha = hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else None
+    except (OSError, TypeError):
+        source_sha = None
+    return {"callable": name, "code": _code_digest(code), "module_source": source_sha,
+            "defaults": keyable(list(value.__defaults__ or ())), "kwdefaults": keyable(value.__kwdefaults__ or {})}
+
+
+def _code_digest(code: types.CodeType) -> str:
+    digest = hashlib.sha256(code.co_code)
+    for const in code.co_consts:
+        digest.update(b"\0" + _constant(const).encode())
+    digest.update(b"\0".join(name.encode() for name in code.co_names))
+    return digest.hexdigest()
+
+
+def _constant(const: object) -> str:
+    """A code object's constant as text that is the same in every process (a frozenset's order follows
+    the string hashing of the process)."""
+    if isinstance(const, types.CodeType):
+        return _code_digest(const)
+    if isinstance(const, frozenset):
+        return "frozenset(" + ",".join(sorted(map(_constant, const))) + ")"
+    if isinstance(const, tuple):
+        return "(" + ",".join(map(_constant, const)) + ")"
+    return repr(const)
 
 
 @functools.cache

@@ -142,3 +142,51 @@ def test_the_ini_key_turns_the_cache_off(pytester, tmp_path):
     result = pytester.runpytest("--worldprior-model", "toy-base", "--worldprior-cache-dir", str(tmp_path / "cache"))
     result.stdout.fnmatch_lines(["worldprior: results cache off*"])
     assert not (tmp_path / "cache" / "results").exists()
+
+
+KEY_MODULE = '''
+def first_words(text):
+    return " ".join(text.split()[:{words}])
+'''
+
+
+def test_a_users_key_function_is_keyed_by_its_code(cache, toy_base, tmp_path, monkeypatch):
+    """Editing a key= function (same module, same name) is a new key: a stale result is never served.
+    Its key is the same in another process (constants such as a frozenset are written in a fixed order)."""
+    import importlib
+    import subprocess
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = tmp_path / "my_keys.py"
+    run = dict(n=4, steps=2, max_new_tokens=4, prefix_draws=1)
+    results = []
+    for words in (1, 1, 3):
+        source.write_text(KEY_MODULE.format(words=words))
+        sys.modules.pop("my_keys", None)
+        importlib.invalidate_caches()
+        key = importlib.import_module("my_keys").first_words
+        results.append(measures.run_attractor(toy_base, STORY, ["You are a murderer."], key=key, **run))
+    assert (cache.stats.computed, cache.stats.read, cache.stats.uncacheable) == (2, 1, 0)
+    assert len(entries(cache)) == 2
+    source.write_text("def member(text):\n    return text in {'a', 'b', 'c', 'd'}\n")
+    script = "import my_keys, json; from pytest_worldprior.results_cache import keyable; print(json.dumps(keyable(my_keys.member)))"
+    keys = {subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(4)}
+    assert len(keys) == 1
+
+
+def test_callables_whose_state_the_key_cannot_see_turn_the_cache_off():
+    import functools
+
+    from pytest_worldprior.results_cache import Unkeyable, keyable
+
+    class Key:
+        def __call__(self, text):
+            return text
+
+    for unkeyable in (Key(), lambda text: text):
+        with pytest.raises(Unkeyable):
+            keyable(unkeyable)
+    assert keyable(functools.partial(measures.sentences)) != keyable(measures.sentences)
+    assert keyable(str.lower) == {"callable": "builtins.str.lower"}
