@@ -6,6 +6,7 @@ What a server can give is asked at load, not assumed:
 - `top_logprobs`: the k most likely next tokens with their log-probabilities, where the server returns
   them (k as large as it allows, up to 20); `measures.entropy_bounds` turns them into an entropy interval;
 - prompt log-probabilities through `echo` (vLLM): then `score` works; otherwise it says it cannot.
+Log-probabilities are checked as they arrive (`payload.py`): a bad one raises `PayloadError`.
 Full next-token distributions never come over the API, so the exact (logit) measures do not apply:
 assertions in mode "auto" use their sampled modes, and the top-k entropy interval where they can.
 
@@ -25,9 +26,11 @@ import numpy as np
 from ...errors import ModelLoadError
 from ..base import Backend, Generation, ModelInfo, Prompt, check_sampling_settings
 from .http_client import JsonClient, RetryPolicy, ServerError
+from .payload import continuation_logprob, top_logprobs_of
 
 MAX_TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs), and the most OpenAI's chat API gives
 TOP_LOGPROBS_TRIED = (MAX_TOP_LOGPROBS, 5)  # 5: the most OpenAI's legacy completions API gives
+ECHO_AGREEMENT_NATS = 0.05  # an echoed log-probability and the same token's top one differ by rounding only
 
 
 class OpenAIServerBackend(Backend):
@@ -44,6 +47,8 @@ class OpenAIServerBackend(Backend):
         self._key_source = f"the environment variable {api_key_env}" if api_key_env else "no variable"
         self.client = JsonClient(url, api_key=key, timeout_s=timeout_s, max_in_flight=max_in_flight, retry=retry)
         self._entry = self._check_model()
+        self._follower: tuple[str, float] | None = None  # the most likely token after "Hello", from the probe
+        self._echo_problem: str | None = None  # why the echo cannot score, where the probe found why
         self._max_top_logprobs = self._probe_top_logprobs()
         self.gives_top_logprobs = bool(self._max_top_logprobs)
         self.scores_prompts = self._probe_echo()
@@ -81,18 +86,37 @@ class OpenAIServerBackend(Backend):
                     continue
                 return 0
             top = ((answer.get("choices") or [{}])[0].get("logprobs") or {}).get("top_logprobs") or [None]
-            return len(top[0]) if isinstance(top[0], dict) else 0
+            if not isinstance(top[0], dict):
+                return 0
+            numbers = [(t, float(v)) for t, v in top[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            self._follower = max(numbers, key=lambda item: item[1], default=None)
+            return len(top[0])
         return 0
 
     def _probe_echo(self) -> bool:
-        """Whether the server gives the prompt's own log-probabilities (echo=True)."""
+        """Whether the server gives the prompt's own log-probabilities (echo=True), aligned with its
+        next-token ones: on "Hello" + the token the top probe found most likely after "Hello", the value
+        echoed for that token must be the one the top log-probabilities gave it (llama-cpp-python 0.3
+        echoes each token's value under the next position instead). Where that token does not stand
+        alone in the echo, or the server gives no top log-probabilities, only the echo's presence counts."""
+        prompt = "Hello" + (self._follower[0] if self._follower else " world")
         try:
-            answer = self.client.post("/completions", {"model": self.model, "prompt": "Hello world", "max_tokens": 1,
+            answer = self.client.post("/completions", {"model": self.model, "prompt": prompt, "max_tokens": 1,
                                                        "echo": True, "logprobs": 1, "temperature": 1.0})
         except ServerError:
             return False
-        logprobs = ((answer.get("choices") or [{}])[0].get("logprobs") or {}).get("token_logprobs") or []
-        return len(logprobs) >= 3 and any(x is not None for x in logprobs[1:-1])
+        logprobs = (answer.get("choices") or [{}])[0].get("logprobs") or {}
+        values, offsets = logprobs.get("token_logprobs") or [], logprobs.get("text_offset") or []
+        if not (len(values) >= 2 and any(x is not None for x in values[1:])):
+            return False
+        echoed = [v for o, v in zip(offsets, values) if o == len("Hello") and isinstance(v, (int, float))]
+        if self._follower and echoed and abs(echoed[0] - self._follower[1]) > ECHO_AGREEMENT_NATS:
+            token, value = self._follower
+            self._echo_problem = (f"prompt log-probabilities that agree with its next-token ones: after 'Hello' its top "
+                                  f"log-probabilities give {token!r} {value:.4f}, its echo of 'Hello'+{token!r} gives "
+                                  f"{echoed[0]:.4f} (llama-cpp-python 0.3 echoes each token's value one position late)")
+            return False
+        return True
 
     # --- the Backend contract --------------------------------------------------------------------
 
@@ -106,8 +130,11 @@ class OpenAIServerBackend(Backend):
                                     f"top {MAX_TOP_LOGPROBS} next tokens, not the full distribution)")
 
     def top_logprobs(self, context: Prompt, k: int | None = None) -> list[tuple[str, float]]:
-        """The server's k most likely next tokens (text, log-probability), most likely first; k at most
-        `max_top_logprobs` (None: that many)."""
+        """The server's k most likely next tokens (text, log-probability in nats), most likely first; k at
+        most `max_top_logprobs` (None: that many). A token of mass 0 (-inf, or a stand-in such as -9999)
+        comes as -inf. Raises PayloadError (naming the server, the field, the value and the fix) for a
+        value that is not a log-probability, a mass above 1, or fewer entries than asked that hold all
+        the mass (a report after the server's sampler cut tokens)."""
         if not self.gives_top_logprobs:
             self._lacks("gives_top_logprobs", "top next-token log-probabilities (the server returns none)")
         if k is not None and k < 1:
@@ -115,23 +142,23 @@ class OpenAIServerBackend(Backend):
         k = min(k or self.max_top_logprobs, self.max_top_logprobs)
         answer = self.client.post(*self._request(context, max_tokens=1, temperature=1.0, top_p=1.0, seed=0, stop=None,
                                                  top=k))
-        top = _choice_logprobs(answer["choices"][0], chat=not isinstance(context, str))[0][2]
-        return sorted(top.items(), key=lambda item: -item[1])[:k]
+        return top_logprobs_of(answer, chat=not isinstance(context, str), asked=k, server=self._server())
 
     def score(self, contexts: Sequence, continuations: Sequence) -> list[float]:
+        """log P(continuation | context) in nats for each pair of texts, from the log-probabilities the server
+        echoes for context + continuation: the tokens that start inside the continuation (let it start
+        at a token boundary, as " world" after "Hello" does). Raises PayloadError when the echo lacks a
+        token's log-probability in the continuation, or its entries do not match the tokens."""
         if not self.scores_prompts:
-            self._lacks("scores_prompts", "prompt log-probabilities (vLLM does, with echo), so it cannot score a "
-                                          "continuation; use the sampled checks")
+            self._lacks("scores_prompts", f"{self._echo_problem or 'prompt log-probabilities (vLLM does, with echo)'}, "
+                                          "so it cannot score a continuation; use the sampled checks")
         scores = []
         for context, continuation in zip(contexts, continuations):
             if not (isinstance(context, str) and isinstance(continuation, str)):
                 raise TypeError("a server backend scores text contexts and continuations only")
             full = self.client.post("/completions", {"model": self.model, "prompt": context + continuation,
                                                      "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 1.0})
-            logprobs = full["choices"][0]["logprobs"]
-            offsets, values = logprobs["text_offset"], logprobs["token_logprobs"]
-            # Tokens that start inside the continuation, less the one generated after the prompt.
-            scores.append(float(sum(v for off, v in zip(offsets[:-1], values[:-1]) if off >= len(context) and v is not None)))
+            scores.append(continuation_logprob(full, context + continuation, len(context), self._server()))
         return scores
 
     def sample(self, context, n: int, *, max_new_tokens: int = 64, temperature: float = 1.0, top_p: float = 1.0,
@@ -163,6 +190,10 @@ class OpenAIServerBackend(Backend):
     def close(self) -> None:
         self.client.close()
 
+    def _server(self) -> str:
+        """The server and model, as messages name them."""
+        return f"{self.url} (model {self.model!r})"
+
     def _request(self, prompt, max_tokens, temperature, top_p, seed, stop, *, top: int) -> tuple[str, dict]:
         body = {"model": self.model, "max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
         if stop:
@@ -186,14 +217,3 @@ def load_openai_backend(spec, *, api_key_env: str | None = "OPENAI_API_KEY", max
 
 def _sample_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] % (2**31 - 1))
-
-
-def _choice_logprobs(choice: dict, chat: bool) -> list[tuple[str, float, dict[str, float]]]:
-    """Per generated token: (text, log-probability, {top token text: log-probability})."""
-    logprobs = choice.get("logprobs") or {}
-    if chat:
-        return [(t["token"], float(t["logprob"]), {a["token"]: float(a["logprob"]) for a in t.get("top_logprobs") or []})
-                for t in logprobs.get("content") or []]
-    tokens, values = logprobs.get("tokens") or [], logprobs.get("token_logprobs") or []
-    tops = logprobs.get("top_logprobs") or [{}] * len(tokens)
-    return [(t, float(v), {k: float(x) for k, x in (top or {}).items()}) for t, v, top in zip(tokens, values, tops)]
