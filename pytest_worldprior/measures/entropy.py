@@ -14,7 +14,9 @@ from scipy import stats as scipy_stats
 from .. import stats
 from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
-from ..stats.checks import check_temperature
+from ..stats.checks import check_int, check_temperature
+from ..stats.reported_logprobs import ROUNDING, ZERO_MASS_BELOW, reported_logprobs, top_mass
+from .paths import reduce_along
 
 
 @cached_measurement
@@ -120,8 +122,8 @@ def sequence_entropy(
     check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     paths = [list(s.token_ids) for s in samples]
-    distributions = model.continuation_logprobs([prompt] * n, paths)
-    per_path = np.array([float(np.sum(stats.entropy_from_logprobs(d, temperature))) if len(d) else 0.0 for d in distributions])
+    # Each path's entropy as soon as its rows are made: only a few paths' distributions are held at once.
+    per_path = np.array(reduce_along(paths, lambda rows: _path_entropy(rows, temperature), (model, [prompt] * n)))
     lengths = float(np.mean([len(p) for p in paths]))
     if np.ptp(per_path) == 0:  # every path the same entropy (a collapsed model): the exact bound decides
         most = max_new_tokens * np.log(len(model.token_texts()))  # no path holds more than log V per token
@@ -130,6 +132,12 @@ def sequence_entropy(
     low, high = stats.t_interval(per_path, alpha)
     standard_error = float(scipy_stats.sem(per_path))
     return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths, standard_error)
+
+
+def _path_entropy(rows: np.ndarray, temperature: float) -> float:
+    """sum_t H_T of a path's next-token rows [tokens, V], nats; 0 for an empty path. A row at a time, so
+    the working copies are of one row, not of the whole path."""
+    return float(np.sum([stats.entropy_from_logprobs(row, temperature) for row in rows])) if len(rows) else 0.0
 
 
 def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -142,37 +150,71 @@ def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BoundedEntropy:
-    """Next-token entropy known only through the top-k log-probabilities: certain bounds, not a sample."""
+    """Next-token entropy known only through the top-k log-probabilities: certain bounds, not a sample.
+    low <= H <= high, in nats."""
 
     low: float
     high: float  # inf when the vocabulary size is unknown
-    top_k: int
-    tail_mass: float  # the probability outside the top k
+    top_k: int  # the entries used: those given, less those read as mass 0
+    tail_mass: float  # the probability outside them, 1 - their sum, as reported (0 to 1)
 
     @property
     def estimate(self) -> float:
+        """The middle of [low, high] in nats; `low`, the end that is known, when `high` is inf."""
         return (self.low + self.high) / 2 if np.isfinite(self.high) else self.low
 
 
 def entropy_bounds(top_logprobs, vocab_size: int | None = None) -> BoundedEntropy:
-    """Bounds on H(p) from p's k largest probabilities (any order).
+    """Certain bounds on H(p), in nats, from p's k largest log-probabilities.
+
+    `top_logprobs`: shape (k,), natural-log probabilities of k distinct tokens, any order, read as a
+    server reports them (stats.reported_logprobs): above 0 by at most ROUNDING (1e-5) read as 0; -inf or
+    below -708.4 (a stand-in such as vLLM's -9999) read as mass 0 and left out, as if not given.
+    `vocab_size`: V, how many tokens p is over; None when unknown.
 
     The top k contribute exactly. The other tokens hold the rest, r = 1 - sum(top), each at most the
     smallest top probability m. Their entropy is smallest when they are as few as possible: floor(r / m)
     tokens at m and one with the remainder (-x log x is concave, so that extreme point is the minimum).
     It is largest when r is spread evenly over the V - k others: r log((V - k) / r); with V unknown,
-    there is no upper bound."""
-    p = np.exp(np.asarray(top_logprobs, dtype=np.float64))
-    if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)):
-        raise ValueError(f"need a non-empty list of finite top log-probabilities, got {top_logprobs!r}")
-    known = float(-(p * np.log(p)).sum())
-    tail = max(0.0, 1.0 - float(p.sum()))  # servers round log-probabilities: the sum can pass 1 slightly
-    if tail <= 1e-12:
-        return BoundedEntropy(known, known, p.size, 0.0)
-    smallest = float(p.min())
-    full, rest = divmod(tail, smallest)
-    low = known + full * -smallest * np.log(smallest) + (-rest * np.log(rest) if rest > 0 else 0.0)
-    if vocab_size is None or vocab_size <= p.size:
-        return BoundedEntropy(float(low), float("inf"), p.size, tail)
-    high = known + tail * np.log((vocab_size - p.size) / tail)
+    there is no upper bound. Reported values are rounded, so r is taken anywhere within ROUNDING of
+    1 - sum(top): the interval has width 0 only where the k tokens are the whole vocabulary. A single
+    entry at 0 (p = 1 by the report) gives [0, inf], or [0, 2.2e-4] with V = 49152.
+
+    Raises ValueError, naming the entry or the value, for: a list that is empty or not one-dimensional;
+    an entry that is not a number, is NaN, or is above 0 beyond rounding (a probability above 1); every
+    entry at mass 0; a mass above 1 + ROUNDING (not the top of one distribution: a server that lists
+    tokens its sampler cut beside probabilities renormalised over those it kept); a V below k, or too
+    small for the V - k others, each at most m, to hold r."""
+    given = reported_logprobs(top_logprobs, "top_logprobs")
+    logprobs = given[np.isfinite(given)]
+    if logprobs.size == 0:
+        raise ValueError(f"every entry of top_logprobs has mass 0 (-inf, or below {ZERO_MASS_BELOW:.1f}): "
+                         f"{top_logprobs!r}; there is no distribution to bound")
+    p = np.exp(logprobs)
+    known = float(-(p * logprobs).sum())
+    tail = 1.0 - top_mass(logprobs, "top_logprobs")
+    log_m = float(logprobs.min())
+    m = float(np.exp(log_m))
+    low_tail, high_tail = max(0.0, tail - ROUNDING), min(1.0, tail + ROUNDING)
+    high = np.inf
+    if vocab_size is not None:
+        others = check_int(vocab_size, "vocab_size", 1) - p.size
+        if others < 0:
+            raise ValueError(f"vocab_size {vocab_size} is smaller than the {p.size} tokens given with mass above 0")
+        room = others * m  # the most the other tokens can hold
+        if low_tail > room:
+            raise ValueError(f"the {others} other tokens of vocab_size {vocab_size}, each at most the smallest "
+                             f"top probability {m:.6g}, cannot hold the rest of the mass, {tail:.6g}: these are not the "
+                             f"top {p.size} of a distribution over {vocab_size} tokens (check vocab_size)")
+        high_tail = min(high_tail, room)
+        spread = min(high_tail, max(low_tail, others / np.e))  # r log(n / r) is largest at r = n / e
+        high = known + (float(spread * np.log(others / spread)) if spread > 0 else 0.0)
+
+    def fewest(r: float) -> float:  # floor(r / m) tokens at m and one with the rest
+        full, rest = divmod(r, m)
+        return full * m * -log_m + (float(-rest * np.log(rest)) if rest > 0 else 0.0)
+
+    # smallest at an end of [low_tail, high_tail] or where r / m is whole (concave in between)
+    whole = float(np.ceil(low_tail / m)) * m
+    low = known + min(fewest(r) for r in (low_tail, high_tail, whole) if r <= high_tail)
     return BoundedEntropy(float(low), float(max(low, high)), p.size, tail)

@@ -12,6 +12,7 @@ from .. import stats
 from ..backends.base import Backend, Prompt
 from ..errors import TokenizerMismatchError
 from ..results_cache import cached_measurement
+from .paths import reduce_along
 from .topk import TopK, kl_to_stored
 
 SHIFTED_RANK = 3  # URIAL: a position is "shifted" when the model's top token is not in the baseline's top 3
@@ -62,27 +63,35 @@ def prior_shift(
     model: Backend, baseline: Backend, prompts: Sequence[Prompt], *, continuation_tokens: int = 16, seed: int = 0
 ) -> PriorShift:
     """Compare next-token distributions at every position of the model's own seeded continuation of each
-    prompt (the prompt's next token included), teacher-forced through both models."""
+    prompt (the prompt's next token included), teacher-forced through both models. Each path is reduced
+    to its per-position KL, JS and shift as soon as both models' rows for it are made."""
     if not prompts:
         raise ValueError("prior_shift needs at least one probe prompt")
     vocab = check_same_tokenizer(model, baseline)
     paths = [list(model.sample(p, 1, max_new_tokens=continuation_tokens, seed=seed)[0].token_ids) for p in prompts]
-    ours = model.continuation_logprobs(list(prompts), paths)
-    theirs = baseline.continuation_logprobs(list(prompts), paths)
-    kl, js, shifted = [], [], []
-    for p, q in zip(ours, theirs):
-        p, q = _renormalised(p[:, :vocab]), _renormalised(q[:, :vocab])
-        kl.append(np.atleast_1d(stats.kl_from_logprobs(p, q)))
-        js.append(np.atleast_1d(stats.js_from_logprobs(p, q)))
-        top = p.argmax(axis=1)
-        rank = (q > q[np.arange(len(q)), top][:, None]).sum(axis=1)  # 0 = baseline's favourite too
-        shifted.append(rank >= SHIFTED_RANK)
-    return PriorShift(np.concatenate(kl), np.concatenate(js), np.concatenate(shifted), len(prompts))
+
+    def shift(p_rows: np.ndarray, q_rows: np.ndarray) -> list[tuple[float, float, bool]]:
+        per_position = []
+        for p, q in zip(p_rows[:, :vocab], q_rows[:, :vocab]):  # a row at a time: no copy of the whole path
+            p, q = _renormalised(p), _renormalised(q)
+            rank = int((q > q[p.argmax()]).sum())  # 0 = baseline's favourite too
+            per_position.append((float(stats.kl_from_logprobs(p, q)), float(stats.js_from_logprobs(p, q)),
+                                 rank >= SHIFTED_RANK))
+        return per_position
+
+    return _of_positions(reduce_along(paths, shift, (model, list(prompts)), (baseline, list(prompts))), len(prompts))
 
 
 def _renormalised(logprobs: np.ndarray) -> np.ndarray:
     """Renormalise rows cut to the tokenizer's vocabulary (the output layer's padding columns dropped)."""
-    return log_softmax(logprobs, axis=1)
+    return log_softmax(logprobs, axis=-1)
+
+
+def _of_positions(per_path: list[list[tuple[float, float, bool]]], prompts: int) -> PriorShift:
+    """A PriorShift from each path's (KL, JS, shifted) per position."""
+    rows = [row for path in per_path for row in path]
+    kl, js, shifted = (np.array(column) for column in zip(*rows)) if rows else (np.array([]),) * 3
+    return PriorShift(kl, js, shifted, prompts)
 
 
 def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_tokens: int = 16, seed: int = 0,
@@ -91,9 +100,8 @@ def reference_paths(model: Backend, prompts: Sequence[Prompt], *, continuation_t
     (the same paths prior_shift teacher-forces) and its top-k next-token distribution at each position."""
     vocab = len(model.token_texts())
     paths = [list(model.sample(p, 1, max_new_tokens=continuation_tokens, seed=seed)[0].token_ids) for p in prompts]
-    rows = model.continuation_logprobs(list(prompts), paths)
-    return [{"path": tuple(path), "distributions": tuple(TopK.of(row, k) for row in _renormalised(d[:, :vocab]))}
-            for path, d in zip(paths, rows)]
+    kept = reduce_along(paths, lambda d: tuple(TopK.of(_renormalised(row), k) for row in d[:, :vocab]), (model, list(prompts)))
+    return [{"path": tuple(path), "distributions": distributions} for path, distributions in zip(paths, kept)]
 
 
 def prior_shift_to_stored(model: Backend, prompts: Sequence[Prompt], reference: Sequence[dict]) -> PriorShift:
@@ -103,16 +111,18 @@ def prior_shift_to_stored(model: Backend, prompts: Sequence[Prompt], reference: 
     also its lowest possible value); JS uses the same completed distribution; a candidate top token
     outside the stored top-k counts as shifted."""
     vocab = len(model.token_texts())
-    ours = model.continuation_logprobs(list(prompts), [list(r["path"]) for r in reference])
-    kl, js, shifted = [], [], []
-    for p_rows, stored in zip(ours, reference):
-        for p, topk in zip(_renormalised(p_rows[:, :vocab]), stored["distributions"]):
-            kl.append(kl_to_stored(p, topk).estimate)
-            q = _completed(p, topk)
-            js.append(float(stats.js_from_logprobs(p, q)))
-            top = int(p.argmax())
-            shifted.append(top not in topk.ids[:SHIFTED_RANK])
-    return PriorShift(np.array(kl), np.array(js), np.array(shifted), len(prompts))
+    stored = iter(reference)  # reduce_along reduces the paths in order
+
+    def against_stored(p_rows: np.ndarray) -> list[tuple[float, float, bool]]:
+        per_position = []
+        for p, topk in zip(p_rows[:, :vocab], next(stored)["distributions"]):
+            p = _renormalised(p)
+            js = float(stats.js_from_logprobs(p, _completed(p, topk)))
+            per_position.append((kl_to_stored(p, topk).estimate, js, int(p.argmax()) not in topk.ids[:SHIFTED_RANK]))
+        return per_position
+
+    paths = [list(r["path"]) for r in reference]
+    return _of_positions(reduce_along(paths, against_stored, (model, list(prompts))), len(prompts))
 
 
 def _completed(p: np.ndarray, topk) -> np.ndarray:

@@ -25,13 +25,16 @@ from ..base import (
 )
 from . import tokens
 from .fingerprint import eos_ids_of, library_versions, max_length_of, tokenizer_sha256
-from .sampling import inverse_cdf, nucleus_logprobs
+from .sampling import draw
 
 # Rows fed one token per step (sampling, short continuations after a shared prefix): such steps cost
 # little each, and on a CPU a bigger batch reads the weights fewer times (64 rows sampled 3x faster than 8).
 MIN_STEP_ROWS = 64
 # At most this many tokens per batch when continuations are fed after a shared prefix.
 SUFFIX_TOKENS_PER_BATCH = 512
+# At most this many logits (float32: 64 MiB) per forward pass that keeps every position's: over a
+# 262,144-token vocabulary 32 continuations of 16 tokens would hold 512 MiB of logits at once.
+LOGITS_PER_BATCH = 2**24
 
 
 class HFBackend(Backend):
@@ -142,9 +145,7 @@ class HFBackend(Backend):
             else:
                 alone += members
         sequences = [list(self.encode(contexts[i])) + suffixes[i] for i in alone]
-        reducers = [lambda seq, logprobs, start=len(seq) - len(suffixes[i]): reduce(seq[start:], logprobs[start - 1 : len(seq) - 1])
-                    for i, seq in zip(alone, sequences)]
-        for i, value in zip(alone, self._map_logprobs(sequences, reducers)):
+        for i, value in zip(alone, self._map_logprobs(sequences, [len(suffixes[i]) for i in alone], reduce)):
             results[i] = value
         return results
 
@@ -156,7 +157,7 @@ class HFBackend(Backend):
                               device=self.device), use_cache=True, **self._last_logits_only())
         first_row = start.logits[0, -1:, :]  # predicts each suffix's first token
         longest = max(len(s) for s in suffixes)
-        rows = max(self.batch_size, SUFFIX_TOKENS_PER_BATCH // longest)
+        rows = max(1, min(max(self.batch_size, SUFFIX_TOKENS_PER_BATCH // longest), LOGITS_PER_BATCH // (longest * self.vocab_size)))
         results = []
         for begin in range(0, len(suffixes), rows):
             chunk = suffixes[begin : begin + rows]
@@ -175,32 +176,32 @@ class HFBackend(Backend):
                 results.append(reduce(suffix, torch.log_softmax(predicting, dim=-1)))
         return results
 
-    def _last_logits_only(self) -> dict:
-        """Ask the model for the last position's logits only, where it can: a long prompt's full
-        [positions, vocabulary] logits would be computed and dropped."""
-        return {"logits_to_keep": 1} if self._keeps_last_logits else {}
+    def _last_logits_only(self, positions: int = 1) -> dict:
+        """Ask the model for the last `positions` positions' logits only, where it can: a long prompt's
+        full [positions, vocabulary] logits would be computed and dropped."""
+        return {"logits_to_keep": positions} if self._keeps_last_logits else {}
 
     @torch.inference_mode()
-    def _map_logprobs(self, sequences: list[list[int]], reducers) -> list:
-        """Run the model over token sequences in length-sorted, left-padded batches.
+    def _map_logprobs(self, sequences: list[list[int]], tails: list[int], reduce: Callable) -> list:
+        """Teacher-force each sequence's last `tails[i]` tokens, in length-sorted, left-padded batches.
 
-        For each sequence, `reducer(ids, logprobs)` gets its unpadded log-softmax rows [len, vocab]
-        and returns what to keep, so the full [batch, len, vocab] tensor is never held for long.
-        """
-        if callable(reducers):
-            reducers = [reducers] * len(sequences)
+        `reduce(tail_ids, logprobs)` gets those tokens and the float64 log-softmax rows [tail, vocab] that
+        predict them, and returns what to keep. The last token is not fed (nothing it predicts is asked for),
+        and the output head runs at the tail positions only: the rows of the context are never made."""
         results: list = [None] * len(sequences)
-        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        fed = [i for i in range(len(sequences)) if tails[i] > 0]
+        for i in set(range(len(sequences))) - set(fed):
+            results[i] = reduce([], torch.empty((0, self.vocab_size), dtype=torch.float64, device=self.device))
+        order = sorted(fed, key=lambda i: len(sequences[i]))
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            input_ids, mask = self._left_pad([sequences[i] for i in batch])
-            logits = self._forward(input_ids, mask)
-            width = input_ids.shape[1]
+            keep = max(tails[i] for i in batch)
+            input_ids, mask = self._left_pad([sequences[i][:-1] for i in batch])
+            logits = self._forward(input_ids, mask, **self._last_logits_only(keep))[:, -keep:]
             for row, i in enumerate(batch):
-                length = len(sequences[i])
                 # float64 so that probabilities sum to 1 within 1e-12 even over a 262k vocabulary
-                logprobs = torch.log_softmax(logits[row, width - length :].double(), dim=-1)
-                results[i] = reducers[i](sequences[i], logprobs)
+                logprobs = torch.log_softmax(logits[row, keep - tails[i] :].double(), dim=-1)
+                results[i] = reduce(sequences[i][-tails[i] :], logprobs)
         return results
 
     def _left_pad(self, sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -221,8 +222,10 @@ class HFBackend(Backend):
         return out if kwargs.get("use_cache") else out.logits
 
     def _check_finite(self, logits: torch.Tensor) -> None:
-        # The sum is NaN or infinite if any logit is (float32 logits cannot overflow it): a cheap test.
-        if not torch.isfinite(logits.sum()):
+        # The extremes are NaN or infinite exactly when some logit is: one pass, no copy, and unlike a sum
+        # they cannot overflow (a float16 sum of a 49,152-token row passes 65,504 with every logit finite).
+        low, high = torch.aminmax(logits)
+        if not (torch.isfinite(low) and torch.isfinite(high)):
             raise NonFiniteLogitsError(
                 f"Model {self.reference!r} produced NaN or infinite logits (dtype {self.model.dtype}, device "
                 f"{self.device}). Its weights may be damaged, or the dtype too narrow: load it in float32."
@@ -258,27 +261,22 @@ class HFBackend(Backend):
         # The prompt is the same for every row: one pass, its cache copied to each row.
         input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
         out = self._forward(input_ids, torch.ones_like(input_ids), use_cache=True, **self._last_logits_only())
-        out.cache.batch_repeat_interleave(rows)
-        out.logits = out.logits[:, -1:, :].expand(rows, -1, -1)
+        out.cache.batch_repeat_interleave(rows)  # the logits stay one row: every sample's first distribution
         mask = torch.ones((rows, len(prompt_ids)), dtype=torch.long, device=self.device)
         tokens: list[list[int]] = [[] for _ in indices]
         model_lp: list[list[float]] = [[] for _ in indices]
         sample_lp: list[list[float]] = [[] for _ in indices]
         finish = [None] * rows
         for _ in range(max_new_tokens):
-            logits = out.logits[:, -1, :].double()
-            model_logprobs = torch.log_softmax(logits, dim=-1)
-            plain = temperature == 1 and top_p >= 1
-            sampling_logprobs = model_logprobs if plain else nucleus_logprobs(logits, temperature, top_p)
             uniforms = torch.tensor([rng.random() for rng in rngs], dtype=torch.float64, device=self.device)
-            chosen = inverse_cdf(sampling_logprobs, uniforms)
+            chosen, model_logprobs, sampling_logprobs = (t.tolist() for t in draw(out.logits[:, -1, :], uniforms,
+                                                                                 temperature, top_p))
             for row in range(rows):
                 if finish[row]:
                     continue
-                token = int(chosen[row])
-                tokens[row].append(token)
-                model_lp[row].append(float(model_logprobs[row, token]))
-                sample_lp[row].append(float(sampling_logprobs[row, token]))
+                tokens[row].append(chosen[row])
+                model_lp[row].append(model_logprobs[row])
+                sample_lp[row].append(sampling_logprobs[row])
                 finish[row] = self._finished(tokens[row], stop)
             on_step()
             if all(finish):
@@ -303,17 +301,16 @@ class HFBackend(Backend):
     def _sample_one_token(self, prompt_ids, n, temperature, top_p, seed, stop):
         """Single-token samples: the same draws as `_sample_batch` (the first uniform of each stream)."""
         input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
-        logits = self._forward(input_ids, torch.ones_like(input_ids))[:, -1, :].double()
-        model_logprobs = torch.log_softmax(logits, dim=-1)[0]
-        sampling_logprobs = nucleus_logprobs(logits, temperature, top_p)
+        logits = self._forward(input_ids, torch.ones_like(input_ids), **self._last_logits_only())[:, -1, :]
         uniforms = torch.tensor([np.random.default_rng([seed, i]).random() for i in range(n)], dtype=torch.float64)
-        chosen = inverse_cdf(sampling_logprobs.expand(n, -1), uniforms.to(self.device)).tolist()
+        chosen, model_logprobs, sampling_logprobs = (t.tolist() for t in draw(logits, uniforms.to(self.device),
+                                                                             temperature, top_p))
         return [
             Generation(
                 text=self._visible_text([token], stop),
                 token_ids=(token,),
-                logprobs=(float(model_logprobs[token]),),
-                sampling_logprobs=(float(sampling_logprobs[0, token]),),
+                logprobs=(model_logprobs[i],),
+                sampling_logprobs=(sampling_logprobs[i],),
                 finish_reason=self._finished([token], stop) or "length",
                 seed=seed,
                 index=i,

@@ -154,13 +154,16 @@ def dequantized_directory(gguf_path: Path, cache_dir: Path, dtype: str) -> tuple
 
 
 def _load_cached_dequantized(gguf_path: Path, cache_dir: Path, dtype: str, spec: ModelSpec):
-    """Load the safetensors copy of a .gguf, writing it first if absent; a damaged copy is rebuilt once."""
-    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, dtype)
+    """Load the safetensors copy of a .gguf, writing it first if absent; a damaged copy is rebuilt once.
+
+    Every dtype loads the float32 copy, cast as it loads: the GGUF reader dequantises to float32 and casts
+    to the dtype asked for, so the weights are the same, and the slow conversion runs once, not per dtype."""
+    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, "float32")
     try:
         return _load_directory(directory, resolve_dtype(dtype), spec), directory, weights_sha256
     except ModelLoadError:
         shutil.rmtree(directory, ignore_errors=True)
-    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, dtype)
+    directory, weights_sha256 = dequantized_directory(gguf_path, cache_dir, "float32")
     return _load_directory(directory, resolve_dtype(dtype), spec), directory, weights_sha256
 
 
