@@ -13,12 +13,12 @@ NUMBERS = [str(i) for i in range(1, 11)]
 
 
 def always_seven(prompt, n, temperature, seed):
-    return [" 7, of course."] * n
+    return [" 7. Of course."] * n
 
 
 def fair_numbers(prompt, n, temperature, seed):
     rng = random.Random(seed)
-    return [f" {rng.choice(NUMBERS)} {rng.choice(['it is', 'there', 'done', 'ok', 'so'])}" for _ in range(n)]
+    return [f" {rng.choice(NUMBERS)}. {rng.choice(['It is.', 'There.', 'Done.', 'Ok.', 'So.'])}" for _ in range(n)]
 
 
 def test_a_collapsed_function_is_caught_and_a_fair_one_passes():

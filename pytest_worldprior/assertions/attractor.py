@@ -14,9 +14,11 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
-    check_baseline_seed,
+    check_mode,
     conclude,
+    given_arguments,
     sampled_verdict,
+    worst,
 )
 
 
@@ -41,7 +43,7 @@ def assert_no_attractor(
     max_new_tokens: int = 32,
     key: Callable[[str], str | Iterable[str]] = measures.last_sentence,
     separator: str = " ",
-    seed: int = 0,
+    seed: int | None = None,
     baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
@@ -61,13 +63,24 @@ def assert_no_attractor(
     interval decides; alpha is split evenly over the possible looks (Bonferroni), as in the other
     sequential checks. `batch=n` is one look at the full alpha.
     Optional influence gates (white-box backends): the mean total KL the injection causes over `steps`
-    tokens must reach `min_influence_nats` nats, or `min_influence_ratio` times the baseline's.
-    The baseline samples with `baseline_seed` (default: the same seed, common random numbers)."""
+    tokens must reach `min_influence_nats` nats (with or without a baseline), and with a baseline
+    `min_influence_ratio` times the baseline's (a baseline the injection does not move at all, influence
+    0, asks for nothing: any influence is at least 0 times it).
+    `seed` defaults to the session's (--worldprior-seed; 0 outside pytest); the baseline samples with
+    `baseline_seed` (default: --worldprior-baseline-seed if set, else the same seed, common random numbers).
+    Raises ValueError for an argument that does not apply in the mode (docs/arguments.md: the share limit
+    that does not fit the baseline or its absence, an influence gate or `steps` on a model that gives text
+    only, `min_influence_ratio` without a baseline or with one that gives text only), or `position` /
+    `prefix_draws` given with a `prefix` (they choose how the prefix is drawn)."""
     __tracebackhide__ = True
     lines = [injection] if isinstance(injection, str) else list(injection)
-    if not lines:
-        raise ValueError("give at least one injection")
-    check_baseline_seed(baseline, baseline_seed)
+    check_mode("sampled" if model.gives_logits else "text", baseline)
+    _check_prefix_choice()
+    if min_influence_ratio is not None and not baseline.gives_logits:
+        raise ValueError(f"min_influence_ratio={min_influence_ratio!r} compares the injection's influence on the model "
+                         f"with its influence on the baseline, a KL between logits; the baseline "
+                         f"{baseline.info().reference} gives text only: drop min_influence_ratio, or compare with a "
+                         "baseline that gives logits")
     batch = _check_batch(n, batch)
     looks = math.ceil(n / batch)
     look_alpha = alpha / looks
@@ -98,9 +111,16 @@ def assert_no_attractor(
     return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own)
 
 
+def _check_prefix_choice() -> None:
+    """`position` and `prefix_draws` say how the clean prefix is drawn: with a given prefix they would do nothing."""
+    given = given_arguments()
+    for name in ("position", "prefix_draws"):
+        if given.get("prefix") is not None and name in given:
+            raise ValueError(f"{name}={given[name]!r} was given with prefix=: {name} chooses how the model's own clean "
+                             f"prefix is drawn, and the given prefix is used as it is. Drop {name}, or drop prefix")
+
+
 def _check_batch(n, batch) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an integer of at least 1, got {n!r}")
     if batch is None:
         return min(n, max(8, n // 4))
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= n:
@@ -119,22 +139,29 @@ def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed
 
 
 def _influence_verdict(run, base_run, min_nats, min_ratio, alpha, seed, details) -> Verdict | None:
-    """The influence gate that applies (absolute without a baseline, a ratio with one); None if neither."""
+    """The influence gates given (min_nats on the model's own influence; min_ratio against the baseline's),
+    the worse of the two where both are; None if neither. Both sides' influence is measured (the check's
+    boundary refused a gate on a side that gives text only)."""
+    verdicts = [gate(run, base_run, limit, alpha, seed, details)
+                for gate, limit in ((_absolute_influence, min_nats), (_relative_influence, min_ratio)) if limit is not None]
+    return worst(*verdicts) if verdicts else None
+
+
+def _absolute_influence(run, base_run, min_nats, alpha, seed, details) -> Verdict:
     totals = run.influence_totals
-    if totals is None:
-        raise ValueError("min_influence_nats and min_influence_ratio need logits; this backend gives text only: "
-                         "gate on the snap-back rate alone")
-    if base_run is None:
-        if min_nats is None:
-            return None
-        label = "total influence of the injection (nats)"
-        if run.influence_is_exact:
-            return stats.exact_verdict(float(totals.mean()), lower=min_nats, label=label, details=details)
-        interval = stats.t_interval(totals, alpha)
-        return sampled_verdict(totals.mean(), interval, min_nats, None, totals.size, "t", alpha, seed, label, details)
-    if min_ratio is None:
-        return None
-    base_totals = base_run.influence_totals
+    label = "total influence of the injection (nats)"
+    if run.influence_is_exact:
+        return stats.exact_verdict(float(totals.mean()), lower=min_nats, label=label, details=details)
+    interval = stats.t_interval(totals, alpha)
+    return sampled_verdict(totals.mean(), interval, min_nats, None, totals.size, "t", alpha, seed, label, details)
+
+
+def _relative_influence(run, base_run, min_ratio, alpha, seed, details) -> Verdict:
+    totals, base_totals = run.influence_totals, base_run.influence_totals
+    if base_totals.mean() <= 0:  # the injection does not move the baseline: min_ratio x 0 asks for nothing
+        return stats.exact_verdict(float(totals.mean()), lower=0.0, details=details,
+                                   label="total influence of the injection (nats); the baseline's is 0, so "
+                                         "min_influence_ratio asks for at least 0")
     ratio = float(totals.mean() / base_totals.mean())
     label = "total influence / the baseline's"
     if run.influence_is_exact and base_run.influence_is_exact:

@@ -12,6 +12,7 @@ from ..measures.closed_set import MIN_IN_SET_MASS, ends_answer
 from ..stats import Outcome, Verdict
 from .conclude import (
     assertion,
+    check_mode,
     conclude,
     sampled_verdict,
     uses_logits,
@@ -32,7 +33,7 @@ def assert_uniform_choice(
     framing: str | None = None,
     method: str = "auto",
     n: int = 512,
-    seed: int = 0,
+    seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """The "random number" test: no allowed answer may take more than `max_top_share` of the mass
@@ -46,16 +47,18 @@ def assert_uniform_choice(
     A model that rarely gives an allowed answer at all is not judged on the few answers it gives: when its
     in-set mass (exact; in sampled mode the share of the n samples that are allowed answers) is below
     `min_in_set_mass` (default MIN_IN_SET_MASS, 0.05) the verdict is INCONCLUSIVE and says so, and so it is
-    when the baseline's in-set mass is. Raises ValueError for a baseline without logits, a
-    `max_top_share_increase` without a baseline or the reverse, or `min_in_set_mass` outside [0, 1]."""
+    when the baseline's in-set mass is. `max_off_set_mass` limits the mass outside the allowed answers
+    (exact; sampled, the share of the n samples that are no allowed answer, Wilson interval), judged
+    where the top share passes. Sampled, the n answers are seeded with `seed` (default: the session's,
+    --worldprior-seed; 0 outside pytest). Raises ValueError for fewer than 2 or repeated choices, a
+    baseline without logits, a `max_top_share_increase` without a baseline or the reverse, or an argument
+    that does not apply in the mode (docs/arguments.md)."""
     __tracebackhide__ = True
+    route = "exact" if uses_logits(model, method) else "sampled"
+    check_mode(route, baseline)
     bound = max_top_share if max_top_share is not None else min(1.0, 2 / len(choices))
-    _check_floor(min_in_set_mass)
     base_details = {}
     base = None
-    if baseline is None and max_top_share_increase is not None:
-        raise ValueError("max_top_share_increase compares with a baseline: give baseline= as well, "
-                         "or drop max_top_share_increase")
     if baseline is not None:
         if max_top_share_increase is None:
             raise ValueError("with a baseline, give max_top_share_increase: how much larger than the baseline's top share "
@@ -66,7 +69,7 @@ def assert_uniform_choice(
         base_details = {"baseline": baseline.info().reference, "baseline_top": base.top,
                         "baseline_top_probability": base.top_probability, "baseline_in_set_mass": base.in_set_mass}
         bound = min(1.0, max(bound, base.top_probability + max_top_share_increase))
-    if uses_logits(model, method):
+    if route == "exact":
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | base_details
         verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
@@ -91,6 +94,10 @@ def assert_uniform_choice(
             verdict = sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
                                       f"share of top answer {choices[top]!r}", details)
             own = (verdict.estimate, verdict.interval, verdict.label)
+            if verdict.passed and max_off_set_mass is not None:
+                verdict = sampled_verdict(outside / n, stats.wilson_interval(outside, n, alpha), None, max_off_set_mass,
+                                          n, "wilson", alpha, seed, "share of samples outside the allowed answers",
+                                          details)
     if base is not None and base.in_set_mass < min_in_set_mass and not verdict.inconclusive:
         # the limit came from a baseline that rarely answers: the comparison means nothing
         verdict = _rarely_answers(f"the baseline {baseline.info().reference}", base.in_set_mass, min_in_set_mass, verdict.details)
@@ -110,7 +117,7 @@ def assert_distribution_close(
     min_in_set_mass: float = MIN_IN_SET_MASS,
     method: str = "auto",
     n: int = 512,
-    seed: int = 0,
+    seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """KL(target || model) over the allowed answers (renormalised) must not exceed
@@ -119,14 +126,17 @@ def assert_distribution_close(
     This direction punishes a model that gives little mass where the target wants some (lost coverage).
     As in `assert_uniform_choice`, a model whose in-set mass (sampled: share of samples that are allowed
     answers) is below `min_in_set_mass` is INCONCLUSIVE, not judged. Raises ValueError for a target that
-    is not len(choices) probabilities summing to 1, or `min_in_set_mass` outside [0, 1]."""
+    is not len(choices) probabilities summing to 1, fewer than 2 or repeated choices, or n, seed or alpha
+    with method='exact'. Sampled, the answers are seeded with `seed` (default: the session's,
+    --worldprior-seed; 0 outside pytest)."""
     __tracebackhide__ = True
-    _check_floor(min_in_set_mass)
+    route = "exact" if uses_logits(model, method) else "sampled"
+    check_mode(route, None)
     target = np.asarray(target, dtype=float)
     if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
         raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
     label = "KL(target || model) over the answers (nats)"
-    if uses_logits(model, method):
+    if route == "exact":
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | {"target": target.tolist()}
         if dist.in_set_mass < min_in_set_mass:
@@ -147,11 +157,6 @@ def assert_distribution_close(
     if verdict.details.get("rarely_answers"):  # no value of its own for a stored baseline to compare
         return conclude("distribution_close", model, prompt, verdict, own=None)
     return conclude("distribution_close", model, prompt, verdict)
-
-
-def _check_floor(min_in_set_mass: float) -> None:
-    if not 0.0 <= min_in_set_mass <= 1.0:
-        raise ValueError(f"min_in_set_mass is a probability, in [0, 1]; got {min_in_set_mass!r}")
 
 
 def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None) -> Verdict:

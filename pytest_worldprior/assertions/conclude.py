@@ -12,6 +12,7 @@ import functools
 import inspect
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import examples, recording, stats
@@ -19,6 +20,7 @@ from ..backends.base import Backend
 from ..jsonsafe import jsonable
 from ..recording import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
+from . import arguments, values
 from .reproduce import reproduce_line
 
 
@@ -30,7 +32,18 @@ class InconclusiveWarning(UserWarning):
     pass
 
 
-# The call of the assertion now running, as its decorator bound it: (function name, BoundArguments).
+@dataclass
+class _Call:
+    """The call of the assertion now running: its name, the call as its decorator bound it (defaults
+    applied, seeds resolved), what the caller gave (name -> value, None left out) and, once the assertion
+    knows it, the mode it runs in (arguments.Mode)."""
+
+    function: str
+    bound: inspect.BoundArguments
+    given: dict
+    mode: arguments.Mode | None = None
+
+
 _CALL: contextvars.ContextVar = contextvars.ContextVar("worldprior_assertion_call", default=None)
 
 
@@ -66,8 +79,11 @@ def assertion(*, legacy: Callable | None = None, **renamed: str):
                 bound = signature.bind(*args, **kwargs)
             except TypeError as error:
                 raise TypeError(f"{fn.__name__}(): {error}") from None
+            given = {name: value for name, value in bound.arguments.items() if value is not None}
             bound.apply_defaults()
-            token = _CALL.set((fn.__name__, bound))
+            values.check_values(signature, bound.arguments)
+            _default_seeds(bound)
+            token = _CALL.set(_Call(fn.__name__, bound, given))
             try:
                 return fn(*bound.args, **bound.kwargs)
             finally:
@@ -79,22 +95,47 @@ def assertion(*, legacy: Callable | None = None, **renamed: str):
     return decorate
 
 
+def _default_seeds(bound: inspect.BoundArguments) -> None:
+    """A seed left out is the session's (recording.session_seeds: --worldprior-seed, a test's marker; 0
+    outside pytest); a baseline seed left out, where a baseline is given, is --worldprior-baseline-seed
+    when that is set (else None: the same seed). The resolved values are what the measures (and their
+    cache keys) and the reproduce line see."""
+    seed, baseline_seed = recording.session_seeds()
+    if "seed" in bound.arguments and bound.arguments["seed"] is None:
+        bound.arguments["seed"] = seed
+    args = bound.arguments
+    if "baseline_seed" in args and args["baseline_seed"] is None and args.get("baseline") is not None:
+        args["baseline_seed"] = baseline_seed
+
+
+def check_mode(route: str, baseline) -> arguments.Mode:
+    """Called once by each assertion, at entry, when it knows its route: refuse (ValueError) an argument
+    the caller gave that does not apply in this mode (arguments.TABLE), and remember the mode for the
+    reproduce line."""
+    call = _CALL.get()
+    mode = arguments.Mode(route, baseline is not None)
+    model = call.bound.arguments["model"]
+    method = call.bound.arguments.get("method")
+    how = f"method={method!r}" if method is not None else "this check"
+    who = f"{model.info().reference} {'gives logits' if model.gives_logits else 'gives no logits'}; {how}"
+    arguments.check(call.function, call.given, mode, method, who)
+    call.mode = mode
+    return mode
+
+
+def given_arguments() -> dict:
+    """What the caller of the assertion now running gave (name -> value; None left out)."""
+    return _CALL.get().given
+
+
 def uses_logits(model: Backend, method: str) -> bool:
-    if method not in ("auto", "exact", "sampled"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'sampled', got {method!r}")
+    values.method("method", method)
     if method == "sampled":
         return False
     white_box = model.gives_logits
     if method == "exact" and not white_box:
         raise ValueError(f"{type(model).__name__} gives no logits; use method='sampled'")
     return white_box
-
-
-def check_baseline_seed(baseline, baseline_seed) -> None:
-    """A baseline seed means nothing without a baseline: refuse it rather than ignore it."""
-    if baseline is None and baseline_seed is not None:
-        raise ValueError(f"baseline_seed={baseline_seed!r} was given without a baseline: it seeds the baseline's samples, "
-                         "so give baseline= too, or drop baseline_seed")
 
 
 def need_bound(lower, upper) -> None:
@@ -136,7 +177,10 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
     own = (verdict.estimate, verdict.interval, verdict.label) if own is _OWN else own
     call = _CALL.get()
     if call is not None:
-        verdict.details["reproduce"] = reproduce_line(*call)
+        method = call.bound.arguments.get("method")
+        skip = () if call.mode is None else [name for name, value in call.bound.arguments.items() if value is not None
+                                             and not arguments.applies(call.function, name, call.mode, method)]
+        verdict.details["reproduce"] = reproduce_line(call.function, call.bound, skip=skip)
     judgements = recording.RECORDER.judge(recording.CheckEvent(check, model, prompt, verdict, own))
     outcome = verdict.outcome
     if verdict.failed and recording.fdr_level() is not None and stats.judged_together(verdict.as_dict()):

@@ -9,7 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
-    check_baseline_seed,
+    check_mode,
     conclude,
     need_bound,
     sampled_verdict,
@@ -31,14 +31,26 @@ def assert_entropy_within(
     temperature: float = 1.0,
     method: str = "auto",
     n: int = 2048,
-    seed: int = 0,
+    seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """Next-token entropy at `temperature` must lie in [min_nats, max_nats]. With a baseline and
     `max_drop_nats`, it must also be at least the baseline's exact entropy on the same prompt minus that.
 
-    method='sampled' draws in batches until the interval clears the bounds, at most `n` samples (then INCONCLUSIVE)."""
+    Routes (docs/arguments.md): exact where the model gives logits (method 'auto' or 'exact'); with
+    method 'auto', a server's top-k log-probabilities at T=1 give certain bounds; otherwise (and always
+    with method='sampled') sampled: drawn in batches until the interval clears the bounds, at most `n`
+    samples (then INCONCLUSIVE). `seed` defaults to the session's (--worldprior-seed; 0 outside pytest).
+    Raises ValueError for an argument that does not apply in the mode (max_drop_nats without a baseline;
+    n, seed or alpha with method='exact'), or a baseline that gives no logits."""
     __tracebackhide__ = True
+    if uses_logits(model, method):
+        route = "exact"
+    elif method == "auto" and temperature == 1.0 and model.gives_top_logprobs:
+        route = "top-k"
+    else:
+        route = "sampled"
+    check_mode(route, baseline)
     details = {}
     if baseline is not None:
         if max_drop_nats is None:
@@ -50,10 +62,10 @@ def assert_entropy_within(
         min_nats = reference - max_drop_nats if min_nats is None else max(min_nats, reference - max_drop_nats)
     need_bound(min_nats, max_nats)
     label = f"next-token entropy (nats, T={temperature:g})"
-    if uses_logits(model, method):
+    if route == "exact":
         value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
         verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
-    elif temperature == 1.0 and model.gives_top_logprobs:  # a server's top-k log-probabilities: certain bounds
+    elif route == "top-k":  # a server's top-k log-probabilities: certain bounds
         top = model.top_logprobs(prompt)
         bounds = measures.entropy_bounds([logprob for _, logprob in top], model.vocab_size)
         verdict = sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
@@ -86,7 +98,7 @@ def assert_sequence_entropy_within(
     n: int = 32,
     max_new_tokens: int = 16,
     temperature: float = 1.0,
-    seed: int = 0,
+    seed: int | None = None,
     baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
@@ -96,9 +108,10 @@ def assert_sequence_entropy_within(
     three: then both must hold, and the verdict that FAILs decides, else the one that is INCONCLUSIVE,
     else (both PASS) the `min_nats` one. Needs logits. Between models with different tokenizers the
     same token count covers about, not exactly, the same text; the mean lengths are in the details. The
-    baseline samples with `baseline_seed` (default: the same seed; another makes the samples independent)."""
+    baseline samples with `baseline_seed` (default: --worldprior-baseline-seed if set, else the same seed;
+    another makes the samples independent); `seed` defaults to the session's (--worldprior-seed; 0 outside
+    pytest)."""
     __tracebackhide__ = True
-    check_baseline_seed(baseline, baseline_seed)
     if (baseline is None) != (max_drop_nats is None):
         raise ValueError("a baseline and max_drop_nats go together: give both, or neither")
     if min_nats is None and baseline is None:
@@ -106,6 +119,7 @@ def assert_sequence_entropy_within(
     for side in (model, baseline):
         if side is not None and not uses_logits(side, "auto"):
             raise ValueError("sequence entropy is computed along sampled paths from logits: it needs a backend that gives them")
+    check_mode("sampled", baseline)
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, alpha=alpha)
     ours = measures.sequence_entropy(model, prompt, n, **settings)
     label = f"entropy of {max_new_tokens}-token continuations (nats, T={temperature:g})"

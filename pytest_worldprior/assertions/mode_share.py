@@ -9,7 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
-    check_baseline_seed,
+    check_mode,
     conclude,
     sampled_verdict,
 )
@@ -27,7 +27,7 @@ def assert_mode_share_within(
     max_new_tokens: int = 8,
     temperature: float = 1.0,
     key: Callable[[str], str] = measures.first_words,
-    seed: int = 0,
+    seed: int | None = None,
     baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
@@ -35,10 +35,11 @@ def assert_mode_share_within(
     (classes by `key`, by default the first three words) must stay under `max_top_share` (Wilson
     interval), or with a baseline exceed the baseline's share on the same prompt by at most
     `max_top_share_increase` (Newcombe interval). Text only, so it works for any backend and compares
-    models whose tokenizers differ. The baseline samples with `baseline_seed` (default: the same seed,
-    common random numbers; another seed makes the two samples independent)."""
+    models whose tokenizers differ. `seed` defaults to the session's (--worldprior-seed; 0 outside
+    pytest); the baseline samples with `baseline_seed` (default: --worldprior-baseline-seed if set, else
+    the same seed, common random numbers; another seed makes the two samples independent)."""
     __tracebackhide__ = True
-    check_baseline_seed(baseline, baseline_seed)
+    check_mode("sampled", baseline)
     if baseline is None and (max_top_share is None or max_top_share_increase is not None):
         raise ValueError("without a baseline, give max_top_share (and not max_top_share_increase, which compares "
                          "with a baseline)")

@@ -9,6 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
+    check_mode,
     conclude,
     uses_logits,
 )
@@ -34,17 +35,20 @@ def assert_prior_shift_within(
     max_kl_model_baseline_nats: float = 1.0,
     max_shifted_share: float | None = None,
     continuation_tokens: int = 16,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> Verdict:
     """Mean KL(model || baseline) over the positions of the model's own continuations of the probe prompts
     must not exceed `max_kl_model_baseline_nats` nats (exact; both models must share a tokenizer).
 
     There is no sampled method: where the models cannot both give logits or do not share a tokenizer,
-    compare them with assert_mode_share_within (samples) and assert_distribution_close (closed sets)."""
+    compare them with assert_mode_share_within (samples) and assert_distribution_close (closed sets).
+    The model's continuations are seeded with `seed` (default: the session's, --worldprior-seed; 0
+    outside pytest)."""
     __tracebackhide__ = True
     if not (uses_logits(model, "auto") and uses_logits(baseline, "auto")):
         raise ValueError("assert_prior_shift_within needs logits from both models (method 'exact'); compare "
                          "closed-set distributions with assert_distribution_close for text-only backends")
+    check_mode("exact", baseline)
     shift = measures.prior_shift(model, baseline, prompts, continuation_tokens=continuation_tokens, seed=seed)
     details = {"mean_js": shift.mean_js, "shifted_share": shift.shifted_share, "positions": int(shift.kl.size),
                "kl_per_position": shift.kl.round(6).tolist(), "baseline": baseline.info().reference}

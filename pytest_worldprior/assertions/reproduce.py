@@ -1,8 +1,8 @@
 """The reproduce line of a failed check, written from the call as `@assertion` bound it: every argument
-(defaults applied), the model as `model`, another backend (the baseline) as a name loaded in the
-preamble, a function argument (key=) imported by module and qualified name. What cannot be written as
-code (a lambda, a stored baseline, a Python function as the model) is named in angle brackets, and the
-line says it does not reproduce.
+that applies in the mode the check ran in (defaults applied), the model as `model`, another backend
+(the baseline) as a name loaded in the preamble, a function argument (key=) imported by module and
+qualified name. What cannot be written as code (a lambda, a stored baseline, a Python function as the
+model) is named in angle brackets, and the line says it does not reproduce.
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ from ..backends.base import Backend
 STORED_BASELINE = "<the stored baseline: rerun with pytest --worldprior-baseline stored>"
 
 
-def reproduce_line(function: str, bound: inspect.BoundArguments) -> str:
-    """One line of Python that loads the models by name and repeats the call `function(**bound)`."""
+def reproduce_line(function: str, bound: inspect.BoundArguments, skip=()) -> str:
+    """One line of Python that loads the models by name and repeats the call `function(**bound)`, less
+    the keyword arguments named in `skip` (defaults that do not apply in the mode the check ran in: given
+    explicitly, they would be refused)."""
     writer = _Writer()
     parts = []
     for name, parameter in bound.signature.parameters.items():
+        if name in skip and parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            continue
         value = bound.arguments[name]
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             parts += [writer.source(item, name) for item in value]

@@ -9,6 +9,7 @@ from ..backends.base import Backend, Prompt
 from ..stats import Verdict
 from .conclude import (
     assertion,
+    check_mode,
     conclude,
     sequential_verdict,
     uses_logits,
@@ -26,7 +27,7 @@ def assert_temperature_sensitive(
     max_matching_temperature: float | None = None,
     method: str = "auto",
     n: int = 4096,
-    seed: int = 0,
+    seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
     """Entropy must grow from the lowest to the highest temperature by at least `min_gain_nats` nats.
@@ -37,16 +38,21 @@ def assert_temperature_sensitive(
     Beside the matching temperature the details report the sharpening exponent gamma (p_model ∝ p_baseline^gamma,
     measures.sharpening_exponent) and its implied temperature 1/gamma, where both models share a tokenizer;
     if the power law holds, gamma equals the matching temperature.
-    method='sampled' tests the gain only, sequentially, with at most `n` sample pairs."""
+    method='sampled' tests the gain only, sequentially, with at most `n` sample pairs (seeded with `seed`,
+    by default the session's: --worldprior-seed, 0 outside pytest); a baseline is then refused, as are
+    n and seed with method='exact' (docs/arguments.md). Raises ValueError for a model or baseline
+    that gives no logits."""
     __tracebackhide__ = True
     temps = sorted(float(t) for t in temperatures)
-    if len(temps) < 2:
-        raise ValueError(f"temperatures needs at least two values, got {list(temperatures)!r}")
     label = f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"
-    if not model.gives_logits:
-        raise ValueError(f"{model.info().reference} gives text only: the temperature check needs the probability "
-                         "of each sampled token under the sampling temperature, which this backend does not return")
-    if not uses_logits(model, method):
+    for who, side in (("", model), ("the baseline ", baseline)):
+        if side is not None and not side.gives_logits:
+            raise ValueError(f"{who}{side.info().reference} gives text only: the temperature check needs the "
+                             "probability of each sampled token under the sampling temperature, which this backend "
+                             "does not return")
+    route = "exact" if uses_logits(model, method) else "sampled"
+    check_mode(route, baseline)
+    if route == "sampled":
         # Pairs of fresh samples at the lowest and highest temperature; their surprisal difference has mean
         # H(T_high) - H(T_low), so the sequential rule applies to the gain directly.
         low, high = (measures.surprisal_draws(model, prompt, temperature=t, seed=seed) for t in (temps[0], temps[-1]))

@@ -9,7 +9,8 @@ from .state import as_usage_error, model, registry_key
 
 @pytest.fixture(scope="session")
 def worldprior_seed(pytestconfig: pytest.Config) -> int:
-    """The session's seed (--worldprior-seed); every sampled measurement should use it."""
+    """The session's seed (--worldprior-seed). Assertions called without `seed=` inside a test take it
+    already (or the test's `worldprior` marker seed); this fixture is for a test's own sampling."""
     return pytestconfig.stash[registry_key].settings.seed
 
 
