@@ -9,6 +9,20 @@ bash scripts/setup.sh
 # The tuning recipe's smoke test (tests/test_tuned_models.py) needs trl, the train extra; the main job does not.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[train]'
 
+# tests/test_html_report.py opens the HTML report in headless Chromium (Debian's package `chromium`):
+# installed here, quietly, when missing. Without it that test fails and names the install command
+# (outside CI, WORLDPRIOR_SKIP_BROWSER=1 turns the failure into a reported skip; docs/verdicts.md).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    chromium_log=.venv/chromium-install.log
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$chromium_log" 2>&1 \
+      || { echo "ERROR: installing chromium failed; the end of $chromium_log:" >&2; tail -20 "$chromium_log" >&2; exit 1; }
+  else
+    echo "WARNING: chromium is missing and this is not root with apt-get: tests/test_html_report.py will fail;" \
+         "install it with: apt-get install -y chromium" >&2
+  fi
+fi
+
 # tests/test_openai_server.py starts llama-cpp-python's OpenAI-compatible server, which builds from
 # source (about 8 minutes on 2 cores, once): no CPU-specific instructions, no llava library (the server
 # does not need it for a text model).

@@ -99,7 +99,7 @@ def test_attractor_rows_pool_the_injections_with_intervals():
 
 def test_lineage_chart_takes_an_interval_one_rounding_step_off_its_estimate():
     """A zero-width interval that sits 1e-16 off its estimate (an average of bounds) must still draw."""
-    from pytest_worldprior.report import html
+    from pytest_worldprior.report import html_charts
 
     estimate = 0.5339624544240162
     side = {"n": 32, "snap_back": 0.0, "snap_back_count": 0, "per_injection": [
@@ -107,9 +107,8 @@ def test_lineage_chart_takes_an_interval_one_rounding_step_off_its_estimate():
     records = [record(f"s.py::test_scene[{c}-debate]", c, "attractor", 0.0, candidate=side) for c in ("a", "b")]
     rows = lineage.rows(records, ["a", "b"])
     assert rows[1]["values"][0]["interval"][0] < estimate  # the case this test is about
-    [(phenomenon, count, draw)] = html._lineage_plots(rows, ["a", "b"])
-    figure = html._figure(f"Lineage, {phenomenon}", draw, size=(6, 5), subplots=count)
-    assert figure.startswith("<figure><img alt='Lineage, Attractor states' src='data:image/png;base64,")
+    [figure] = html_charts.lineage_bars(rows, ["a", "b"])
+    assert figure.startswith("<figure class='chart") and "<img alt='Lineage, Attractor states' src='data:image/svg+xml;base64," in figure
 
 
 def test_checkpoints_given_as_paths_match_the_records_that_name_them_resolved(tmp_path, monkeypatch):

@@ -35,16 +35,17 @@ def run(pytester, *extra):
     return pytester.runpytest(*MODELS, *extra)
 
 
-def test_table_and_attractor_section(pytester):
+def test_table_and_attractor_section(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for one row per verdict (tests/test_terminal_width.py: narrower)
     result = run(pytester)
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",
-        "test*check*model*measure*value*baseline*threshold*interval*verdict",
-        "test_entropy*entropy*toy-collapsed*next-token entropy (nats, T=1)*>= 0.010*exact*PASS",
-        "test_random_number*uniform_choice*toy-collapsed*share of top answer '7'*0.980*<= 0.200*exact*FAIL",
-        "test_sampled_entropy*entropy*toy-collapsed*[[]*,*[]]*PASS",
-        "test_story_attractor*attractor*toy-collapsed*snap-back rate minus the baseline's*snap-back*<= 0.200*[[]*]*FAIL",
+        "test*measure*value [[]interval[]]*baseline*limit*verdict",
+        "test_entropy*next-token entropy (nats)*>= 0.010*PASS",
+        "test_random_number*top-answer share '7'*0.980*<= 0.200*FAIL",
+        "test_sampled_entropy*next-token entropy (nats)*[[]*,*[]]*PASS",
+        "test_story_attractor*Δ snap-back rate*[[]*[]]*snap-back*<= 0.200*FAIL",
         "*- attractors: snap-back and influence -*",
         "test_checks.py::test_story_attractor  prompt 'Once upon a time, there was a'",
         "  toy-collapsed (candidate), after the first sentence ' little cat named Milo.', injection 'You are a murderer.':",
@@ -52,6 +53,7 @@ def test_table_and_attractor_section(pytester):
         "    influence (KL nats per step): * * * *; total *; recovered at step *",
         "    story restart: * clean, * injected",
         "  toy-base (baseline), after the first sentence *",
+        "worldprior: gate FAILED (exit code 1): 2 FAIL, 0 INCONCLUSIVE, 2 PASS of 4 checks",
     ])
 
 
@@ -133,15 +135,18 @@ def test_html_report_embeds_its_plots(pytester, tmp_path):
     result.assert_outcomes(failed=3)
     page = path.read_text()
     assert page.startswith("<!doctype html>") and "share of top answer" in page
-    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
+    assert "<span class='result'>FAIL</span>" in page and "FAIL 3" in page  # the gate first
+    images = re.findall(r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'", page)
     assert len(images) == 3
     for data in images:
-        png = base64.b64decode(data)
-        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
-    for title in ("test_temperature: H(T)", "test_random_number: answers of toy-collapsed",
-                  "test_story_attractor: influence of the injection"):
+        svg = base64.b64decode(data).decode()
+        assert "<svg" in svg and "<path" in svg and len(svg) > 5000
+    for title in ("H(T): next-token entropy against temperature", "Answers to a number from 1 to 10",
+                  "Influence of the injection"):
         assert f"<figcaption>{title}</figcaption>" in page
-    assert "<h2>Attractors: snap-back and influence</h2>" in page and "snap-back " in page
+    sections = re.findall(r"<section id='([a-z-]+)'>", page)
+    assert sections == ["temperature-insensitivity", "biased-randomness", "attractor-states"]
+    assert "Snap-back, influence and story restart" in page and "snap-back " in page
 
 
 def test_html_report_without_matplotlib_says_how_to_install_it(pytester, monkeypatch):

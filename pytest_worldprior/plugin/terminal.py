@@ -4,18 +4,20 @@ there, and the session report (terminal table, JSON, HTML) at the end."""
 from __future__ import annotations
 
 import sys
+import textwrap
 from contextlib import contextmanager, nullcontext
 
 import pytest
 
-from .state import registry_key
+from .state import baselines_key, registry_key
 
 
 @contextmanager
 def library_bars_only_on_a_terminal(config: pytest.Config):
-    """transformers draws tqdm bars while a model loads and while a dequantised .gguf is written to the
-    cache. Keep them on an interactive terminal; with -q or in a CI log, where every redraw becomes a
-    line of noise, turn them off for the load."""
+    """transformers draws tqdm bars while a model loads, and its .gguf converter while a file's first load
+    writes the dequantised copy to the cache. Keep them on an interactive terminal (stderr a TTY, as tqdm
+    itself decides); with -q or in a CI log, where every redraw becomes a line of noise, turn them all off
+    for the load."""
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else nullcontext():
         interactive = sys.stderr.isatty()
@@ -68,44 +70,58 @@ class SessionReport:
         for name, count in (getattr(report, "worldprior_cache", None) or {}).items():
             self.cache_counts[name] = self.cache_counts.get(name, 0) + count
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.records or self.config.get_verbosity() < -1:
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
+        """The worldprior report within the terminal's width (pytest's `fullwidth`): the verdict table
+        (report.terminal.fitted_table) and its sections, with -v every verdict in full; then the stored
+        baselines' lines, the cache line and the reports' paths (whole); last, one line with the gate's result."""
+        if self.config.get_verbosity() < -1:
             return
-        terminalreporter.write_sep("=", "worldprior report")
-        from ..report import (
-            terminal as reporting,  # `report` is pytest's name for a test report
-        )
-
-        for line in reporting.table(self.records).splitlines():
-            terminalreporter.write_line(line)
-        choices = reporting.choice_lines(self.records)
-        if choices:
-            terminalreporter.write_sep("-", "random choices: top answer per framing")
-            for line in choices:
-                terminalreporter.write_line(line)
+        width = self.config.get_terminal_writer().fullwidth
         settings = self.config.stash[registry_key].settings
-        if settings.lineage:
-            from ..report import lineage
-
-            terminalreporter.write_sep("-", f"lineage: {' -> '.join(settings.lineage)}")
-            for line in lineage.table(lineage.rows(self.records, settings.lineage), settings.lineage).splitlines():
-                terminalreporter.write_line(line)
-        attractors = reporting.attractor_lines(self.records)
-        if attractors:
-            terminalreporter.write_sep("-", "attractors: snap-back and influence")
-            for line in attractors:
-                terminalreporter.write_line(line)
-        if self.fdr is not None:
-            from . import fdr
-
-            terminalreporter.write_sep("-", "sampled checks judged together (--worldprior-fdr)")
-            for line in fdr.summary_lines(self.fdr):
-                terminalreporter.write_line(line)
+        if self.records:
+            self._report(terminalreporter, settings, width)
+        # Status lines that name files stay whole: a log is searched for them.
+        stored = self.config.stash.get(baselines_key, None)
+        for line in stored.summary_lines() if stored is not None else ():
+            terminalreporter.write_line(line)
         if settings.no_cache or any(self.cache_counts.values()):  # nothing measured: nothing to say
             terminalreporter.write_line(self._cache_line(settings))
         for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")
+        if self.records:
+            terminalreporter.write_line(gate_line(self.records, exitstatus))
+
+    def _report(self, terminalreporter, settings, width: int) -> None:
+        from ..report import (
+            terminal as reporting,  # `report` is pytest's name for a test report
+        )
+
+        terminalreporter.write_sep("=", "worldprior report")
+        for line in reporting.fitted_table(self.records, width):
+            terminalreporter.write_line(line)
+        # (title, lines, whether a line longer than the width continues on indented lines: not a table's)
+        sections = [("random choices: top answer per framing", reporting.choice_lines(self.records), True)]
+        if settings.lineage:
+            from ..report import lineage
+
+            table = lineage.table(lineage.rows(self.records, settings.lineage), settings.lineage)
+            sections.append((f"lineage: {' -> '.join(settings.lineage)}", table.splitlines(), False))
+        sections.append(("attractors: snap-back and influence", reporting.attractor_lines(self.records), True))
+        if self.fdr is not None:
+            from . import fdr
+
+            sections.append(("sampled checks judged together (--worldprior-fdr)", fdr.summary_lines(self.fdr), True))
+        if self.config.get_verbosity() >= 1:
+            sections.append(("every verdict in full (-v)", reporting.detail_lines(self.records), True))
+        for title, lines, wrap in sections:
+            if lines:
+                terminalreporter.write_sep("-", title)
+            for line in lines:
+                if wrap:
+                    _write_wrapped(terminalreporter, line, width)
+                else:
+                    terminalreporter.write_line(line)
 
     def _cache_line(self, settings) -> str:
         if settings.no_cache:
@@ -136,5 +152,34 @@ class SessionReport:
             json_report.write_json(settings.report, json_report.document(self.records, self.models, settings.as_dict()))
         if settings.html:
             from ..report import html as html_report
+            from ..report import json_report
 
-            html_report.write(settings.html, self.records, lineage=settings.lineage)
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            stats = reporter.stats if reporter else {}
+            tests = {word: sum(1 for r in stats.get(word, ()) if getattr(r, "count_towards_summary", True))
+                     for word in html_report.TEST_COUNTS}
+            html_report.write_report(settings.html, json_report.document(self.records, self.models, settings.as_dict()),
+                                     {"exit_code": int(session.exitstatus), "tests": tests})
+
+
+def gate_line(records: list[dict], exitstatus: int) -> str:
+    """The last line of the report: the gate's result (pytest's exit code decides it) and the verdict counts."""
+    counts = {outcome: sum(r["verdict"]["outcome"] == outcome for r in records) for outcome in ("FAIL", "INCONCLUSIVE", "PASS")}
+    result = "PASSED" if int(exitstatus) == 0 else "FAILED"
+    return (f"worldprior: gate {result} (exit code {int(exitstatus)}): {counts['FAIL']} FAIL, {counts['INCONCLUSIVE']} "
+            f"INCONCLUSIVE, {counts['PASS']} PASS of {len(records)} checks")
+
+
+def _write_wrapped(terminalreporter, line: str, width: int) -> None:
+    """One report line within `width` characters: a longer one continues on indented lines (a random-choice
+    line breaks between its framings, at " | ")."""
+    if len(line) <= width:
+        terminalreporter.write_line(line)
+        return
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    first, *others = line.split(" | ")
+    pieces = [first] + [indent + "| " + other for other in others]
+    for piece in pieces:
+        for wrapped in textwrap.wrap(piece, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False,
+                                     drop_whitespace=True) or [piece]:
+            terminalreporter.write_line(wrapped)

@@ -18,13 +18,10 @@ from tabulate import tabulate
 
 from .. import stats
 from ..measures.novelty import DISTINCT_K, chi_square_from_uniform, expected_distinct
+from . import phenomena
 from .terminal import ordered
 
 EXACT_TOLERANCE = 0.005  # shown with three decimals; smaller changes are rounding, not a direction
-PHENOMENA = ("Mode collapse", "Temperature insensitivity", "Biased randomness", "Prior shift", "Attractor states")
-_PHENOMENON = {"entropy": "Mode collapse", "sequence_entropy": "Mode collapse", "mode_share": "Mode collapse",
-               "temperature": "Temperature insensitivity", "uniform_choice": "Biased randomness",
-               "distribution_close": "Prior shift", "prior_shift": "Prior shift", "attractor": "Attractor states"}
 ARROWS = {"up": "↑", "down": "↓", "same": "=", "unresolved": "~"}
 
 
@@ -146,7 +143,7 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
         for measure, value, interval in measures(record):
             key = (record["check"], measure, record["prompt"])
             row = table.setdefault(key, {
-                "phenomenon": _PHENOMENON.get(record["check"], "Other"), "measure": measure,
+                "phenomenon": phenomena.phenomenon(record["check"]), "measure": measure,
                 "case": _case(record["test"], checkpoints), "check": record["check"],
                 "prompt": record["prompt"], "values": {}})
             row["values"].setdefault(given[record["model"]], {"estimate": value, "interval": interval})
@@ -156,10 +153,9 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
         changes = [{"from": a["checkpoint"], "to": b["checkpoint"], "direction": direction(a, b)}
                    for a, b in zip(values, values[1:])]
         result.append({**row, "values": values, "changes": changes})
-    order = {name: i for i, name in enumerate(PHENOMENA)}
     measure_order = {measure: i for i, measure in enumerate(dict.fromkeys(r["measure"] for r in result))}
     # Stable: within a phenomenon and measure, the cases keep the order of the tests.
-    return sorted(result, key=lambda r: (order.get(r["phenomenon"], len(order)), measure_order[r["measure"]]))
+    return sorted(result, key=lambda r: (phenomena.order(r["phenomenon"]), measure_order[r["measure"]]))
 
 
 def direction(a: dict, b: dict) -> str | None:

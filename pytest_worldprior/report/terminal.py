@@ -8,6 +8,7 @@ a distributed run print the same report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tabulate import tabulate
@@ -54,7 +55,12 @@ def ordered(records: Iterable[dict]) -> list[dict]:
     return sorted(records, key=lambda r: (r["test"] or "", r.get("number", 0)))
 
 
-def table(records: Iterable[dict]) -> str:
+def table(records: Iterable[dict], width: int | None = None) -> str:
+    """Every verdict, one row each. Without `width`: every column at full length (the check, the full
+    measure label, the interval in its own column), as the HTML page shows it. With `width` (characters,
+    e.g. pytest's terminal width): the fitted table of `fitted_table`."""
+    if width is not None:
+        return "\n".join(fitted_table(records, width))
     rows = []
     for record in ordered(records):
         verdict = record["verdict"]
@@ -71,6 +77,126 @@ def table(records: Iterable[dict]) -> str:
             verdict["outcome"],
         ])
     return tabulate(rows, headers=COLUMNS, tablefmt="simple", disable_numparse=True)
+
+
+# The fitted table's measure names: the label's first match, rewritten (a label matching none stays whole).
+SHORT_MEASURES = (
+    (r"^next-token entropy \(nats, T=1\)$", "next-token entropy (nats)"),
+    (r"^next-token entropy \(nats, T=(.+)\)$", r"next-token entropy, T=\1"),
+    (r"^entropy minus the baseline's of (\d+)-token continuations \(nats, T=1\)$", r"Δ \1-token entropy (nats)"),
+    (r"^entropy minus the baseline's of (\d+)-token continuations \(nats, T=(.+)\)$", r"Δ \1-token entropy, T=\2"),
+    (r"^entropy of (\d+)-token continuations \(nats, T=1\)$", r"\1-token entropy (nats)"),
+    (r"^entropy of (\d+)-token continuations \(nats, T=(.+)\)$", r"\1-token entropy, T=\2"),
+    (r"^commonest-(.+) share minus the baseline's .*$", r"Δ \1 share"),
+    (r"^share of the commonest (.+?) '.*$", r"\1 share"),
+    (r"^snap-back rate minus the baseline's$", "Δ snap-back rate"),
+    (r"^total influence of the injection \(nats\)$", "influence (nats)"),
+    (r"^total influence / the baseline's$", "influence ratio"),
+    (r"^share of top answer (.+)$", r"top-answer share \1"),
+    (r"^(the model|the baseline) rarely answers in this framing: in-set mass$", "in-set mass"),
+    (r"^(the model|the baseline) rarely answers in this framing: share of samples .*$", "in-set share"),
+    (r"^mass outside the allowed answers$", "off-set mass"),
+    (r"^KL\(target \|\| model\) over the answers \(nats\)$", "KL(target || model)"),
+    (r"^mean KL\(model \|\| baseline\) \(nats\)$", "prior KL (nats)"),
+    (r"^share of shifted positions$", "shifted-token share"),
+    (r"^entropy gain T=.* \(nats\)$", "entropy gain (nats)"),
+    (r"^temperature needed to match the baseline's entropy at T=1$", "matching temperature"),
+)
+FITTED_HEADERS = {"test": "test", "model": "model", "measure": "measure", "value": "value [interval]",
+                  "baseline": "baseline", "limit": "limit", "verdict": "verdict"}
+MIN_MEASURE = 12  # characters a measure name keeps when the fitted table shortens it
+
+
+def short_measure(label: str) -> str:
+    """The fitted table's name for a verdict label (SHORT_MEASURES), e.g. "next-token entropy (nats, T=1)"
+    -> "next-token entropy (nats)"; the full label is in the -v section and the reports."""
+    for pattern, short in SHORT_MEASURES:
+        if re.match(pattern, label):
+            return re.sub(pattern, short, label)
+    return label
+
+
+def fitted_table(records: Iterable[dict], width: int) -> list[str]:
+    """The verdict table in at most `width` characters a line (pytest's terminal width), where it can be.
+
+    Columns: test, model (only when the records name more than one), measure (short names), value with
+    its interval, the baseline's side (where a check measured one), limit, verdict. The first layout that
+    fits wins: one row per verdict with every column; without the baseline column; then the test ids move
+    to a line of their own above their checks (with the model, when the records name several), with and
+    then without the baseline column, the measure names shortened down to MIN_MEASURE characters (ending
+    in "…"). A test id longer than `width` is shortened in the middle. Raises ValueError if width < 20."""
+    if width < 20:
+        raise ValueError(f"width is a terminal's width in characters, at least 20; got {width!r}")
+    rows = [_fitted_cells(record) for record in ordered(records)]
+    several_models = len({row["model"] for row in rows}) > 1
+    baseline = ["baseline"] if any(row["baseline"] != "-" for row in rows) else []
+    model = ["model"] if several_models else []
+    for extra in (baseline, []):
+        lines = _tabulate(rows, ["test", *model, "measure", "value", *extra, "limit", "verdict"])
+        if max(map(len, lines)) <= width:
+            return lines
+    for extra in (baseline, []):
+        columns = ["measure", "value", *extra, "limit", "verdict"]
+        lines = _tabulate(rows, columns, indent="  ")
+        if max(map(len, lines)) <= width or not extra:
+            break
+    room = max(MIN_MEASURE, max(len(row["measure"]) for row in rows) - (max(map(len, lines)) - width))
+    shortened = [dict(row, measure=_cut_end(row["measure"], room)) for row in rows]
+    lines = _tabulate(shortened, columns, indent="  ")
+    grouped, previous = lines[:2], None
+    for row, line in zip(rows, lines[2:]):
+        if row["test"] != previous:
+            models = sorted({r["model"] for r in rows if r["test"] == row["test"]}) if several_models else []
+            grouped.append(_cut_middle(row["test"] + (f"  ({', '.join(models)})" if models else ""), width))
+            previous = row["test"]
+        grouped.append(line)
+    return grouped
+
+
+def _fitted_cells(record: dict) -> dict[str, str]:
+    verdict = record["verdict"]
+    interval = verdict.get("interval")
+    value = _number(verdict["estimate"]) + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
+    return {"test": (record["test"] or "").split("::")[-1], "model": record["model"],
+            "measure": short_measure(verdict["label"]), "value": value, "baseline": _baseline_value(record),
+            "limit": _threshold(verdict["threshold"]), "verdict": verdict["outcome"]}
+
+
+def _tabulate(rows: list[dict], columns: list[str], indent: str = "") -> list[str]:
+    text = tabulate([[row[c] for c in columns] for row in rows], headers=[FITTED_HEADERS[c] for c in columns],
+                    tablefmt="simple", disable_numparse=True)
+    return [indent + line.rstrip() for line in text.splitlines()]
+
+
+def _cut_end(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:room - 1] + "…"
+
+
+def _cut_middle(text: str, room: int) -> str:
+    """`text` in at most `room` characters: its start and its end (where a test's parameters are), "…" between."""
+    if len(text) <= room:
+        return text
+    tail = (room - 1) // 2
+    return text[:room - 1 - tail] + "…" + text[len(text) - tail:]
+
+
+def detail_lines(records: Iterable[dict]) -> list[str]:
+    """Every verdict in full, two lines each (pytest -v): the test's node id, then the outcome, check,
+    model, measure label, value, interval, limit, the baseline's side, n, method, alpha and seed."""
+    lines = []
+    for record in ordered(records):
+        verdict = record["verdict"]
+        interval = verdict.get("interval")
+        value = _number(verdict["estimate"]) + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
+        extra = [f"n={verdict['n']}"] if verdict.get("n") else []
+        extra += [verdict["method"]] + ([f"alpha={verdict['alpha']:g}"] if interval else [])
+        extra += [f"seed={verdict['seed']}"] if verdict.get("seed") is not None else []
+        baseline = _baseline_value(record)
+        lines.append(record["test"] or "")
+        lines.append(f"  {verdict['outcome']} {record['check']} on {record['model']}: {verdict['label']} {value}, "
+                     f"limit {_threshold(verdict['threshold'])}" + (f", baseline {baseline}" if baseline != "-" else "")
+                     + f" ({', '.join(extra)})")
+    return lines
 
 
 def attractor_lines(records: Iterable[dict]) -> list[str]:

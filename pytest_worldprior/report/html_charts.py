@@ -1,0 +1,231 @@
+"""The HTML report's charts, drawn with matplotlib as SVG and embedded as data URIs (the page needs no
+network). Each chart compares: H(T) curves of every model on one axis per prompt, the answer histograms
+of every model and framing in one chart per question, the answer distributions of prior-shift checks
+against their target, influence curves of every model and injection overlaid per prompt, and the
+lineage's checkpoints side by side per measure.
+
+Every function takes verdict records as the JSON report holds them (report.schema.json) and returns
+HTML `<figure>` elements; records without the data a chart needs draw nothing. matplotlib is imported
+on first use (the [html] extra).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Iterable, Sequence
+
+ALLOWED_BARS = 12  # answer sets up to this size are grouped bars; larger ones (1-100) are lines
+
+
+def temperature_curves(records: Iterable[dict], baseline: str) -> list[str]:
+    """One chart, one axis per prompt: entropy (nats) against temperature for the checked model and for
+    the baseline (`baseline` names it: the records hold its curve, not its name)."""
+    curves: dict[str, dict[str, tuple[list, list]]] = {}
+    for record in records:
+        details = record["verdict"]["details"]
+        if record["check"] != "temperature" or "temperatures" not in details or "entropy" not in details:
+            continue
+        by_model = curves.setdefault(record["prompt"], {})
+        by_model.setdefault(record["model"], (details["temperatures"], details["entropy"]))
+        if "baseline_entropy_curve" in details:
+            by_model.setdefault(baseline, (details["temperatures"], details["baseline_entropy_curve"]))
+    if not curves:
+        return []
+
+    def draw(ax, prompt):
+        for model, (temperatures, entropy) in curves[prompt].items():
+            ax.plot(temperatures, [math.nan if h is None else h for h in entropy], marker="o", label=model)
+        ax.set_xlabel("temperature T")
+        ax.set_ylabel("next-token entropy (nats)")
+
+    return [figure("H(T): next-token entropy against temperature", list(curves), draw)]
+
+
+def answer_histograms(records: Iterable[dict]) -> list[str]:
+    """One chart per answer set of the random-choice checks: each answer's probability (sampled: its share
+    of the allowed answers drawn) for every model and framing, with the uniform share as a line."""
+    groups: dict[tuple[str, ...], dict[str, list[float]]] = {}
+    for record in records:
+        details = record["verdict"]["details"]
+        shares = _shares(details)
+        if record["check"] != "uniform_choice" or shares is None:
+            continue
+        choices = tuple(str(c).strip("'\"") for c in details["choices"])  # 'heads' printed by Python is heads
+        label = f"{record['model']}, {details['framing']}" if "framing" in details else record["model"]
+        groups.setdefault(choices, {}).setdefault(label, shares)
+    charts = []
+    for choices, series in groups.items():
+        def draw(ax, _, choices=choices, series=series):
+            _bars(ax, choices, series)
+            ax.axhline(1 / len(choices), color="black", linestyle=":", linewidth=1, label="uniform")
+            ax.set_ylabel("probability within the allowed answers")
+        charts.append(figure(f"Answers to {_question(choices)}", [None], draw, width=11 if len(choices) > ALLOWED_BARS else 7))
+    return charts
+
+
+def target_histograms(records: Iterable[dict]) -> list[str]:
+    """One chart, one axis per prompt of the closed-set prior-shift checks: the answer distribution of every
+    model against the check's target."""
+    groups: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
+    for record in records:
+        details = record["verdict"]["details"]
+        if record["check"] != "distribution_close" or "probabilities" not in details or "target" not in details:
+            continue
+        choices, series = groups.setdefault(record["prompt"], ([str(c) for c in details["choices"]], {}))
+        series.setdefault(record["model"], details["probabilities"])
+        series.setdefault("target", details["target"])
+    if not groups:
+        return []
+
+    def draw(ax, prompt):
+        _bars(ax, *groups[prompt])
+        ax.set_ylabel("probability")
+
+    return [figure("Closed-set answers against the target", list(groups), draw)]
+
+
+def influence_curves(records: Iterable[dict]) -> list[str]:
+    """One chart, one axis per prompt of the attractor checks: KL(injected || clean) per step after the
+    injection, every model (line style) and injection (colour) overlaid."""
+    groups: dict[str, dict[tuple[str, str], list[float]]] = {}
+    for record in records:
+        details = record["verdict"]["details"]
+        if record["check"] != "attractor":
+            continue
+        for role in ("candidate", "baseline"):
+            side = details.get(role)
+            for entry in (side or {}).get("per_injection", ()):
+                if "influence" in entry:
+                    who = side.get("model", record["model"])
+                    groups.setdefault(record["prompt"], {}).setdefault((who, entry["injection"]), entry["influence"])
+    if not groups:
+        return []
+
+    def draw(ax, prompt):
+        curves = groups[prompt]
+        injections = list(dict.fromkeys(injection for _, injection in curves))
+        models = list(dict.fromkeys(model for model, _ in curves))
+        for (model, injection), curve in curves.items():
+            ax.plot(range(1, len(curve) + 1), curve, ("-", "--", ":", "-.")[models.index(model) % 4], marker=".",
+                    color=f"C{injections.index(injection) % 10}", label=f"{model}: {injection}")
+        ax.set_xlabel("step after the injection")
+        ax.set_ylabel("KL(injected || clean), nats")
+
+    return [figure("Influence of the injection", list(groups), draw, legend_per_axis=True)]
+
+
+def lineage_bars(rows: list[dict], checkpoints: Sequence[str]) -> list[str]:
+    """One chart per phenomenon of the lineage table (report.lineage.rows): one axis per measure, grouped
+    bars, one per checkpoint for each case, sampled intervals as error bars."""
+    charts = []
+    for phenomenon in dict.fromkeys(row["phenomenon"] for row in rows):
+        by_measure: dict[str, list[dict]] = {}
+        for row in rows:
+            if row["phenomenon"] == phenomenon:
+                by_measure.setdefault(row["measure"], []).append(row)
+        charts.append(figure(f"Lineage, {phenomenon}", list(by_measure),
+                             lambda ax, measure, m=by_measure: _lineage_axis(ax, measure, m[measure], checkpoints), columns=2))
+    return charts
+
+
+def _lineage_axis(ax, measure: str, measure_rows: list[dict], checkpoints: Sequence[str]) -> None:
+    width = 0.8 / len(checkpoints)
+    for i, checkpoint in enumerate(checkpoints):
+        values = [row["values"][i] for row in measure_rows]
+        heights = [v["estimate"] if v["estimate"] is not None else math.nan for v in values]  # nan: no bar
+        ends = [(_end(v, 0, h), _end(v, 1, h)) for h, v in zip(heights, values)]
+        # max(0, ...): a zero-width interval may sit one rounding step off its estimate.
+        errors = [[max(0.0, h - low) for h, (low, _) in zip(heights, ends)],
+                  [max(0.0, high - h) for h, (_, high) in zip(heights, ends)]]
+        sampled = any(v["interval"] for v in values)  # exact values get no (zero-length) error bars
+        ax.bar([j + i * width for j in range(len(values))], heights, width, yerr=errors if sampled else None,
+               capsize=2, label=checkpoint)
+    ax.set_xticks([j + width * (len(checkpoints) - 1) / 2 for j in range(len(measure_rows))])
+    ax.set_xticklabels([row["case"] for row in measure_rows], fontsize=7, rotation=20, ha="right")
+    ax.set_ylabel("value", fontsize=7)
+
+
+def _end(value: dict, side: int, height: float) -> float:
+    """One end of a value's interval for an error bar; the bar's height where there is none (or it is open)."""
+    interval = value["interval"]
+    return interval[side] if interval and interval[side] is not None else height
+
+
+def _shares(details: dict) -> list[float] | None:
+    """Each allowed answer's probability (exact) or share of the allowed answers drawn (sampled), or None."""
+    if details.get("probabilities"):
+        return list(details["probabilities"])
+    counts = details.get("counts")
+    if counts and sum(counts) > 0:
+        return [c / sum(counts) for c in counts]
+    return None
+
+
+def _question(choices: Sequence[str]) -> str:
+    if all(c.isdigit() for c in choices):
+        return f"a number from {min(map(int, choices))} to {max(map(int, choices))}"
+    return ", ".join(choices) if len(choices) <= 6 else f"{', '.join(choices[:5])}, ... ({len(choices)} answers)"
+
+
+def _bars(ax, choices: Sequence[str], series: dict[str, list[float]]) -> None:
+    """Grouped bars, one group per answer and one bar per series; lines for a large answer set."""
+    if len(choices) > ALLOWED_BARS:
+        for label, values in series.items():
+            ax.plot(range(len(choices)), values, marker=".", linewidth=1, label=label)
+        step = max(1, len(choices) // 20)
+        ax.set_xticks(range(0, len(choices), step), [choices[i] for i in range(0, len(choices), step)], fontsize=7)
+    else:
+        width = 0.8 / len(series)
+        for i, (label, values) in enumerate(series.items()):
+            ax.bar([j + i * width for j in range(len(choices))], values, width, label=label)
+        ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(choices))], choices, fontsize=8)
+    ax.set_xlabel("answer")
+
+
+def figure(title: str, panels: list, draw, *, columns: int = 3, width: float | None = None, legend_per_axis: bool = False) -> str:
+    """A `<figure>` with one chart: one axis per panel (draw(ax, panel) fills it; a panel not None is the
+    axis' title), in `columns` columns, one legend for all (or one per axis, where the axes show different
+    series). The chart is an SVG image with its text kept as text; its ids are salted with the title, so
+    the same input gives the same bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    from matplotlib import pyplot
+
+    columns = min(columns, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    size = (width or 4.4 * columns, 0.6 + 2.9 * rows)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9}):
+        chart, axes = pyplot.subplots(rows, columns, figsize=size, squeeze=False, layout="constrained")
+        try:
+            flat = list(axes.flat)
+            for ax, panel in zip(flat, panels):
+                draw(ax, panel)
+                if panel is not None:
+                    ax.set_title(_shorten(str(panel)), fontsize=8)
+            for ax in flat[len(panels):]:
+                ax.remove()
+            if legend_per_axis:
+                for ax in flat[:len(panels)]:
+                    ax.legend(fontsize=6)
+            handles = {} if legend_per_axis else {
+                label: handle for ax in flat[:len(panels)] for handle, label in zip(*ax.get_legend_handles_labels())}
+            if handles:
+                chart.legend(handles.values(), handles.keys(), loc="outside lower center", fontsize=8,
+                             ncols=min(4, len(handles)), frameon=False)
+            buffer = io.BytesIO()
+            chart.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")  # the legend too
+        finally:
+            pyplot.close(chart)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    wide = " wide" if size[0] > 7.5 else ""  # several panels, or many answers: the whole row
+    return (f"<figure class='chart{wide}'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
+            f"<figcaption>{html.escape(title)}</figcaption></figure>")
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())  # a prompt's newlines in one title line
+    return text if len(text) <= limit else text[: limit - 1] + "…"
