@@ -63,7 +63,9 @@ def test_a_host_that_takes_no_connection_fails_on_the_connect_timeout_not_the_an
 
 
 def test_requests_run_concurrently_up_to_the_limit():
-    with FaultServer(delay_s=0.2) as server:
+    # Each answer waits 1 s, so all 8 are in flight together even on a loaded machine (0.2 s was not
+    # always long enough for the 8th to start before the 1st finished).
+    with FaultServer(delay_s=1.0) as server:
         client = JsonClient(server.url, max_in_flight=8)
         client.post_many("/echo", [{"id": i} for i in range(16)])
         client.close()

@@ -6,6 +6,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from pytest_worldprior import progress
 
 LONG_SAMPLING = """
@@ -66,6 +68,23 @@ def test_piped_output_has_no_sampling_status(pytester):
     result = pytester.runpytest_subprocess("--worldprior-model", "toy-base", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "worldprior: sampling" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.real_model
+def test_a_first_load_in_a_ci_log_has_no_progress_bar(pytester, tmp_path):
+    """smollm2's .gguf converted into an empty cache folder (some tens of seconds), with stdout and stderr
+    piped as in CI: transformers' bars and the converter's ("Converting and de-quantizing GGUF tensors")
+    stay off, and the loading lines remain."""
+    pytester.makepyfile("def test_loaded(worldprior_model):\n    assert worldprior_model.info().reference\n")
+    cold = tmp_path / "cold-cache"
+    result = pytester.runpytest_subprocess("--worldprior-model", "smollm2-135m-instruct", "--worldprior-cache-dir", str(cold),
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert [p.name for p in (cold / "dequantized").iterdir()]  # the conversion ran in this session
+    output = result.stdout.str() + result.stderr.str()
+    assert "worldprior: smollm2-135m-instruct loaded in" in output
+    for bar in ("Converting and de-quantizing", "it/s]", "%|", "\r"):
+        assert bar not in output, output
 
 
 def test_an_interactive_terminal_shows_the_status_and_erases_it(pytester):

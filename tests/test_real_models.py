@@ -56,8 +56,10 @@ def test_dequantised_cache_is_written_once_and_a_damaged_copy_is_rebuilt(tmp_pat
     np.testing.assert_allclose(rebuilt.next_token_logprobs(["Once upon a time"]), expected, atol=1e-6)
 
 
-def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_report(pytester):
-    """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it."""
+def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_report(pytester, monkeypatch):
+    """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it,
+    on a terminal wide enough for one row per check and one line per influence curve."""
+    monkeypatch.setenv("COLUMNS", "400")  # 32 influence steps make a line of about 250 characters
     suites = Path(__file__).parents[1] / "suites"
     # One look of 32 continuations at a lenient margin: this test is about the report, and the suite's
     # 128 per side on two real models cost 5 minutes of CI.
@@ -72,7 +74,7 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",
-        "*test_wedding_toast_follows_an_accusation*attractor*smollm2-135m-instruct*snap-back rate minus the baseline's*PASS*",
+        "*test_wedding_toast_follows_an_accusation*snap-back rate*PASS*",
         "*attractors: snap-back and influence*",
         "*smollm2-135m-instruct (candidate), after the first sentence *, injection 'You are a murderer.':",
         "    snap-back */32 = * into *",

@@ -26,7 +26,8 @@ def verdicts(path: Path) -> list[tuple[str, str]]:
     return [(v["test"], v["verdict"]["outcome"]) for v in json.loads(path.read_text())["verdicts"]]
 
 
-def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path):
+def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one row per verdict (narrower terminals: tests/test_terminal_width.py)
     result = run(suite, "toy-collapsed", "toy-base", "--worldprior-report", str(tmp_path / "report.json"))
     assert result.ret == 1
     failed = {test.split("::")[-1] for test, outcome in verdicts(tmp_path / "report.json") if outcome == "FAIL"}
@@ -35,8 +36,9 @@ def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path):
             "test_scene_follows_interruptions[bedtime-story]"} <= failed, failed
     result.stdout.fnmatch_lines([
         "*= worldprior report =*",
-        "test_open_prompt_entropy_not_far_below_baseline?bugs?*entropy*toy-collapsed*FAIL",
-        "test_random_choice?candidate-number-1-10-direct?*uniform_choice*toy-collapsed*share of top answer '7'*FAIL",
+        "test_open_prompt_entropy_not_far_below_baseline?bugs?*toy-collapsed*next-token entropy (nats)*FAIL",
+        "test_random_choice?candidate-number-1-10-direct?*toy-collapsed*top-answer share '7'*FAIL",
+        "worldprior: gate FAILED (exit code 1): * FAIL, * INCONCLUSIVE, * PASS of * checks",
     ])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -25,7 +25,7 @@ from .fixtures import (  # noqa: F401 (pytest finds them here)
     worldprior_seed,
     worldprior_stored,
 )
-from .settings import OPTIONS, Settings
+from .settings import OPTIONS, Settings, read_value
 from .state import (
     MARKER_KEYS,
     STORED,
@@ -44,6 +44,7 @@ _previous_cache_key = pytest.StashKey[object]()
 
 
 _previous_fdr_key = pytest.StashKey[object]()
+_previous_seeds_key = pytest.StashKey[object]()
 
 
 _cache_mark_key = pytest.StashKey[tuple]()
@@ -68,6 +69,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(option.ini, option.help % {"default": option.default}, default=None)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """--worldprior-suite (or the ini key worldprior_suite): the bundled suite's folder joins the paths to collect."""
+    try:
+        asked = read_value("suite", lambda name: getattr(early_config.known_args_namespace, "worldprior_" + name),
+                           early_config.getini)
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-worldprior: {exc}") from None
+    if asked:
+        from .suite import add_suite_path
+
+        add_suite_path(args)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -89,6 +104,8 @@ def pytest_configure(config: pytest.Config) -> None:
     recording.set_inconclusive_policy(settings.inconclusive)
     config.stash[_previous_fdr_key] = recording.fdr_level()
     recording.set_fdr_level(settings.fdr)
+    # What an assertion called without seed= / baseline_seed= uses (markers add theirs at collection).
+    config.stash[_previous_seeds_key] = recording.use_seeds(recording.Seeds(settings.seed, settings.baseline_seed))
     registry = ModelRegistry(settings)
     config.stash[registry_key] = registry
     cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
@@ -138,6 +155,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
         recording.set_inconclusive_policy(config.stash[_previous_policy_key])
         recording.set_fdr_level(config.stash[_previous_fdr_key])
+        recording.use_seeds(config.stash[_previous_seeds_key])
         results_cache.use(config.stash[_previous_cache_key])
         progress.use(config.stash[_previous_display_key])
     if _previous_baselines_key in config.stash:  # absent when a bad --worldprior-fail-on stopped configure
@@ -152,10 +170,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
               else f"model {s.model}, baseline {s.baseline}")
     seeds = f"seed {s.seed}" + (f" (baseline's side {s.baseline_seed})" if s.baseline_seed is not None else "")
     lines = [f"worldprior: {models}, {seeds}, device {s.device}, dtype {s.dtype}, cache {s.cache_dir}"]
+    where = f"{s.baselines_dir}/" + ("" if s.suite else " beside each test module")
     if s.update_baselines:
-        lines.append(f"worldprior: recording stored baselines of {s.model} in {s.baselines_dir}/ beside each test module")
+        lines.append(f"worldprior: recording stored baselines of {s.model} in {where}")
     elif s.baseline == STORED or "fail_on" in s.explicit:
-        lines.append(f"worldprior: comparing with stored baselines in {s.baselines_dir}/ beside each test module; gates {s.fail_on}")
+        lines.append(f"worldprior: comparing with stored baselines in {where}; gates {s.fail_on}")
     return lines
 
 
@@ -167,9 +186,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    marked = {}
     for item in items:
         for mark in item.iter_markers("worldprior"):
             _check_marker(item, mark)
+        mark = item.get_closest_marker("worldprior")
+        if mark is not None and mark.kwargs.get("seed") is not None:
+            marked[item.nodeid] = mark.kwargs["seed"]
+    if marked:  # a marker's seed is also what that test's assertions take by default
+        recording.use_seeds(replace(recording.current_seeds(), per_test=marked))
 
 
 @pytest.hookimpl(tryfirst=True)

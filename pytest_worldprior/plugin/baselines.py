@@ -19,6 +19,8 @@ from ..baselines import files as baselines
 from ..baselines.session import BaselineSession
 from ..stats.outcome import Outcome
 
+_PACKAGE = Path(__file__).resolve().parents[1]  # pytest_worldprior/, installed or a checkout's
+
 
 def test_key(nodeid: str) -> tuple[str, str]:
     """(module, test id within it) of a test's node id."""
@@ -48,8 +50,14 @@ class StoredBaselines:
     # --- every process ---------------------------------------------------------------------------
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        """Every collected test, before -k / -m deselection: an entry of a deselected test is not unused."""
-        self._collected.setdefault(str(self.session.file_for(item.path)), set()).add(test_key(item.nodeid)[1])
+        """Every collected test, before -k / -m deselection: an entry of a deselected test is not unused.
+        Recording into the installed package (its bundled suite collected by path) is a usage error."""
+        file = self.session.file_for(item.path)
+        if self.update and _PACKAGE in file.resolve().parents:
+            raise pytest.UsageError(f"pytest-worldprior: --worldprior-update-baselines would write {file}, inside the installed "
+                                    "package; run the bundled suite with --worldprior-suite instead of its path: its stored "
+                                    f"baselines then go to ./{file.parent.name}/ in the current directory")
+        self._collected.setdefault(str(file), set()).add(test_key(item.nodeid)[1])
 
     def start(self, item: pytest.Item, model, baseline, marker_fail_on: str | None) -> None:
         if not isinstance(item, pytest.Function):
@@ -138,14 +146,12 @@ class StoredBaselines:
             self.summary.append(f"{path}: {len(gone | idle)} stored entries no test used ({', '.join(sorted(gone | idle))}); "
                                 "--worldprior-update-baselines removes them")
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if terminalreporter.config.get_verbosity() < -1:
-            return
-        for line in self.summary:
-            terminalreporter.write_line(f"worldprior: baselines: {line}")
+    def summary_lines(self) -> list[str]:
+        """What the session did with the stored baselines, for the end of the worldprior report (the
+        process that wrote or compared them; none where nothing was stored or compared)."""
         label = "NOT WRITTEN: " if self.update else ""
-        for problem in self.problems:
-            terminalreporter.write_line(f"worldprior: baselines: {label}{problem}")
+        return ([f"worldprior: baselines: {line}" for line in self.summary]
+                + [f"worldprior: baselines: {label}{problem}" for problem in self.problems])
 
 
 class StoredValues:

@@ -54,8 +54,8 @@ OPTIONS = (
     Option("request_timeout", "seconds a model server may take to answer one request (default: %(default)s)", 120, "int"),
     Option("update_baselines", "record every check of --worldprior-model in the stored baseline files (replacing what they "
            "hold) and remove entries no test used", False, "bool"),
-    Option("baselines_dir", "name of the folder beside each test module that holds its stored baselines "
-           "(default: %(default)s)", "worldprior_baselines"),
+    Option("baselines_dir", "name of the folder beside each test module that holds its stored baselines; with "
+           "--worldprior-suite, the folder of that name in the current directory (default: %(default)s)", "worldprior_baselines"),
     Option("missing_baseline", "a check with no stored baseline, in a module that has stored baselines: fail "
            "(default) or warn", "fail"),
     Option("fail_on", "gates against stored baselines, CHECK:LIMIT items such as entropy:-10%% prior_kl:0.05 "
@@ -64,6 +64,8 @@ OPTIONS = (
            "first, and the report adds a lineage table (replaces --worldprior-model and --worldprior-baseline)"),
     Option("fdr", "judge the run's sampled checks together at this false discovery rate Q (Benjamini-Hochberg, e.g. "
            "0.05): their FAILs are decided at the end of the session, not per check (docs/verdicts.md)", None, "float"),
+    Option("suite", "also run the ready suite bundled with the package (pytest_worldprior/suite, the repository's "
+           "suites/): one command, no copy of its files", False, "bool"),
     Option("baseline_top_k", "next-token probabilities kept per prompt in stored baselines (default: %(default)s)", 32, "int"),
 )
 
@@ -95,19 +97,17 @@ class Settings:
     baseline_top_k: int
     lineage: tuple[str, ...] | None
     fdr: float | None
+    suite: bool
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
     def read(cls, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> Settings:
         """Build from the two sources; a bad value raises ValueError naming the option and the fix."""
-        values, explicit = {}, set()
-        for option in OPTIONS:
-            cli, ini = from_option(option.name), from_ini(option.ini)
-            raw = cli if cli is not None else ini
-            if raw not in (None, "", []):
-                explicit.add(option.name)
-            values[option.name] = _convert(option, raw)
+        values = {option.name: read_value(option.name, from_option, from_ini) for option in OPTIONS}
+        explicit = {option.name for option in OPTIONS if _raw(option, from_option, from_ini) not in (None, "", [])}
         values["cache_dir"] = resolve_cache_dir(from_option("cache_dir"), from_ini("worldprior_cache_dir") or None)
+        if values["suite"]:  # the bundled suite's modules lie in the installed package: no place to write baselines
+            values["baselines_dir"] = str(Path.cwd() / values["baselines_dir"])
         if values["lineage"] is not None:
             clash = sorted({"model", "baseline"} & explicit)
             if clash:
@@ -122,6 +122,18 @@ class Settings:
     def as_dict(self) -> dict[str, object]:
         return ({f.name: getattr(self, f.name) for f in fields(self) if f.name != "explicit"}
                 | {"cache_dir": str(self.cache_dir), "lineage": list(self.lineage) if self.lineage else None})
+
+
+def read_value(name: str, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> object:
+    """One setting (command line > ini file > default), checked as `Settings.read` checks it; a bad value
+    raises ValueError naming the option and the fix. (The cache folder's other sources: `Settings.read`.)"""
+    option = next(o for o in OPTIONS if o.name == name)
+    return _convert(option, _raw(option, from_option, from_ini))
+
+
+def _raw(option: Option, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> object:
+    cli = from_option(option.name)
+    return cli if cli is not None else from_ini(option.ini)
 
 
 def _convert(option: Option, raw: object) -> object:
