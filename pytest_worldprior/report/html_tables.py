@@ -12,28 +12,17 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from . import terminal
 from .lineage import ARROWS, EXACT_TOLERANCE
+from .terminal import number
 
 BAR_WIDTH, BAR_HEIGHT = 160, 18  # px of the interval-against-threshold drawing
 _OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "INCONCLUSIVE": "inconclusive"}
 
 
-def number(x: float | None) -> str:
-    """Three decimals in the usual range, three significant digits outside it; "-" for None (JSON's
-    null: no value, or an unbounded end)."""
-    if x is None:
-        return "-"
-    return f"{x:.3f}" if 0.001 <= abs(x) < 1000 or x == 0 else f"{x:.3g}"
-
-
 def threshold_text(threshold) -> str:
-    """A verdict's threshold as read: [low, high], <= high, >= low, or the one number."""
-    if not isinstance(threshold, (list, tuple)):
-        return number(threshold)
-    low, high = threshold
-    if low is not None and high is not None:
-        return f"[{number(low)}, {number(high)}]"
-    return f"≤ {number(high)}" if high is not None else f"≥ {number(low)}"
+    """A verdict's threshold as read, with the signs ≤ and ≥: [low, high], ≤ high, ≥ low, or the one number."""
+    return terminal.threshold_text(threshold, "≤", "≥")
 
 
 def verdict_table(records: Iterable[dict]) -> str:

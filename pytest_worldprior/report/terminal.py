@@ -19,34 +19,37 @@ FLATTER_MARGIN = 0.01
 COLUMNS = ("test", "check", "model", "measure", "value", "baseline", "threshold", "interval", "verdict")
 
 
-def _number(x) -> str:
+def number(x: float | None) -> str:
+    """Three decimals in the usual range, three significant digits outside it; "-" for None (JSON's
+    null: no value, or an unbounded end)."""
     if x is None:
         return "-"
     return f"{x:.3f}" if 0.001 <= abs(x) < 1000 or x == 0 else f"{x:.3g}"
 
 
-def _threshold(threshold) -> str:
+def threshold_text(threshold, at_most: str = "<=", at_least: str = ">=") -> str:
+    """A verdict's threshold as read: [low, high], <= high, >= low, or the one number."""
     if not isinstance(threshold, (list, tuple)):
-        return _number(threshold)
+        return number(threshold)
     low, high = threshold
     if low is not None and high is not None:
-        return f"[{_number(low)}, {_number(high)}]"
-    return f"<= {_number(high)}" if high is not None else f">= {_number(low)}"
+        return f"[{number(low)}, {number(high)}]"
+    return f"{at_most} {number(high)}" if high is not None else f"{at_least} {number(low)}"
 
 
 def _baseline_value(record: dict) -> str:
     """The baseline's side of the comparison, where a check measured one."""
     details = record["verdict"].get("details") or {}
     if "baseline" in details and isinstance(details["baseline"], dict) and "snap_back" in details["baseline"]:
-        return f"{_number(details['baseline']['snap_back'])} snap-back"
+        return f"{number(details['baseline']['snap_back'])} snap-back"
     if "baseline" in details and isinstance(details["baseline"], dict) and "share" in details["baseline"]:
-        return f"{_number(details['baseline']['share'])} share"
+        return f"{number(details['baseline']['share'])} share"
     if "baseline_top_probability" in details:
-        return f"{_number(details['baseline_top_probability'])} on {details['baseline_top']!r}"
+        return f"{number(details['baseline_top_probability'])} on {details['baseline_top']!r}"
     if "baseline_entropy" in details:
-        return f"{_number(details['baseline_entropy'])} nats"
+        return f"{number(details['baseline_entropy'])} nats"
     if "baseline_entropy_at_1" in details:
-        return f"{_number(details['baseline_entropy_at_1'])} nats at T=1"
+        return f"{number(details['baseline_entropy_at_1'])} nats at T=1"
     return "-"
 
 
@@ -70,10 +73,10 @@ def table(records: Iterable[dict], width: int | None = None) -> str:
             record["check"],
             record["model"],
             verdict["label"],
-            _number(verdict["estimate"]),
+            number(verdict["estimate"]),
             _baseline_value(record),
-            _threshold(verdict["threshold"]),
-            f"[{_number(interval[0])}, {_number(interval[1])}]" if interval else "exact",
+            threshold_text(verdict["threshold"]),
+            f"[{number(interval[0])}, {number(interval[1])}]" if interval else "exact",
             verdict["outcome"],
         ])
     return tabulate(rows, headers=COLUMNS, tablefmt="simple", disable_numparse=True)
@@ -156,10 +159,10 @@ def fitted_table(records: Iterable[dict], width: int) -> list[str]:
 def _fitted_cells(record: dict) -> dict[str, str]:
     verdict = record["verdict"]
     interval = verdict.get("interval")
-    value = _number(verdict["estimate"]) + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
+    value = number(verdict["estimate"]) + (f" [{number(interval[0])}, {number(interval[1])}]" if interval else "")
     return {"test": (record["test"] or "").split("::")[-1], "model": record["model"],
             "measure": short_measure(verdict["label"]), "value": value, "baseline": _baseline_value(record),
-            "limit": _threshold(verdict["threshold"]), "verdict": verdict["outcome"]}
+            "limit": threshold_text(verdict["threshold"]), "verdict": verdict["outcome"]}
 
 
 def _tabulate(rows: list[dict], columns: list[str], indent: str = "") -> list[str]:
@@ -187,14 +190,14 @@ def detail_lines(records: Iterable[dict]) -> list[str]:
     for record in ordered(records):
         verdict = record["verdict"]
         interval = verdict.get("interval")
-        value = _number(verdict["estimate"]) + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
+        value = number(verdict["estimate"]) + (f" [{number(interval[0])}, {number(interval[1])}]" if interval else "")
         extra = [f"n={verdict['n']}"] if verdict.get("n") else []
         extra += [verdict["method"]] + ([f"alpha={verdict['alpha']:g}"] if interval else [])
         extra += [f"seed={verdict['seed']}"] if verdict.get("seed") is not None else []
         baseline = _baseline_value(record)
         lines.append(record["test"] or "")
         lines.append(f"  {verdict['outcome']} {record['check']} on {record['model']}: {verdict['label']} {value}, "
-                     f"limit {_threshold(verdict['threshold'])}" + (f", baseline {baseline}" if baseline != "-" else "")
+                     f"limit {threshold_text(verdict['threshold'])}" + (f", baseline {baseline}" if baseline != "-" else "")
                      + f" ({', '.join(extra)})")
     return lines
 
