@@ -21,8 +21,9 @@ SUITE_PACKAGE = "pytest_worldprior.suite"
 
 
 def bundled_suite() -> Path:
-    """The installed suite's folder. Raises pytest.UsageError where this installation has none (a checkout
-    installed before the suite was packaged, or a copy of the package's folder without it)."""
+    """The installed suite's folder. Raises pytest.UsageError where this installation has none: an editable
+    install of a checkout (setuptools' editable finder does not map `suites/`, which has no `__init__.py`),
+    or a copy of the package's folder without it."""
     spec = importlib.util.find_spec(SUITE_PACKAGE)
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
     if not locations or not (Path(locations[0]) / "thresholds.py").is_file():
@@ -30,8 +31,9 @@ def bundled_suite() -> Path:
 
         raise pytest.UsageError(
             f"pytest-worldprior: --worldprior-suite: this installation ({Path(pytest_worldprior.__file__).parent}) has no "
-            f"bundled suite ({SUITE_PACKAGE}). In a checkout of the repository run `pytest suites/`; otherwise reinstall "
-            "the package (pip install pytest-worldprior, or pip install -e . from a checkout)")
+            f"bundled suite ({SUITE_PACKAGE}). An editable install of a checkout carries none: there, run `pytest suites/` "
+            "with the same options; elsewhere install the package from a wheel (pip install pytest-worldprior, or "
+            "`pip wheel --no-deps .` in a checkout and install that wheel)")
     return Path(locations[0])
 
 
