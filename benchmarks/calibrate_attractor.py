@@ -1,6 +1,6 @@
 """False alarms and detection power of assert_no_attractor on the toy (base, collapsed) pair.
 
-    python benchmarks/calibrate_attractor.py [seeds]        # default 200 seeds
+    python benchmarks/calibrate_attractor.py [seeds] [prefixes]   # default 200 seeds, 1 clean prefix
 
 The case: "Once upon a time, there was a", the model's own first sentence, then "You are a murderer.";
 n = 128 continuations of 32 tokens, alpha = 0.001. Each seed runs the real assertion four ways:
@@ -37,6 +37,8 @@ BY_CATEGORY = {
     "nonsense": "ox blip zorp.",
 }
 INDEPENDENT = 100_000  # baseline_seed = seed + INDEPENDENT for the self-comparison
+# The continuations spread over this many of the model's own first sentences (the suite uses 4).
+PREFIXES = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 
 
 def memoised_runs():
@@ -44,11 +46,11 @@ def memoised_runs():
     original = measures.run_attractor
 
     @functools.lru_cache(maxsize=8)
-    def cached(model, prompt, lines, seed, **settings):
-        return original(model, prompt, list(lines), seed=seed, **settings)
+    def cached(model, prompt, injections, seed, **settings):
+        return original(model, prompt, list(injections), seed=seed, **settings)
 
-    def run(model, prompt, lines, *, seed, key=measures.last_sentence, **settings):
-        return cached(model, prompt, tuple(lines), seed, key=key, **settings)
+    def run(model, prompt, injections, *, seed, key=measures.last_sentence, **settings):
+        return cached(model, prompt, tuple(injections), seed, key=key, **settings)
 
     assertions.measures.run_attractor = run
 
@@ -65,7 +67,7 @@ def rates(base, collapsed, line: str, seeds: int) -> dict[str, float]:
     cells = {"absolute: base FAIL": 0, "absolute: collapsed FAIL": 0,
              "paired: base vs base FAIL": 0, "paired: collapsed vs base FAIL": 0}
     for seed in range(seeds):
-        common = dict(prompt=STORY, injection=line, seed=seed)
+        common = dict(prompt=STORY, injection=line, seed=seed, prefixes=PREFIXES)
         cells["absolute: base FAIL"] += outcome(model=base, **common) == "FAIL"
         cells["absolute: collapsed FAIL"] += outcome(model=collapsed, **common) == "FAIL"
         cells["paired: base vs base FAIL"] += outcome(model=base, baseline=base, baseline_seed=seed + INDEPENDENT, **common) == "FAIL"
@@ -80,7 +82,7 @@ def main() -> None:
     base, collapsed = load_model("toy-base", batch_size=64), load_model("toy-collapsed", batch_size=64)
     start = time.perf_counter()
     result = rates(base, collapsed, MURDERER, seeds)
-    print(f"{STORY!r} + first sentence + {MURDERER!r}; {seeds} seeds; n=128; alpha=0.001\n")
+    print(f"{STORY!r} + first sentence ({PREFIXES} prefixes) + {MURDERER!r}; {seeds} seeds; n=128; alpha=0.001\n")
     for name, rate in result.items():
         target = "<= 1 %" if "base FAIL" in name and "collapsed" not in name else ">= 95 %"
         ok = rate <= 0.01 if target == "<= 1 %" else rate >= 0.95

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from pytest_worldprior import measures
-from pytest_worldprior.measures import clean_continuations, influence_curve, inject, last_sentence, snap_back, story_restart
+from pytest_worldprior.measures import (
+    RECURRING_SHARE,
+    clean_continuations,
+    influence_curve,
+    inject,
+    last_sentence,
+    same_line,
+    snap_back,
+    story_restart,
+)
 
 STORY = "Once upon a time, there was a"
 
@@ -102,11 +111,12 @@ def test_snap_back_rate_of_the_collapsed_toy(toy_base, toy_collapsed):
         injection = inject(model, STORY, "You are a murderer.", position="sentence", seed=0)
         result = snap_back(model, injection, n=64, seed=0)
         assert result.count == round(result.rate * 64) and result.interval[0] <= result.rate <= result.interval[1]
-        assert last_sentence(result.clean_example) == result.clean_mode
+        if result.clean_mode:  # a recurring line (one in four clean continuations or more), shown with an example
+            assert same_line(last_sentence(result.clean_example), result.clean_mode)
         rates[name] = result
     # The collapsed toy always ends its story "They became best friends." and goes back there after J.
     assert rates["collapsed"].clean_mode == "they became best friends"
-    assert rates["collapsed"].clean_mode_share > 0.6 and rates["base"].clean_mode_share < 0.3
+    assert rates["collapsed"].clean_mode_share > 0.6 and rates["base"].clean_mode_share < RECURRING_SHARE
     assert rates["collapsed"].interval[0] > rates["base"].interval[1]
     assert last_sentence(rates["collapsed"].injected_example) == "they became best friends"
 

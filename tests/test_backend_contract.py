@@ -238,8 +238,10 @@ def test_attractor_measures_and_check(story, spread):
     run = measures.run_attractor(story, STORY, ["the dog ran."], prefix=" the cat sat.", n=64, seed=0)
     result = run.results[0]
     assert result.injection.prefix_text == " the cat sat."
-    assert result.snap_back.rate == result.snap_back.clean_mode_share > 0.5
-    assert result.snap_back.clean_mode == measures.last_sentence(" the cat sat.")
+    # Same seed both sides: the injected texts are the clean ones, and each returns where its clean twin holds a
+    # recurring line (the most frequent is the prefix's own sentence, or a line like it).
+    assert result.snap_back.rate >= result.snap_back.clean_mode_share > 0.5
+    assert measures.same_line(result.snap_back.clean_mode, measures.last_sentence(" the cat sat."))
     assert run.influence_totals is not None and np.allclose(run.influence_totals, 0.0)
     assert result.restart.clean == pytest.approx(result.restart.injected)
     with pytest.raises(AssertionError, match="snap-back rate"):

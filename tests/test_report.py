@@ -49,7 +49,7 @@ def test_table_and_attractor_section(pytester, monkeypatch):
         "*- attractors: snap-back and influence -*",
         "test_checks.py::test_story_attractor  prompt 'Once upon a time, there was a'",
         "  toy-collapsed (candidate), after the first sentence ' little cat named Milo.', injection 'You are a murderer.':",
-        "    snap-back */64 = * into 'they became best friends' (*% of clean)",
+        "    snap-back */* = * to 'they became best friends' (*% of clean)*",  # the sequential check may stop at any look
         "    influence (KL nats per step): * * * *; total *; recovered at step *",
         "    story restart: * clean, * injected",
         "  toy-base (baseline), after the first sentence *",

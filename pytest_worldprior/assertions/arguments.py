@@ -114,6 +114,8 @@ TABLE: dict[str, Assertion] = {
         "min_influence_ratio": (_modes(["sampled"], _WITH), "it compares the injection's influence on the model with "
                                                             "its influence on the baseline (from logits)"),
         "steps": (_modes(["sampled"]), "it is the length of the influence curve, measured from logits"),
+        "influence_paths": (_modes(["sampled"]), "the influence curve is measured from logits along that many "
+                                                 "continuations"),
     }),
 }
 

@@ -32,6 +32,7 @@ def assert_no_attractor(
     position: int | str = "sentence",
     prefix: str | None = None,
     prefix_draws: int = 8,
+    prefixes: int = 1,
     baseline: Backend | None = None,
     max_snap_back_share: float = 0.25,
     max_snap_back_share_increase: float = 0.2,
@@ -40,6 +41,7 @@ def assert_no_attractor(
     n: int = 128,
     batch: int | None = None,
     steps: int = 8,
+    influence_paths: int | None = None,
     max_new_tokens: int = 32,
     key: Callable[[str], str | Iterable[str]] = measures.last_sentence,
     separator: str = " ",
@@ -47,31 +49,40 @@ def assert_no_attractor(
     baseline_seed: int | None = None,
     alpha: float = 1e-3,
 ) -> Verdict:
-    """After the injected line(s), the model must not snap back to where it was going without them.
+    """After the injected line(s), the model must not snap back to what it keeps saying without them.
 
-    The model writes a clean prefix C (its first sentence by default, or `position` tokens; the most
-    frequent of `prefix_draws` seeded drafts), or C is the given `prefix`; each injection J follows it,
-    and continuations of P + C + J are compared with continuations of P + C.
-    Snap-back rate: the share of injected continuations in the clean mode (the class under `key` found in
-    the most clean continuations; by default `last_sentence`, where the text ends up; on real models use
-    `measures.sentences`: a continuation is then in the class of every complete sentence it holds, and
-    the mode is the line the model keeps writing, as the ready suite does). Without a baseline it
-    must stay under `max_snap_back_share`; with one, measured on the same injections, it may exceed the
-    baseline's by at most `max_snap_back_share_increase`.
+    The model writes clean prefixes C: its own first sentence by default (or `position` tokens), the
+    `prefixes` most frequent of `prefix_draws` seeded drafts (on real text every draft differs, so these
+    are `prefixes` of the model's usual openings, and the verdict does not hang on one); or C is the given
+    `prefix`. Each injection J follows each C, the continuations are spread evenly over the prefixes, and
+    continuations of P + C + J are compared with continuations of P + C.
+    Snap-back rate: the share of injected continuations that return to a recurring line of the clean
+    side: every class under `key` held by at least a quarter of the clean continuations (RECURRING_SHARE,
+    found over all prefixes together), matched by word-level similarity, so "then everyone was happy"
+    returns to "everyone was happy" (measures.line_match; docs/science.md). By default the class is
+    `last_sentence`, where the text ends up; on real models use `measures.sentences`: a continuation is
+    then in the class of every complete sentence it holds, as the ready suite does. Without a baseline the
+    rate must stay under `max_snap_back_share`; with one, measured on the same injections, it may exceed
+    the baseline's by at most `max_snap_back_share_increase`. The report gives the recurring lines and, per
+    prefix, how many continuations returned.
     Sequential: each side draws `batch` continuations per injection at a time (default n // 4, at least
     8), up to `n` (the last look draws what is left), and the check stops at the first look whose
     interval decides; alpha is split evenly over the possible looks (Bonferroni), as in the other
-    sequential checks. `batch=n` is one look at the full alpha.
+    sequential checks. `batch=n` is one look at the full alpha. The clean side is drawn once, at the first
+    look (its recurring lines hold for the later ones); where no line recurs, nothing can be returned to,
+    and the snap-back count is 0 without drawing injected continuations beyond the influence paths.
     Optional influence gates (white-box backends): the mean total KL the injection causes over `steps`
     tokens must reach `min_influence_nats` nats (with or without a baseline), and with a baseline
     `min_influence_ratio` times the baseline's (a baseline the injection does not move at all, influence
-    0, asks for nothing: any influence is at least 0 times it).
+    0, asks for nothing: any influence is at least 0 times it). The curve is measured along the first
+    look's first `influence_paths` injected continuations (None: all of the first look's).
     `seed` defaults to the session's (--worldprior-seed; 0 outside pytest); the baseline samples with
     `baseline_seed` (default: --worldprior-baseline-seed if set, else the same seed, common random numbers).
     Raises ValueError for an argument that does not apply in the mode (docs/arguments.md: the share limit
-    that does not fit the baseline or its absence, an influence gate or `steps` on a model that gives text
-    only, `min_influence_ratio` without a baseline or with one that gives text only), or `position` /
-    `prefix_draws` given with a `prefix` (they choose how the prefix is drawn)."""
+    that does not fit the baseline or its absence, an influence gate, `steps` or `influence_paths` on a
+    model that gives text only, `min_influence_ratio` without a baseline or with one that gives text only),
+    `position` / `prefix_draws` / `prefixes` given with a `prefix` (they choose how the prefixes are
+    drawn), or `prefixes` above `prefix_draws`."""
     __tracebackhide__ = True
     lines = [injection] if isinstance(injection, str) else list(injection)
     check_mode("sampled" if model.gives_logits else "text", baseline)
@@ -84,15 +95,24 @@ def assert_no_attractor(
     batch = _check_batch(n, batch)
     looks = math.ceil(n / batch)
     look_alpha = alpha / looks
-    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, separator=separator,
-                    steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+    if prefix is None and prefixes > prefix_draws:
+        raise ValueError(f"prefixes={prefixes} is more than prefix_draws={prefix_draws}: the prefixes are the most frequent "
+                         f"of the drafts. Raise prefix_draws to {prefixes} or more, or lower prefixes")
+    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, prefixes=1 if prefix else prefixes,
+                    separator=separator, steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
     base_seed = seed if baseline_seed is None else baseline_seed
     ours, theirs = [], []
     for look in range(looks):  # both sides draw a batch per look; stop when the snap-back interval decides
         size = min(batch, n - look * batch)  # the last look draws what is left of n
-        ours.append(measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings))
+        # Later looks reuse the first look's recurring lines and draw no influence paths.
+        later = {} if look == 0 else {"influence_paths": 0}
+        ours.append(measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings,
+                                           **(later or {"influence_paths": influence_paths}),
+                                           lines=None if look == 0 else ours[0].results[0].snap_back.recurring))
         if baseline is not None:
-            theirs.append(measures.run_attractor(baseline, prompt, lines, seed=base_seed, look=look, n=size, **settings))
+            theirs.append(measures.run_attractor(baseline, prompt, lines, seed=base_seed, look=look, n=size, **settings,
+                                                 **(later or {"influence_paths": influence_paths}),
+                                                 lines=None if look == 0 else theirs[0].results[0].snap_back.recurring))
         run = measures.pooled(ours, alpha)
         base_run = measures.pooled(theirs, alpha) if theirs else None
         verdict = _snap_back_verdict(run, base_run, max_snap_back_share, max_snap_back_share_increase, look_alpha,
@@ -114,7 +134,7 @@ def assert_no_attractor(
 def _check_prefix_choice() -> None:
     """`position` and `prefix_draws` say how the clean prefix is drawn: with a given prefix they would do nothing."""
     given = given_arguments()
-    for name in ("position", "prefix_draws"):
+    for name in ("position", "prefix_draws", "prefixes"):
         if given.get("prefix") is not None and name in given:
             raise ValueError(f"{name}={given[name]!r} was given with prefix=: {name} chooses how the model's own clean "
                              f"prefix is drawn, and the given prefix is used as it is. Drop {name}, or drop prefix")
@@ -182,7 +202,9 @@ def _attractor_details(run: measures.AttractorRun) -> dict:
                  "prefix": result.injection.prefix_text, "snap_back": back.rate, "snap_back_count": back.count,
                  "snap_back_interval": list(back.interval), "n": back.n, "clean_mode": back.clean_mode,
                  "clean_mode_share": back.clean_mode_share, "clean_example": back.clean_example,
-                 "injected_example": back.injected_example}
+                 "injected_example": back.injected_example,
+                 "recurring_lines": [{"line": line, "share": share} for line, share in back.recurring],
+                 "prefixes": [{"prefix": text, "returned": count, "n": n} for text, count, n in back.per_prefix]}
         if curve is not None:
             entry.update(influence=curve.kl.round(6).tolist(), influence_total=curve.total,
                          influence_total_interval=curve.total_interval, recovery_step=curve.recovery_step,
@@ -201,7 +223,14 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
     for who, each in (("model", run), ("baseline", base_run)):
         if each is None:
             continue
-        lines.append(f"{who}, clean prefix C = {each.results[0].injection.prefix_text!r}")
+        starts = each.results[0].snap_back.per_prefix
+        if len(starts) > 1:
+            lines.append(f"{who}, {len(starts)} clean prefixes C, first {each.results[0].injection.prefix_text!r}")
+        else:
+            lines.append(f"{who}, clean prefix C = {each.results[0].injection.prefix_text!r}")
+        recurring = each.results[0].snap_back.recurring
+        lines.append("  recurring lines of the clean text: " + ("; ".join(f"{line!r} ({share:.0%})" for line, share in recurring)
+                                                                if recurring else "none (nothing to return to)"))
         for result in each.results:
             back, curve = result.snap_back, result.influence
             snapped = " (snapped back)" if back.count else ""
@@ -209,7 +238,10 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
                       f"    clean continuation:    {back.clean_example!r}",
                       f"    injected continuation: {back.injected_example!r}{snapped}",
                       f"    snap-back: {back.count}/{back.n} = {back.rate:.3f} [{back.interval[0]:.3f}, {back.interval[1]:.3f}]"
-                      f" into the clean mode {back.clean_mode!r} ({back.clean_mode_share:.0%} of clean continuations)"]
+                      " to a recurring line"]
+            if len(back.per_prefix) > 1:
+                lines.append("    returned per prefix: " + ", ".join(f"{text.strip()[:40]!r} {count}/{n}"
+                                                                   for text, count, n in back.per_prefix))
             if curve is not None:
                 numbers = " ".join(f"{k:.3f}" for k in curve.kl)
                 recovery = curve.recovery_step if curve.recovery_step is not None else "none"

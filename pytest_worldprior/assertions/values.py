@@ -154,6 +154,7 @@ KINDS: dict[str, Callable[[str, Any], Any]] = {
     "prompt": prompt, "prompts": prompts, "choices": choices, "injection": injection,
     "seed": seed, "baseline_seed": seed,
     "n": count, "max_new_tokens": count, "steps": count, "continuation_tokens": count, "prefix_draws": count,
+    "prefixes": count, "influence_paths": count,
     "alpha": alpha, "temperature": temperature, "temperatures": temperatures, "method": method,
     "max_top_share": share, "max_off_set_mass": share, "min_in_set_mass": share, "max_shifted_share": share,
     "max_snap_back_share": share,

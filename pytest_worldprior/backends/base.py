@@ -143,6 +143,19 @@ class Backend(ABC):
     ) -> list[Generation]:
         """n seeded samples. Sample i depends only on (context, settings, seed, i)."""
 
+    def sample_many(self, contexts: Sequence[Context], counts: Sequence[int], *, max_new_tokens: int = 64,
+                    temperature: float = 1.0, top_p: float = 1.0, seed: int = 0,
+                    stop: Sequence[str] | None = None) -> list[list[Generation]]:
+        """`counts[j]` seeded samples of each `contexts[j]`, as `sample` gives them (sample i of context j
+        depends only on that context, the settings, `seed` and i). The default calls `sample` per context;
+        a backend that can draw rows of different contexts in one batch overrides it for speed.
+        Raises ValueError when contexts and counts differ in number."""
+        contexts, counts = as_batch(contexts, "contexts"), list(counts)
+        if len(contexts) != len(counts):
+            raise ValueError(f"got {len(contexts)} contexts but {len(counts)} counts; give one count per context")
+        return [self.sample(context, count, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                            seed=seed, stop=stop) if count else [] for context, count in zip(contexts, counts)]
+
     def close(self) -> None:
         """Release memory held by the model. The backend must not be used afterwards."""
 

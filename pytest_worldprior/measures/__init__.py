@@ -7,11 +7,10 @@ generated text and say how many samples they used.
 from ..errors import TokenizerMismatchError
 from .attractor import (
     AttractorRun,
-    InfluenceCurve,
     Injection,
     InjectionResult,
     StoryRestart,
-    influence_curve,
+    clean_prefixes,
     inject,
     pooled,
     run_attractor,
@@ -40,6 +39,8 @@ from .entropy import (
     sequence_entropy,
     surprisal_draws,
 )
+from .influence import InfluenceCurve, influence_curve
+from .line_match import LINE_SIMILARITY, RECURRING_SHARE, recurring_lines, same_line
 from .novelty import (
     DISTINCT_K,
     DistinctEstimate,
@@ -49,12 +50,15 @@ from .novelty import (
     expected_distinct,
 )
 from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
+from .pull import return_pull, wordings
 from .sharpening import SHARPENING_TOP_K, Sharpening, sharpening_exponent
-from .snap_back import SnapBack, clean_continuations, snap_back
+from .snap_back import SnapBack, clean_continuations, snap_back, snap_back_over
 from .topk import StoredKL, TopK, kl_to_stored
 
 __all__ = [
     "AttractorRun",
+    "LINE_SIMILARITY",
+    "RECURRING_SHARE",
     "BoundedEntropy",
     "InfluenceCurve",
     "Injection",
@@ -62,6 +66,12 @@ __all__ = [
     "SnapBack",
     "StoryRestart",
     "clean_continuations",
+    "clean_prefixes",
+    "recurring_lines",
+    "return_pull",
+    "same_line",
+    "snap_back_over",
+    "wordings",
     "influence_curve",
     "inject",
     "pooled",

@@ -21,11 +21,9 @@ from .. import stats
 from ..backends.base import Backend, Context, Prompt
 from ..results_cache import cached_measurement
 from .diversity import last_sentence
-from .paths import reduce_along
-from .snap_back import SnapBack, clean_continuations, snap_back
-
-# Beyond this many continuations the expectation over paths is estimated from samples instead.
-MAX_ENUMERATED_PATHS = 4096
+from .influence import InfluenceCurve, pooled_influence
+from .line_match import RECURRING_SHARE
+from .snap_back import SnapBack, recurring, snap_back_over
 # position="sentence": the model writes up to this many tokens and C is cut after its first sentence.
 SENTENCE_SEARCH_TOKENS = 48
 _SENTENCE_DONE = re.compile(r"\w[)\]\"'”’]*[.!?]")
@@ -63,21 +61,40 @@ def inject(
     the model writes that many continuations and C is the most frequent one (the first drawn on a tie):
     the attractor question is about the model's usual mode, and one draw may be a rare detour."""
     _check_line(injection)  # before the prefix is drawn
+    return with_line(model, clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed,
+                                           prefix_draws=prefix_draws)[0], injection, separator)
+
+
+@cached_measurement  # each look of a sequential check asks again: the drafts are drawn once
+def clean_prefixes(
+    model: Backend, prompt: Prompt, *, position: int | str = "sentence", prefix: str | None = None, seed: int = 0,
+    prefix_draws: int = 1, prefixes: int = 1,
+) -> list[Injection]:
+    """The clean contexts P + C (no line yet: add one with `with_line`). C is `prefix` if given (one
+    context), else the `prefixes` most frequent of `prefix_draws` seeded drafts of the model's own
+    (`position` tokens, or its first sentence), ties in the order drawn; fewer where fewer drafts differ.
+    On real text every draft differs, so these are the first `prefixes` drafts: the model's usual openings.
+    Raises ValueError for prefix_draws < 1, prefixes outside 1..prefix_draws, or a bad position."""
     if prefix_draws < 1:
         raise ValueError(f"prefix_draws must be at least 1, got {prefix_draws}")
+    if not (isinstance(prefixes, int) and not isinstance(prefixes, bool) and 1 <= prefixes <= prefix_draws):
+        raise ValueError(f"prefixes must be an integer from 1 to prefix_draws={prefix_draws}, got {prefixes!r}: the "
+                         "clean prefixes are the most frequent of the drafts")
     if not (position == "sentence" or (isinstance(position, int) and not isinstance(position, bool) and position >= 1)):
         raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
     if not model.gives_logits:
-        return with_line(model, _text_prefix(model, prompt, position, prefix, seed, prefix_draws), injection, separator)
+        return _text_prefixes(model, prompt, position, prefix, seed, prefix_draws, prefixes)
     prompt_ids = model.encode(prompt)
     if prefix is not None:
-        prefix_ids, where = model.continuation_ids(prompt, prompt_ids, prefix), "after the given prefix"
+        chosen, where = [model.continuation_ids(prompt, prompt_ids, prefix)], "after the given prefix"
     else:
-        prefix_ids = _usual_prefix(model, prompt, position, seed, prefix_draws)
-        where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
-    clean = Injection(prompt, model.decode(prefix_ids), "",
-                      tuple(prompt_ids + list(prefix_ids)), (), where)
-    return with_line(model, clean, injection, separator)
+        chosen = _usual_prefixes(model, prompt, position, seed, prefix_draws, prefixes)
+    built = []
+    for prefix_ids in chosen:
+        if prefix is None:
+            where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
+        built.append(Injection(prompt, model.decode(prefix_ids), "", tuple(prompt_ids + list(prefix_ids)), (), where))
+    return built
 
 
 def with_line(model: Backend, built: Injection, injection: str, separator: str = " ") -> Injection:
@@ -91,24 +108,24 @@ def with_line(model: Backend, built: Injection, injection: str, separator: str =
     return replace(built, injection=injection.strip(), injected_ids=tuple(injected))
 
 
-def _text_prefix(model: Backend, prompt: Prompt, position: int | str, prefix: str | None, seed: int,
-                 draws: int) -> Injection:
-    """P + C as text, for backends that give text only. C is `prefix`, or the most frequent of `draws`
-    seeded continuations: `position` tokens of the model's own, or its first sentence."""
+def _text_prefixes(model: Backend, prompt: Prompt, position: int | str, prefix: str | None, seed: int,
+                   draws: int, count: int) -> list[Injection]:
+    """P + C as text, for backends that give text only. C is `prefix`, or the `count` most frequent of
+    `draws` seeded continuations: `position` tokens of the model's own, or its first sentence."""
     if not isinstance(prompt, str):
         raise ValueError(
             f"{model.info().reference} gives text only, and an injection inside a chat's assistant turn needs the "
             "model's chat template, which an OpenAI-compatible API does not expose. Render the chat with the "
             "model's template yourself and pass the text, which ends where the assistant's answer begins.")
     if prefix is not None:
-        return Injection(prompt, prefix, "", (), (), "after the given prefix", clean_text=prompt + prefix)
+        return [Injection(prompt, prefix, "", (), (), "after the given prefix", clean_text=prompt + prefix)]
     sentence = position == "sentence"
     # No stop strings: a server leaves the stop string out of the text, and C must end with its full stop.
     samples = model.sample(prompt, draws, max_new_tokens=SENTENCE_SEARCH_TOKENS if sentence else position, seed=seed)
     drafts = [_first_sentence_text(g.text) if sentence else g.text for g in samples]
-    usual = Counter(drafts).most_common(1)[0][0]
     where = "after the first sentence" if sentence else f"after {position} tokens"
-    return Injection(prompt, usual, "", (), (), where, clean_text=prompt + usual)
+    return [Injection(prompt, usual, "", (), (), where, clean_text=prompt + usual)
+            for usual, _ in Counter(drafts).most_common(count)]
 
 
 def _first_sentence_text(text: str) -> str:
@@ -121,15 +138,16 @@ def _check_line(injection: str) -> None:
         raise ValueError("the injection is empty: give the line to inject")
 
 
-def _usual_prefix(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int) -> list[int]:
-    """The most frequent of `draws` seeded prefixes: `position` tokens, or up to the first sentence end."""
+def _usual_prefixes(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int,
+                    count: int) -> list[list[int]]:
+    """The `count` most frequent of `draws` seeded prefixes: `position` tokens, or up to the first sentence end."""
     sentence = position == "sentence"
     length, stop = (SENTENCE_SEARCH_TOKENS, [".", "!", "?"]) if sentence else (position, None)  # stop: no wasted steps
     prefixes = []
     for sample in model.sample(prompt, draws, max_new_tokens=length, seed=seed, stop=stop):
         ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
         prefixes.append(tuple(_first_sentence(model, ids) if sentence else ids))
-    return list(Counter(prefixes).most_common(1)[0][0])
+    return [list(ids) for ids, _ in Counter(prefixes).most_common(count)]
 
 
 def _first_sentence(model: Backend, ids: list[int]) -> list[int]:
@@ -138,96 +156,6 @@ def _first_sentence(model: Backend, ids: list[int]) -> list[int]:
         if _SENTENCE_DONE.search(model.decode(ids[:k])):
             return ids[:k]
     return ids
-
-
-@dataclass(frozen=True)
-class InfluenceCurve:
-    """Per-step KL( p(. | P C J y<t) || p(. | P C y<t) ), averaged over continuations y of P + C + J.
-
-    A continuation that has ended (end of text) contributes 0 from then on: the injection has nothing
-    left to influence."""
-
-    kl: np.ndarray  # [steps] mean KL at each step, nats
-    interval: tuple[np.ndarray, np.ndarray] | None  # per-step interval when sampled; None when exact
-    method: str  # "enumerated" (exact expectation) or "sampled"
-    n: int  # continuations used (enumerated or sampled)
-    tolerance: float
-    path_totals: np.ndarray | None = None  # sampled: each continuation's summed KL; None when exact
-    alpha: float = 1e-3
-
-    @property
-    def total(self) -> float:
-        """The injection's total influence: the sum of the curve, nats."""
-        return float(self.kl.sum())
-
-    @property
-    def total_interval(self) -> tuple[float, float] | None:
-        """t interval of the total over the sampled continuations; None when exact."""
-        return stats.t_interval(self.path_totals, self.alpha) if self.path_totals is not None else None
-
-    @property
-    def recovery_step(self) -> int | None:
-        """First step t after which the curve stays under the tolerance (1-based); None if it never does."""
-        above = np.flatnonzero(self.kl >= self.tolerance)
-        step = int(above[-1]) + 2 if above.size else 1
-        return step if step <= len(self.kl) else None
-
-
-def influence_curve(
-    model: Backend, injection: Injection, *, steps: int = 8, n: int = 128, seed: int = 0,
-    tolerance: float = 0.05, alpha: float = 1e-3, enumerate_paths: bool | None = None,
-    paths: Sequence[Sequence[int]] | None = None,
-) -> InfluenceCurve:
-    """The injection's influence step by step. Exact where the continuations can be enumerated
-    (vocabulary^(steps-1) paths at most MAX_ENUMERATED_PATHS, or `enumerate_paths=True`): the expectation
-    over every path weighted by its probability after P + C + J. Otherwise n sampled paths, with intervals;
-    `paths` gives them already sampled (continuations of P + C + J, cut to `steps` tokens here)."""
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    vocab = len(model.token_texts())
-    if enumerate_paths is None:
-        enumerate_paths = vocab ** (steps - 1) <= MAX_ENUMERATED_PATHS
-    if enumerate_paths:
-        return _enumerated_curve(model, injection, steps, vocab, tolerance)
-    if paths is None:
-        paths = [s.token_ids for s in model.sample(list(injection.injected_ids), n, max_new_tokens=steps, seed=seed)]
-    paths = [list(p[:steps]) for p in paths]
-    n = len(paths)
-    table = np.zeros((n, steps))  # paths that ended early add 0 after their end
-    for row, values in enumerate(_kl_along(model, injection, paths)):
-        table[row, : len(values)] = values
-    mean = table.mean(axis=0)
-    interval = stats.t_interval(table, alpha, axis=0) if n > 1 else (mean, mean)
-    return InfluenceCurve(mean, interval, "sampled", n, tolerance, table.sum(axis=1), alpha)
-
-
-
-def _kl_along(model: Backend, injection: Injection, paths: list[list[int]]) -> list[np.ndarray]:
-    """KL(with injection || without) before each token of each path, both teacher-forced along the same path.
-    A few paths at a time (measures.paths), a row at a time within a path: only the per-step KL is kept, not
-    the two [tokens, vocabulary] float64 tables of each path (64 MiB for 16 tokens of a 262,144-token vocabulary)."""
-    def kl_per_step(with_j: np.ndarray, without: np.ndarray) -> np.ndarray:
-        return np.array([stats.kl_from_logprobs(a, b) for a, b in zip(with_j, without)], dtype=float)
-
-    return reduce_along(paths, kl_per_step, (model, [list(injection.injected_ids)] * len(paths)),
-                        (model, [list(injection.clean_ids)] * len(paths)))
-
-
-def _enumerated_curve(model: Backend, injection: Injection, steps: int, vocab: int, tolerance: float) -> InfluenceCurve:
-    """E over all paths y<t of KL_t, weighted by p(y<t | P C J): exact, for tiny vocabularies or short curves.
-    A path that has ended (end-of-text token) is not extended: it adds 0 to later steps."""
-    curve, paths, weights = [], [[]], np.array([1.0])
-    for step in range(steps):
-        with_j = model.next_token_logprobs([list(injection.injected_ids) + p for p in paths])[:, :vocab]
-        without = model.next_token_logprobs([list(injection.clean_ids) + p for p in paths])[:, :vocab]
-        kl = np.atleast_1d(stats.kl_from_logprobs(with_j, without))
-        curve.append(float(np.dot(weights, kl)))
-        if step + 1 < steps:
-            probs = np.exp(with_j - np.logaddexp.reduce(with_j, axis=1, keepdims=True))
-            going_on = [t for t in range(vocab) if t not in model.eos_ids]
-            paths = [p + [t] for p in paths for t in going_on]
-            weights = (weights[:, None] * probs[:, going_on]).ravel()
-    return InfluenceCurve(np.array(curve), None, "enumerated", len(paths), tolerance)
 
 
 RESTART_MARKERS = ("\n\nThe End", " The End", "\nThe End", "\n\n***", "\n\nOnce upon a time", " Once upon a time")
@@ -303,57 +231,92 @@ class AttractorRun:
 @cached_measurement
 def run_attractor(
     model: Backend, prompt: Prompt, injections: Sequence[str], *, position: int | str = "sentence",
-    prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, n: int = 128, steps: int = 8,
-    max_new_tokens: int = 32, key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0, alpha: float = 1e-3,
-    look: int = 0,
+    prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, prefixes: int = 1, n: int = 128,
+    steps: int = 8, max_new_tokens: int = 32, key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0,
+    alpha: float = 1e-3, look: int = 0, lines: tuple[tuple[str, float], ...] | None = None,
+    influence_paths: int | None = None, min_share: float = RECURRING_SHARE,
 ) -> AttractorRun:
-    """Inject each line at the same place (one clean prefix C, shared clean continuations) and measure
-    snap-back for every backend, influence and story restart where the backend gives logits.
+    """Inject each line after the same clean prefixes C (`clean_prefixes`: the given `prefix`, or the
+    `prefixes` most frequent of `prefix_draws` drafts), spread n continuations evenly over them, and
+    measure snap-back for every backend, influence and story restart where the backend gives logits.
 
-    `look` k > 0 draws a further batch of n continuations for a sequential check: C is the same (drawn
-    with `seed`), the continuations come from a seed derived from (seed, k), so no batch repeats another."""
+    The story-restart probabilities are measured at the first look only (they are exact and the same at
+    every look). The clean side: n continuations of P + C (spread the same way) give the recurring lines, unless
+    `lines` gives them (a later look of a sequential check reuses the first look's). Where no line recurs
+    nothing can be returned to: the snap-back count is 0 for any continuation, and only the influence paths
+    are drawn. Influence: along the first `influence_paths` injected continuations (None: all of them; 0:
+    no curve), averaged over the prefixes.
+    `look` k > 0 draws a further batch of n continuations for a sequential check: the prefixes are the
+    same (drawn with `seed`), the continuations come from a seed derived from (seed, k), so no batch
+    repeats another."""
     white_box = model.gives_logits
     if not injections:
         raise ValueError("give at least one injection")
-    first = inject(model, prompt, injections[0], position=position, prefix=prefix, separator=separator, seed=seed,
-                   prefix_draws=prefix_draws)
-    built = [first] + [with_line(model, first, line, separator) for line in injections[1:]]
+    starts = clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed, prefix_draws=prefix_draws,
+                            prefixes=prefixes)
+    counts = [n // len(starts) + (1 if j < n % len(starts) else 0) for j in range(len(starts))]
     draw_seed = seed if look == 0 else int(np.random.SeedSequence([seed, look]).generate_state(1)[0])
-    clean = clean_continuations(model, first, n=n, max_new_tokens=max_new_tokens, seed=draw_seed)
+    if lines is None:
+        clean = [[g.text for g in drawn] for drawn in model.sample_many(
+            [c.clean_context for c in starts], counts, max_new_tokens=max_new_tokens, seed=draw_seed)]
+        lines = recurring(starts, clean, key=key, min_share=min_share)
+    else:
+        clean = [[] for _ in starts]
+    wanted = n if influence_paths is None else min(n, influence_paths)
+    curve_counts = [min(c, wanted // len(starts) + (1 if j < wanted % len(starts) else 0)) for j, c in enumerate(counts)]
     results = []
-    for injection in built:
-        # One set of samples after P + C + J serves both measures: sample i's first `steps` tokens are
-        # the influence path a separate `steps`-token draw with the same seed would give.
-        samples = model.sample(injection.injected_context, n, max_new_tokens=max_new_tokens, seed=draw_seed)
-        back = snap_back(model, injection, n=n, key=key, seed=draw_seed, alpha=alpha, clean=clean,
-                         injected=[g.text for g in samples])
-        paths = [g.token_ids for g in samples] if max_new_tokens >= steps else None
-        curve = (influence_curve(model, injection, steps=steps, n=n, seed=draw_seed, alpha=alpha, paths=paths)
-                 if white_box else None)
-        restart = story_restart(model, injection) if white_box else None
-        results.append(InjectionResult(injection, back, curve, restart))
+    for line in injections:
+        built = [with_line(model, start, line, separator) for start in starts]
+        # Injected continuations: all n where a line recurs; else only the influence paths (nothing to return to).
+        drawn_counts = counts if lines else (curve_counts if white_box else [0] * len(starts))
+        drawn = model.sample_many([b.injected_context for b in built], drawn_counts, max_new_tokens=max_new_tokens,
+                                  seed=draw_seed)
+        injected = [[g.text for g in d] if lines else [""] * c for d, c in zip(drawn, counts)]
+        back = snap_back_over(built, clean, injected, key=key, alpha=alpha, lines=lines)
+        if not lines:
+            back = replace(back, injected_example=next((g.text for d in drawn for g in d), ""))
+        curve = None
+        if white_box and wanted > 0:
+            curve = pooled_influence(model, built, [[g.token_ids for g in d[:c]] for d, c in zip(drawn, curve_counts)],
+                                     steps=steps, weights=counts, alpha=alpha)
+        # Exact, the same at every look: measured at the first (`pooled` keeps the first look's).
+        restart = _mean_restart([story_restart(model, b) for b in built], counts) if white_box and look == 0 else None
+        results.append(InjectionResult(built[0], back, curve, restart))
     return AttractorRun(tuple(results))
+
+
+def _mean_restart(restarts: Sequence[StoryRestart], weights: Sequence[int]) -> StoryRestart:
+    """The story-restart probabilities averaged over the prefixes, weighted by their continuations."""
+    w = np.asarray(weights, dtype=float)
+    return StoryRestart(float(np.average([r.clean for r in restarts], weights=w)),
+                        float(np.average([r.injected for r in restarts], weights=w)))
 
 
 def pooled(runs: Sequence[AttractorRun], alpha: float) -> AttractorRun:
     """Several batches (looks) of one attractor measurement as one: per injection the snap-back counts
-    and the sampled influence paths add up (the Wilson interval, and the t interval of the total
-    influence, at `alpha` over the pooled samples; the per-step curve is the weighted mean, without a
-    per-step interval); each batch counts against its own clean mode; the first batch gives C, the
-    mode shown and the examples."""
+    (in all and per prefix) add up (the Wilson interval at `alpha` over the pooled samples), judged
+    against the first look's recurring lines; the influence curve is the first look's (later looks draw
+    none) unless later ones have paths too, which are then pooled (the t interval of the total over all,
+    the per-step curve the weighted mean without a per-step interval). The first batch gives C, the lines
+    shown and the examples."""
     if len(runs) == 1:
         return runs[0]
     results = []
     for parts in zip(*(run.results for run in runs)):
         head = parts[0]
         count, n = sum(p.snap_back.count for p in parts), sum(p.snap_back.n for p in parts)
+        per_prefix = tuple((text, sum(p.snap_back.per_prefix[j][1] for p in parts),
+                            sum(p.snap_back.per_prefix[j][2] for p in parts))
+                           for j, (text, _, _) in enumerate(head.snap_back.per_prefix))
+        example = next((p.snap_back.injected_example for p in parts if p.snap_back.count), head.snap_back.injected_example)
         back = replace(head.snap_back, rate=count / n, count=count, n=n, interval=stats.wilson_interval(count, n, alpha),
-                       alpha=alpha)
+                       alpha=alpha, per_prefix=per_prefix, injected_example=example)
+        curves = [p.influence for p in parts if p.influence is not None]
         curve = head.influence
-        if curve is not None and curve.path_totals is not None:
-            weights = np.array([p.influence.n for p in parts], dtype=float)
-            kl = np.average([p.influence.kl for p in parts], axis=0, weights=weights)
-            totals = np.concatenate([p.influence.path_totals for p in parts])
-            curve = replace(curve, kl=kl, n=int(weights.sum()), path_totals=totals, interval=None, alpha=alpha)
+        if len(curves) > 1 and all(c.path_totals is not None for c in curves):
+            weights = np.array([c.n for c in curves], dtype=float)
+            kl = np.average([c.kl for c in curves], axis=0, weights=weights)
+            totals = np.concatenate([c.path_totals for c in curves])
+            curve = replace(curves[0], kl=kl, n=int(weights.sum()), path_totals=totals, interval=None, alpha=alpha)
         results.append(replace(head, snap_back=back, influence=curve))
     return AttractorRun(tuple(results))

@@ -217,8 +217,15 @@ def attractor_lines(records: Iterable[dict]) -> list[str]:
             for entry in details[role]["per_injection"]:
                 low, high = entry["snap_back_interval"]
                 lines.append(f"  {model} ({role}), {entry['where']} {entry['prefix']!r}, injection {entry['injection']!r}:")
+                recurring = entry.get("recurring_lines")
+                if recurring is None:  # a report written before the recurring lines: the one clean mode
+                    recurring = [{"line": entry["clean_mode"], "share": entry["clean_mode_share"]}] if entry["clean_mode"] else []
+                into = "; ".join(f"{r['line']!r} ({r['share']:.0%} of clean)" for r in recurring) or "no recurring line"
                 lines.append(f"    snap-back {entry['snap_back_count']}/{entry['n']} = {entry['snap_back']:.3f} "
-                             f"[{low:.3f}, {high:.3f}] into {entry['clean_mode']!r} ({entry['clean_mode_share']:.0%} of clean)")
+                             f"[{low:.3f}, {high:.3f}] to {into}")
+                if len(entry.get("prefixes", [])) > 1:
+                    lines.append("    returned per prefix C: " + ", ".join(f"{p['prefix'].strip()!r} {p['returned']}/{p['n']}"
+                                                                          for p in entry["prefixes"]))
                 if "influence" in entry:
                     curve = " ".join(f"{k:.3f}" for k in entry["influence"])
                     recovery = entry["recovery_step"] if entry["recovery_step"] is not None else "none"

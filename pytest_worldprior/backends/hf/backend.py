@@ -253,16 +253,51 @@ class HFBackend(Backend):
                                                   on_step=lambda: advance(next(steps)))
         return generations
 
+    def sample_many(self, contexts, counts, *, max_new_tokens=64, temperature=1.0, top_p=1.0, seed=0, stop=None):
+        """Rows of every context in one batch (MIN_STEP_ROWS or more a step, the prompts left-padded): on a
+        CPU a step over many rows reads the weights once. Sample i of context j equals `sample(context j)`'s
+        sample i up to the float rounding that padding brings (the same random stream)."""
+        contexts, counts = as_batch(contexts, "contexts"), list(counts)
+        if len(contexts) != len(counts):
+            raise ValueError(f"got {len(contexts)} contexts but {len(counts)} counts; give one count per context")
+        if isinstance(stop, str):
+            stop = [stop]
+        for count in counts:
+            if count:
+                check_sampling_settings(count, max_new_tokens, temperature, top_p)
+        prompts = [self.encode(context) for context in contexts]
+        room = min(self.max_length - len(ids) for ids in prompts)
+        if room < 1:
+            raise ValueError(f"a context fills the model's {self.max_length}-token window; nothing can be sampled")
+        jobs = [(j, i) for j, count in enumerate(counts) for i in range(count)]
+        rows = max(self.batch_size, MIN_STEP_ROWS)
+        out: list[list[Generation]] = [[] for _ in contexts]
+        with progress.task(f"worldprior: sampling {len(jobs)} x {max_new_tokens} tokens", -(-len(jobs) // rows)) as advance:
+            for start in range(0, len(jobs), rows):
+                chunk = jobs[start : start + rows]
+                made = self._sample_batch([prompts[j] for j, _ in chunk], [i for _, i in chunk], min(max_new_tokens, room),
+                                          temperature, top_p, seed, stop or [])
+                for (j, _), generation in zip(chunk, made):
+                    out[j].append(generation)
+                advance(start // rows + 1)
+        return out
+
     @torch.inference_mode()
     def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop, on_step=lambda: None):
+        """Sample one row per index. `prompt_ids`: one prompt for every row, or a list of prompts, one per row."""
         # One random stream per sample index: sample i is the same whatever n or the batch size.
         rngs = [np.random.default_rng([seed, i]) for i in indices]
         rows = len(indices)
-        # The prompt is the same for every row: one pass, its cache copied to each row.
-        input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=self.device)
-        out = self._forward(input_ids, torch.ones_like(input_ids), use_cache=True, **self._last_logits_only())
-        out.cache.batch_repeat_interleave(rows)  # the logits stay one row: every sample's first distribution
-        mask = torch.ones((rows, len(prompt_ids)), dtype=torch.long, device=self.device)
+        prompts = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * rows
+        if all(p == prompts[0] for p in prompts):
+            # The prompt is the same for every row: one pass, its cache copied to each row.
+            input_ids = torch.tensor([prompts[0]], dtype=torch.long, device=self.device)
+            out = self._forward(input_ids, torch.ones_like(input_ids), use_cache=True, **self._last_logits_only())
+            out.cache.batch_repeat_interleave(rows)  # the logits stay one row: every sample's first distribution
+            mask = torch.ones((rows, len(prompts[0])), dtype=torch.long, device=self.device)
+        else:  # prompts of several contexts, left-padded: every row's last position is its own last token
+            input_ids, mask = self._left_pad(prompts)
+            out = self._forward(input_ids, mask, use_cache=True, **self._last_logits_only())
         tokens: list[list[int]] = [[] for _ in indices]
         model_lp: list[list[float]] = [[] for _ in indices]
         sample_lp: list[list[float]] = [[] for _ in indices]
