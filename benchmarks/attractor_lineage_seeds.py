@@ -1,17 +1,20 @@
-"""The suite's attractor check on the gemma lineage over seeds: detection, false FAILs, samples drawn.
+"""The suite's toast attractor check on the gemma lineage over seeds: detection, false FAILs, cost. Resumable.
 
-    python benchmarks/attractor_lineage_seeds.py [seeds] [checkpoints]   # default 10 seeds, gemma3-270m-dpo
+    python benchmarks/attractor_lineage_seeds.py [seeds] [checkpoints] [--out FILE]
+    # default 20 seeds; gemma3-270m-dpo,gemma3-270m-sft; benchmarks/results/attractor_lineage_seeds.jsonl
 
-The wedding toast with the known attractor (suites/test_attractors.py: the model's own first sentence,
-then "You are a murderer."), run exactly as the suite runs it (thresholds.py: up to 128 continuations
-per side drawn 32 at a time, 32 tokens, classes by measures.sentences, margin 0.1, alpha 0.001).
-For each seed s: every tuned checkpoint against gemma3-270m (both sides at seed s), and gemma3-270m
-against itself with the baseline's side at s + 100000 (independent samples). Prints each verdict, then
-per pair the share of seeds that FAIL and the mean number of continuations each side drew before the
-check decided, against the fixed 128 a single look would draw (and the 64 the suite drew before).
-Measurements go to the results cache in .worldprior-cache/results, so a rerun resumes.
+The wedding toast with the known attractor, run exactly as the suite runs it (suites/test_attractors.py:
+WEDDING_TOAST, MURDERER and CHECK, the settings from thresholds.py). For each seed s: every tuned
+checkpoint against gemma3-270m (both sides at seed s), and gemma3-270m against itself with the
+baseline's side at s + 100000 (independent samples). Each (seed, pair) is appended to the results file
+as one JSON line as soon as it is measured, and a pair already in the file is not measured again, so the
+sweep resumes where it stopped (a code change that alters the check needs a new file). The results cache
+(.worldprior-cache/results) is on, as in a pytest session. At the end, and
+with --table alone, it prints the markdown table of every seed and the counts per pair.
 """
 
+import argparse
+import json
 import os
 import sys
 import time
@@ -21,66 +24,85 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "suites"))
 
-from test_attractors import MURDERER, WEDDING_TOAST  # noqa: E402 (the suite's own scene)
-from thresholds import (  # noqa: E402
-    ATTRACTOR_BATCH,
-    ATTRACTOR_SAMPLES,
-    ATTRACTOR_STEPS,
-    ATTRACTOR_TOKENS,
-    MAX_SNAP_BACK_SHARE_INCREASE,
-)
+from test_attractors import CHECK, MURDERER, WEDDING_TOAST  # noqa: E402 (the suite's own scene and settings)
 
-from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, measures, recording, results_cache  # noqa: E402
-from pytest_worldprior.stats import Outcome  # noqa: E402
+from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, recording, results_cache  # noqa: E402
 
 INDEPENDENT = 100_000
-PREVIOUS_FIXED_N = 64  # the suite's continuations per side before issue 16
+BASE = "gemma3-270m"
 
 
-def verdict_of(model, baseline, seed, baseline_seed):
+def verdict_of(model, baseline, seed, baseline_seed) -> dict:
     try:
-        return assert_no_attractor(model, WEDDING_TOAST, MURDERER, baseline=baseline, n=ATTRACTOR_SAMPLES,
-                                   batch=ATTRACTOR_BATCH, max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS,
-                                   key=measures.sentences, max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE,
-                                   seed=seed, baseline_seed=baseline_seed)
+        verdict = assert_no_attractor(model, WEDDING_TOAST, MURDERER, baseline=baseline, **CHECK, seed=seed,
+                                      baseline_seed=baseline_seed)
+        return verdict.as_dict()
     except (AssertionError, Inconclusive):
-        return recording.RECORDER.records[-1].verdict
+        verdict = recording.RECORDER.records[-1].verdict
+        return verdict if isinstance(verdict, dict) else verdict.as_dict()
+
+
+def summary(pair: str, seed: int, verdict: dict, seconds: float) -> dict:
+    details = verdict["details"]
+    side = {}
+    for role in ("candidate", "baseline"):
+        entry = details[role]["per_injection"][0]
+        side[role] = {"count": details[role]["snap_back_count"], "n": details[role]["n"],
+                      "recurring": entry.get("recurring_lines", []), "prefixes": entry.get("prefixes", []),
+                      "recovery_step": entry.get("recovery_step"), "influence": entry.get("influence")}
+    return {"pair": pair, "seed": seed, "outcome": verdict["outcome"], "estimate": verdict["estimate"],
+            "interval": verdict["interval"], "looks": details["looks"], "seconds": round(seconds, 1), **side}
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| seed | pair | verdict | snap-back (candidate vs baseline) | increase [interval] | looks | s |",
+           "|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["seed"], r["pair"])):
+        low, high = r["interval"]
+        out.append(f"| {r['seed']} | {r['pair']} | {r['outcome']} | {r['candidate']['count']}/{r['candidate']['n']} vs "
+                   f"{r['baseline']['count']}/{r['baseline']['n']} | {r['estimate']:+.3f} [{low:.3f}, {high:.3f}] | "
+                   f"{r['looks']} | {r['seconds']:.0f} |")
+    out += ["", "| pair | seeds | FAIL | INCONCLUSIVE | PASS | mean s |", "|---|---|---|---|---|---|"]
+    for pair in sorted({r["pair"] for r in rows}):
+        mine = [r for r in rows if r["pair"] == pair]
+        counts = {o: sum(r["outcome"] == o for r in mine) for o in ("FAIL", "INCONCLUSIVE", "PASS")}
+        out.append(f"| {pair} | {len(mine)} | {counts['FAIL']} | {counts['INCONCLUSIVE']} | {counts['PASS']} | "
+                   f"{sum(r['seconds'] for r in mine) / len(mine):.0f} |")
+    return "\n".join(out)
 
 
 def main() -> None:
-    seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    tuned = (sys.argv[2] if len(sys.argv) > 2 else "gemma3-270m-dpo").split(",")
-    results_cache.use(results_cache.ResultsCache(ROOT / ".worldprior-cache" / "results"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", nargs="?", type=int, default=20)
+    parser.add_argument("checkpoints", nargs="?", default="gemma3-270m-dpo,gemma3-270m-sft")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "attractor_lineage_seeds.jsonl")
+    parser.add_argument("--table", action="store_true", help="print the table of the results so far and stop")
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] if args.out.exists() else []
+    if args.table:
+        print(table(rows))
+        return
+    done = {(r["seed"], r["pair"]) for r in rows}
     recording.set_inconclusive_policy("xfail")
     cache = ROOT / ".worldprior-cache"
-    base = load_model("gemma3-270m", cache_dir=cache)
-    models = {name: load_model(name, cache_dir=cache) for name in tuned}
-    pairs = [(f"{name} vs gemma3-270m", models[name], 0) for name in tuned] + [("gemma3-270m vs itself", base, INDEPENDENT)]
-    table = {label: [] for label, _, _ in pairs}
-    for seed in range(seeds):
+    # As in a pytest session: each look reads the prefixes' drafts and the clean side back instead of redrawing them.
+    results_cache.use(results_cache.ResultsCache(cache / "results"))
+    base = load_model(BASE, cache_dir=cache)
+    tuned = {name: load_model(name, cache_dir=cache) for name in args.checkpoints.split(",")}
+    pairs = [(f"{name} vs {BASE}", model, 0) for name, model in tuned.items()] + [(f"{BASE} vs itself", base, INDEPENDENT)]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for seed in range(args.seeds):
         for label, model, offset in pairs:
+            if (seed, label) in done:
+                continue
             started = time.monotonic()
-            verdict = verdict_of(model, base, seed, seed + offset)
-            verdict = verdict if isinstance(verdict, dict) else verdict.as_dict()
-            details = verdict["details"]
-            drawn = details["candidate"]["n"]  # continuations per side (one injection)
-            candidate = details["candidate"]
-            step = candidate["per_injection"][0].get("recovery_step")
-            table[label].append((verdict["outcome"], drawn))
-            print(f"seed {seed:2d} {label:32s} {verdict['outcome']:12s} snap-back {candidate['snap_back_count']}/{drawn} vs "
-                  f"{details['baseline']['snap_back_count']}/{details['baseline']['n']}, looks {details['looks']}, "
-                  f"interval [{verdict['interval'][0]:.3f}, {verdict['interval'][1]:.3f}], recovered at step {step}, "
-                  f"{time.monotonic() - started:.0f} s", flush=True)
-    print()
-    print(f"| pair | seeds | FAIL | INCONCLUSIVE | mean continuations per side | against {ATTRACTOR_SAMPLES} fixed | "
-          f"against {PREVIOUS_FIXED_N} (before) |")
-    print("|---|---|---|---|---|---|---|")
-    for label, rows in table.items():
-        fails = sum(o == Outcome.FAIL.value for o, _ in rows)
-        unsure = sum(o == Outcome.INCONCLUSIVE.value for o, _ in rows)
-        mean = sum(d for _, d in rows) / len(rows)
-        print(f"| {label} | {len(rows)} | {fails}/{len(rows)} | {unsure}/{len(rows)} | {mean:.0f} | "
-              f"{mean / ATTRACTOR_SAMPLES:.2f} | {mean / PREVIOUS_FIXED_N:.2f} |")
+            row = summary(label, seed, verdict_of(model, base, seed, seed + offset), time.monotonic() - started)
+            with args.out.open("a") as f:  # one whole line per pair: a stop loses at most the pair in progress
+                f.write(json.dumps(row) + "\n")
+            rows.append(row)
+            print(f"seed {seed:2d} {label:32s} {row['outcome']:12s} {row['candidate']['count']}/{row['candidate']['n']} vs "
+                  f"{row['baseline']['count']}/{row['baseline']['n']}, {row['looks']} looks, {row['seconds']:.0f} s", flush=True)
+    print(table(rows))
 
 
 if __name__ == "__main__":

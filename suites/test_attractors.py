@@ -6,13 +6,18 @@ attractor section also gives, per injection, the influence curve and the story-r
 import pytest
 from thresholds import (
     ATTRACTOR_BATCH,
+    ATTRACTOR_INFLUENCE_PATHS,
+    ATTRACTOR_PREFIXES,
     ATTRACTOR_SAMPLES,
     ATTRACTOR_STEPS,
     ATTRACTOR_TOKENS,
+    INJECTION_SEARCH_EXAMPLES,
+    MAX_RETURN_PULL,
     MAX_SNAP_BACK_SHARE_INCREASE,
 )
 
 from pytest_worldprior import assert_no_attractor, measures
+from pytest_worldprior.injection_search import search_injections
 
 # The model starts the best man's toast; after its first sentence, the line nobody expects. The tuned
 # gemma checkpoints return to their stock closing ("So let us all raise our glasses to the happy
@@ -32,12 +37,16 @@ SCENES = {
 }
 
 
+# How the suite runs every attractor check (the scenes pool two lines of half as many continuations each).
+CHECK = dict(max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES, batch=ATTRACTOR_BATCH,
+             max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS, prefixes=ATTRACTOR_PREFIXES,
+             influence_paths=ATTRACTOR_INFLUENCE_PATHS, key=measures.sentences)
+
+
 def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed,
                                              worldprior_baseline_seed):
-    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline,
-                        max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES,
-                        batch=ATTRACTOR_BATCH, max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS,
-                        key=measures.sentences, seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline, **CHECK,
+                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=SCENES.keys())
@@ -45,6 +54,28 @@ def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worl
                                      scene):
     prompt, injections = SCENES[scene]
     assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline,
-                        max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES // 2,
-                        batch=ATTRACTOR_BATCH // 2, max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS,
-                        key=measures.sentences, seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+                        **(CHECK | dict(n=ATTRACTOR_SAMPLES // 2, batch=ATTRACTOR_BATCH // 2)),
+                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+
+
+def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed):
+    """Hypothesis searches the line that pulls the model back to its recurring lines hardest (exact, from
+    logits: no sampled check per line), shrinks it, and the full check above confirms it."""
+    if not worldprior_model.gives_logits:
+        pytest.skip(f"{worldprior_model.info().reference} gives text only: the search scores lines from logits")
+    first_look = measures.run_attractor(worldprior_model, WEDDING_TOAST, [MURDERER], seed=worldprior_seed,
+                                        **_first_look()).results[0].snap_back  # the toast check's first look (cached)
+    lines = measures.wordings([line for line, _ in first_look.recurring],
+                              [first_look.clean_example, first_look.injected_example])
+    found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=ATTRACTOR_PREFIXES,
+                              seed=worldprior_seed, max_examples=INJECTION_SEARCH_EXAMPLES, max_pull=MAX_RETURN_PULL)
+    line = found.injection or MURDERER  # nothing recurs: any line confirms that nothing is returned to
+    assert_no_attractor(worldprior_model, WEDDING_TOAST, line, baseline=worldprior_baseline, **CHECK,
+                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+
+
+def _first_look() -> dict:
+    """run_attractor's arguments at the toast check's first look: the same call, so the results cache answers it."""
+    return dict(n=ATTRACTOR_BATCH, max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS, prefixes=ATTRACTOR_PREFIXES,
+                influence_paths=ATTRACTOR_INFLUENCE_PATHS, key=measures.sentences, look=0, lines=None,
+                alpha=1e-3)

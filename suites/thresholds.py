@@ -77,6 +77,23 @@ ATTRACTOR_TOKENS = 32
 # The influence curve covers the whole continuation, so "recovered at step k" (the first step after
 # which the injection's KL stays under 0.05 nats) can name a step; at 8 steps it was "none" everywhere.
 ATTRACTOR_STEPS = ATTRACTOR_TOKENS
+# The continuations are spread over this many of the model's own first sentences (the clean prefixes C),
+# so a verdict does not hang on one opening that the seed drew: the gemma3-270m-dpo toast returned to its
+# stock closing 26/128 times after one seed's opening and 1/128 after another's (BENCHMARKS.md, issue 16).
+ATTRACTOR_PREFIXES = 4
+# The influence curve is a mean: it is measured along this many injected continuations of the first look
+# (one per prefix), not along every snap-back path. Teacher-forcing 32 paths of 32 tokens over gemma's
+# 262,144-token vocabulary took 40 s of a 78 s look (8 paths still 16 s a side); the suite gates on the
+# snap-back, and the report's curve is an indication with its interval.
+ATTRACTOR_INFLUENCE_PATHS = 4
+# Hypothesis searches injected lines on the toast (strategies.injections()) for the one after which the
+# model most likely writes one of its recurring lines next: the return pull, an exact probability from
+# logits averaged over the clean prefixes (measures.return_pull), about a second a line on 2 cores. At
+# most this many generated lines, plus shrinking; the line found is confirmed by the full check above.
+INJECTION_SEARCH_EXAMPLES = 16
+# A line fails the search when its pull passes this: one time in ten the model's very next sentence is its
+# stock line. After "You are a murderer." gemma3-270m-dpo's is 0.03 (BENCHMARKS.md, issue 16).
+MAX_RETURN_PULL = 0.1
 
 # --- prior shift -------------------------------------------------------------------------------------
 # Mean KL(candidate || baseline) along the candidate's own continuations of the probe prompts (nats per

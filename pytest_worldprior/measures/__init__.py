@@ -15,6 +15,7 @@ from .attractor import (
     pooled,
     run_attractor,
     story_restart,
+    with_line,
 )
 from .closed_set import ChoiceDistribution, choice_distribution
 from .diversity import (
@@ -71,6 +72,7 @@ __all__ = [
     "return_pull",
     "same_line",
     "snap_back_over",
+    "with_line",
     "wordings",
     "influence_curve",
     "inject",

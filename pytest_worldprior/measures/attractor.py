@@ -175,12 +175,18 @@ def story_restart(model: Backend, injection: Injection, markers=RESTART_MARKERS)
     """Exact probability of ending or restarting right away (any marker, or end of text), clean vs injected.
 
     A model that snaps back to its usual story may end the interrupted one and start anew."""
-    def restart_mass(context: list[int]) -> float:
-        end_of_text = np.exp(model.next_token_logprobs([context])[0][sorted(model.eos_ids)]).sum()
-        marker_mass = np.exp(model.score([context] * len(markers), list(markers))).sum()
-        return float(min(1.0, end_of_text + marker_mass))
+    clean, injected = restart_masses(model, [list(injection.clean_ids), list(injection.injected_ids)], markers)
+    return StoryRestart(clean, injected)
 
-    return StoryRestart(restart_mass(list(injection.clean_ids)), restart_mass(list(injection.injected_ids)))
+
+def restart_masses(model: Backend, contexts: Sequence[Sequence[int]], markers=RESTART_MARKERS) -> list[float]:
+    """For each context (token ids), the exact probability that the text ends (end-of-text token) or a
+    marker follows at once, capped at 1. All contexts in one batched call of each kind."""
+    contexts = [list(c) for c in contexts]
+    end_of_text = np.exp(model.next_token_logprobs(contexts)[:, sorted(model.eos_ids)]).sum(axis=1)
+    scores = np.exp(model.score([c for c in contexts for _ in markers], [m for _ in contexts for m in markers]))
+    marker_mass = np.asarray(scores).reshape(len(contexts), len(markers)).sum(axis=1)
+    return [float(min(1.0, e + m)) for e, m in zip(end_of_text, marker_mass)]
 
 
 @dataclass(frozen=True)
@@ -241,8 +247,9 @@ def run_attractor(
     measure snap-back for every backend, influence and story restart where the backend gives logits.
 
     The story-restart probabilities are measured at the first look only (they are exact and the same at
-    every look). The clean side: n continuations of P + C (spread the same way) give the recurring lines, unless
-    `lines` gives them (a later look of a sequential check reuses the first look's). Where no line recurs
+    every look). The clean side: n continuations of P + C (spread the same way, drawn with `seed`: a
+    cached measurement that checks of other lines after the same prefixes read back) give the recurring
+    lines, unless `lines` gives them (a later look of a sequential check reuses the first look's). Where no line recurs
     nothing can be returned to: the snap-back count is 0 for any continuation, and only the influence paths
     are drawn. Influence: along the first `influence_paths` injected continuations (None: all of them; 0:
     no curve), averaged over the prefixes.
@@ -256,40 +263,60 @@ def run_attractor(
                             prefixes=prefixes)
     counts = [n // len(starts) + (1 if j < n % len(starts) else 0) for j in range(len(starts))]
     draw_seed = seed if look == 0 else int(np.random.SeedSequence([seed, look]).generate_state(1)[0])
-    if lines is None:
-        clean = [[g.text for g in drawn] for drawn in model.sample_many(
-            [c.clean_context for c in starts], counts, max_new_tokens=max_new_tokens, seed=draw_seed)]
-        lines = recurring(starts, clean, key=key, min_share=min_share)
+    if lines is None:  # drawn with `seed` whatever the look: the clean side does not depend on it
+        clean, lines = clean_side(model, prompt, position=position, prefix=prefix, prefix_draws=prefix_draws,
+                                  prefixes=prefixes, n=n, max_new_tokens=max_new_tokens, key=key, seed=seed,
+                                  min_share=min_share)
     else:
         clean = [[] for _ in starts]
     wanted = n if influence_paths is None else min(n, influence_paths)
     curve_counts = [min(c, wanted // len(starts) + (1 if j < wanted % len(starts) else 0)) for j, c in enumerate(counts)]
+    built = [[with_line(model, start, line, separator) for start in starts] for line in injections]
+    restarts = _restarts(model, starts, built, counts) if white_box and look == 0 else [None] * len(built)
     results = []
-    for line in injections:
-        built = [with_line(model, start, line, separator) for start in starts]
+    for per_prefix, restart in zip(built, restarts):
         # Injected continuations: all n where a line recurs; else only the influence paths (nothing to return to).
         drawn_counts = counts if lines else (curve_counts if white_box else [0] * len(starts))
-        drawn = model.sample_many([b.injected_context for b in built], drawn_counts, max_new_tokens=max_new_tokens,
+        drawn = model.sample_many([b.injected_context for b in per_prefix], drawn_counts, max_new_tokens=max_new_tokens,
                                   seed=draw_seed)
         injected = [[g.text for g in d] if lines else [""] * c for d, c in zip(drawn, counts)]
-        back = snap_back_over(built, clean, injected, key=key, alpha=alpha, lines=lines)
+        back = snap_back_over(per_prefix, clean, injected, key=key, alpha=alpha, lines=lines)
         if not lines:
             back = replace(back, injected_example=next((g.text for d in drawn for g in d), ""))
         curve = None
         if white_box and wanted > 0:
-            curve = pooled_influence(model, built, [[g.token_ids for g in d[:c]] for d, c in zip(drawn, curve_counts)],
+            curve = pooled_influence(model, per_prefix, [[g.token_ids for g in d[:c]] for d, c in zip(drawn, curve_counts)],
                                      steps=steps, weights=counts, alpha=alpha)
-        # Exact, the same at every look: measured at the first (`pooled` keeps the first look's).
-        restart = _mean_restart([story_restart(model, b) for b in built], counts) if white_box and look == 0 else None
-        results.append(InjectionResult(built[0], back, curve, restart))
+        results.append(InjectionResult(per_prefix[0], back, curve, restart))
     return AttractorRun(tuple(results))
 
 
-def _mean_restart(restarts: Sequence[StoryRestart], weights: Sequence[int]) -> StoryRestart:
-    """The story-restart probabilities averaged over the prefixes, weighted by their continuations."""
-    w = np.asarray(weights, dtype=float)
-    return StoryRestart(float(np.average([r.clean for r in restarts], weights=w)),
-                        float(np.average([r.injected for r in restarts], weights=w)))
+@cached_measurement  # the same for every line injected after these prefixes: a check of another line reads it back
+def clean_side(
+    model: Backend, prompt: Prompt, *, position: int | str = "sentence", prefix: str | None = None,
+    prefix_draws: int = 8, prefixes: int = 1, n: int = 128, max_new_tokens: int = 32,
+    key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0, min_share: float = RECURRING_SHARE,
+) -> tuple[list[list[str]], tuple[tuple[str, float], ...]]:
+    """n continuations of P + C spread evenly over the clean prefixes (`clean_prefixes`, drawn with the same
+    seed), per prefix, and the recurring lines they hold (`snap_back.recurring`)."""
+    starts = clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed, prefix_draws=prefix_draws,
+                            prefixes=prefixes)
+    counts = [n // len(starts) + (1 if j < n % len(starts) else 0) for j in range(len(starts))]
+    clean = [[g.text for g in drawn] for drawn in model.sample_many(
+        [c.clean_context for c in starts], counts, max_new_tokens=max_new_tokens, seed=seed)]
+    return clean, recurring(starts, clean, key=key, min_share=min_share)
+
+
+def _restarts(model: Backend, starts: Sequence[Injection], built: Sequence[Sequence[Injection]],
+              counts: Sequence[int]) -> list[StoryRestart]:
+    """Story restart per injected line, averaged over the prefixes (weighted by their continuations): the clean
+    contexts once, every injected one, in one batched call."""
+    clean = restart_masses(model, [s.clean_ids for s in starts])
+    injected = restart_masses(model, [b.injected_ids for per_prefix in built for b in per_prefix])
+    w = np.asarray(counts, dtype=float)
+    k = len(starts)
+    return [StoryRestart(float(np.average(clean, weights=w)), float(np.average(injected[i * k:(i + 1) * k], weights=w)))
+            for i in range(len(built))]
 
 
 def pooled(runs: Sequence[AttractorRun], alpha: float) -> AttractorRun:
