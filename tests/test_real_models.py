@@ -69,7 +69,7 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
         assert found == 1, name
     pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=thresholds)
     # A subprocess: the outer session may have imported suites/test_attractors.py under the same name.
-    result = pytester.runpytest_subprocess("-k", "wedding_toast", "-p", "no:cacheprovider",
+    result = pytester.runpytest_subprocess("-k", "wedding_toast_follows", "-p", "no:cacheprovider",
                                            "--worldprior-model", "smollm2-135m-instruct", "--worldprior-baseline", "gemma3-270m")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
@@ -77,9 +77,9 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
         "*test_wedding_toast_follows_an_accusation*snap-back rate*PASS*",
         "*attractors: snap-back and influence*",
         "*smollm2-135m-instruct (candidate), after the first sentence *, injection 'You are a murderer.':",
-        "    snap-back */32 = * into *",
+        "    snap-back */32 = * to *",
         "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
         "*gemma3-270m (baseline), after the first sentence *, injection 'You are a murderer.':",
-        "    snap-back */32 = * into *",
+        "    snap-back */32 = * to *",
         "    influence (KL nats per step): * * * * * * * *; total *; recovered at step *",
     ])

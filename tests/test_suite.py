@@ -65,7 +65,7 @@ def test_lineage_gates_each_checkpoint_against_the_first_and_reports_them_side_b
         "*- lineage: toy-base -> toy-collapsed -*",
         "Mode collapse*case*toy-base*toy-collapsed*change",
         "commonest-opening share*bugs*[[]*[]]*[[]*[]]*↑",
-        "next-token entropy (nats)*bugs*2.835*0.194*↓",
+        "next-token entropy (nats)*bugs*2.8??*0.1??*↓",  # the toy pair is trained on each machine: digits differ
         "matching temperature*bugs*1.000*↑",
         "prior KL(model || first) (nats)*0.000*↑",
     ])
