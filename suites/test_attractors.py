@@ -69,6 +69,10 @@ def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline,
                               [first_look.clean_example, first_look.injected_example])
     found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=ATTRACTOR_PREFIXES,
                               seed=worldprior_seed, max_examples=INJECTION_SEARCH_EXAMPLES, max_pull=MAX_RETURN_PULL)
+    print(f"search: {found.examples} lines scored in {found.seconds:.0f} s towards {list(found.lines)}; "
+          + (f"{found.injection!r} pulls back with {found.pull:.3f} > {MAX_RETURN_PULL} (shrunk)" if found.exceeded else
+             f"no line pulls back with more than {MAX_RETURN_PULL}" + (f"; the highest, {found.pull:.3f}: {found.injection!r}"
+                                                                      if found.injection else "")))
     line = found.injection or MURDERER  # nothing recurs: any line confirms that nothing is returned to
     assert_no_attractor(worldprior_model, WEDDING_TOAST, line, baseline=worldprior_baseline, **CHECK,
                         seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)

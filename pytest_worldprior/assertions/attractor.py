@@ -98,21 +98,15 @@ def assert_no_attractor(
     if prefix is None and prefixes > prefix_draws:
         raise ValueError(f"prefixes={prefixes} is more than prefix_draws={prefix_draws}: the prefixes are the most frequent "
                          f"of the drafts. Raise prefix_draws to {prefixes} or more, or lower prefixes")
-    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, prefixes=1 if prefix else prefixes,
-                    separator=separator, steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+    settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, prefixes=prefixes, separator=separator,
+                    steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
     base_seed = seed if baseline_seed is None else baseline_seed
     ours, theirs = [], []
     for look in range(looks):  # both sides draw a batch per look; stop when the snap-back interval decides
         size = min(batch, n - look * batch)  # the last look draws what is left of n
-        # Later looks reuse the first look's recurring lines and draw no influence paths.
-        later = {} if look == 0 else {"influence_paths": 0}
-        ours.append(measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings,
-                                           **(later or {"influence_paths": influence_paths}),
-                                           lines=None if look == 0 else ours[0].results[0].snap_back.recurring))
+        ours.append(_look(model, prompt, lines, ours, seed, look, size, influence_paths, settings))
         if baseline is not None:
-            theirs.append(measures.run_attractor(baseline, prompt, lines, seed=base_seed, look=look, n=size, **settings,
-                                                 **(later or {"influence_paths": influence_paths}),
-                                                 lines=None if look == 0 else theirs[0].results[0].snap_back.recurring))
+            theirs.append(_look(baseline, prompt, lines, theirs, base_seed, look, size, influence_paths, settings))
         run = measures.pooled(ours, alpha)
         base_run = measures.pooled(theirs, alpha) if theirs else None
         verdict = _snap_back_verdict(run, base_run, max_snap_back_share, max_snap_back_share_increase, look_alpha,
@@ -131,8 +125,18 @@ def assert_no_attractor(
     return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own)
 
 
+def _look(model, prompt, lines, earlier, seed, look, size, influence_paths, settings) -> measures.AttractorRun:
+    """One side's batch at one look. The first look draws the clean side (its recurring lines) and the
+    influence paths; later looks reuse the first look's lines and draw only injected continuations."""
+    first = not earlier
+    return measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings,
+                                  influence_paths=influence_paths if first else 0,
+                                  lines=None if first else earlier[0].results[0].snap_back.recurring)
+
+
 def _check_prefix_choice() -> None:
-    """`position` and `prefix_draws` say how the clean prefix is drawn: with a given prefix they would do nothing."""
+    """`position`, `prefix_draws` and `prefixes` say how the clean prefixes are drawn: with a given prefix they
+    would do nothing."""
     given = given_arguments()
     for name in ("position", "prefix_draws", "prefixes"):
         if given.get("prefix") is not None and name in given:
