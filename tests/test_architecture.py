@@ -25,7 +25,7 @@ LAYERS = [
     {"results_cache"},
     {"measures"},
     {"assertions", "strategies"},
-    {"baselines"},
+    {"baselines", "injection_search"},
     {"report"},
     {"plugin"},
     {"__init__"},
@@ -43,7 +43,7 @@ ONLY_IN = {
     "gguf": {"backends"},
     "pytest": {"plugin"},
     "_pytest": {"plugin"},
-    "hypothesis": {"strategies"},
+    "hypothesis": {"strategies", "injection_search"},
 }
 # What `import pytest_worldprior.plugin` may not load: pytest imports the plugin in every run.
 HEAVY = ("numpy", "scipy", "torch", "transformers", "hypothesis", "jsonschema", "tabulate", "matplotlib")

@@ -254,23 +254,18 @@ class HFBackend(Backend):
         return generations
 
     def sample_many(self, contexts, counts, *, max_new_tokens=64, temperature=1.0, top_p=1.0, seed=0, stop=None):
-        """Rows of every context in one batch (MIN_STEP_ROWS or more a step, the prompts left-padded): on a
-        CPU a step over many rows reads the weights once. Sample i of context j equals `sample(context j)`'s
-        sample i up to the float rounding that padding brings (the same random stream)."""
-        contexts, counts = as_batch(contexts, "contexts"), list(counts)
+        """Rows of every context in one batch (prompts left-padded): a CPU step over many rows reads the weights
+        once. Sample i of context j is `sample`'s sample i (same stream), up to padding's float rounding."""
+        contexts, counts, stop = as_batch(contexts, "contexts"), list(counts), [stop] if isinstance(stop, str) else stop
         if len(contexts) != len(counts):
             raise ValueError(f"got {len(contexts)} contexts but {len(counts)} counts; give one count per context")
-        if isinstance(stop, str):
-            stop = [stop]
-        for count in counts:
-            if count:
-                check_sampling_settings(count, max_new_tokens, temperature, top_p)
+        for count in filter(None, counts):
+            check_sampling_settings(count, max_new_tokens, temperature, top_p)
         prompts = [self.encode(context) for context in contexts]
-        room = min(self.max_length - len(ids) for ids in prompts)
+        room = min((self.max_length - len(ids) for ids in prompts), default=self.max_length)
         if room < 1:
             raise ValueError(f"a context fills the model's {self.max_length}-token window; nothing can be sampled")
-        jobs = [(j, i) for j, count in enumerate(counts) for i in range(count)]
-        rows = max(self.batch_size, MIN_STEP_ROWS)
+        jobs, rows = [(j, i) for j, count in enumerate(counts) for i in range(count)], max(self.batch_size, MIN_STEP_ROWS)
         out: list[list[Generation]] = [[] for _ in contexts]
         with progress.task(f"worldprior: sampling {len(jobs)} x {max_new_tokens} tokens", -(-len(jobs) // rows)) as advance:
             for start in range(0, len(jobs), rows):
@@ -284,8 +279,8 @@ class HFBackend(Backend):
 
     @torch.inference_mode()
     def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop, on_step=lambda: None):
-        """Sample one row per index. `prompt_ids`: one prompt for every row, or a list of prompts, one per row."""
-        # One random stream per sample index: sample i is the same whatever n or the batch size.
+        """One row per index; `prompt_ids`: one prompt for every row, or a prompt per row. One random stream per
+        sample index: sample i is the same whatever n or the batch size."""
         rngs = [np.random.default_rng([seed, i]) for i in indices]
         rows = len(indices)
         prompts = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * rows
