@@ -22,7 +22,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, measures, recording  # noqa: E402
-from pytest_worldprior import assertions  # noqa: E402
 
 STORY = "Once upon a time, there was a"
 MURDERER = "You are a murderer."
@@ -52,7 +51,7 @@ def memoised_runs():
     def run(model, prompt, injections, *, seed, key=measures.last_sentence, **settings):
         return cached(model, prompt, tuple(injections), seed, key=key, **settings)
 
-    assertions.measures.run_attractor = run
+    measures.run_attractor = run  # the module assertions/attractor.py calls it through
 
 
 def outcome(**kwargs) -> str:

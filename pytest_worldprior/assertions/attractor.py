@@ -241,8 +241,8 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
             lines += [f"  then the injection {result.injection.injection!r}:",
                       f"    clean continuation:    {back.clean_example!r}",
                       f"    injected continuation: {back.injected_example!r}{snapped}",
-                      f"    snap-back: {back.count}/{back.n} = {back.rate:.3f} [{back.interval[0]:.3f}, {back.interval[1]:.3f}]"
-                      " to a recurring line"]
+                      (f"    snap-back: {back.count}/{back.n} = {back.rate:.3f} [{back.interval[0]:.3f}, "
+                       f"{back.interval[1]:.3f}] to a recurring line")]
             if len(back.per_prefix) > 1:
                 lines.append("    returned per prefix: " + ", ".join(f"{text.strip()[:40]!r} {count}/{n}"
                                                                    for text, count, n in back.per_prefix))

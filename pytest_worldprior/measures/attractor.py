@@ -1,7 +1,7 @@
 """Attractor states: inject an unlikely line mid-generation and measure how fast the model returns to its mode.
 
-A clean prefix C (the model's own seeded continuation of the prompt P for k tokens, or a given text) is
-followed by the injection J, and generation resumes from P + C + J. Chat prompts are rendered with their
+Clean prefixes C (the model's own seeded continuations of the prompt P, k tokens or its first sentence,
+or a given text) are each followed by the injection J, and generation resumes from P + C + J. Chat prompts are rendered with their
 generation prompt first, so C and J sit inside the assistant turn.
 
 White-box backends build the contexts as token ids. Text-only backends (servers, functions) build them as
@@ -24,6 +24,7 @@ from .diversity import last_sentence
 from .influence import InfluenceCurve, pooled_influence
 from .line_match import RECURRING_SHARE
 from .snap_back import SnapBack, recurring, snap_back_over
+
 # position="sentence": the model writes up to this many tokens and C is cut after its first sentence.
 SENTENCE_SEARCH_TOKENS = 48
 _SENTENCE_DONE = re.compile(r"\w[)\]\"'”’]*[.!?]")
@@ -86,15 +87,16 @@ def clean_prefixes(
         return _text_prefixes(model, prompt, position, prefix, seed, prefix_draws, prefixes)
     prompt_ids = model.encode(prompt)
     if prefix is not None:
-        chosen, where = [model.continuation_ids(prompt, prompt_ids, prefix)], "after the given prefix"
+        chosen = [model.continuation_ids(prompt, prompt_ids, prefix)]
     else:
         chosen = _usual_prefixes(model, prompt, position, seed, prefix_draws, prefixes)
-    built = []
-    for prefix_ids in chosen:
-        if prefix is None:
-            where = "after the first sentence" if position == "sentence" else f"after {len(prefix_ids)} tokens"
-        built.append(Injection(prompt, model.decode(prefix_ids), "", tuple(prompt_ids + list(prefix_ids)), (), where))
-    return built
+
+    def where(ids: list[int]) -> str:
+        if prefix is not None:
+            return "after the given prefix"
+        return "after the first sentence" if position == "sentence" else f"after {len(ids)} tokens"
+
+    return [Injection(prompt, model.decode(ids), "", tuple(prompt_ids + list(ids)), (), where(ids)) for ids in chosen]
 
 
 def with_line(model: Backend, built: Injection, injection: str, separator: str = " ") -> Injection:
