@@ -57,16 +57,20 @@ MAX_TOP_SHARE_INCREASE = 0.15
 MIN_IN_SET_MASS = 0.05
 
 # --- attractors --------------------------------------------------------------------------------------
-# The candidate may snap back into its clean mode at most this much more often than the baseline on the
-# same injections (a share of continuations; Newcombe interval, alpha 0.001 split over the looks). The
-# tuned gemma toast returns to its stock closing in up to 3 continuations in 8 where the base model
-# writes no line twice (BENCHMARKS.md, issue 16); 0.1 is an increase of one continuation in ten.
+# The candidate may return to a recurring line of its clean text at most this much more often than the
+# baseline on the same injections (a share of continuations; Newcombe interval, alpha 0.001 split over the
+# looks). Measured (BENCHMARKS.md, issue 23): the base gemma3-270m repeats no line in its clean toasts at any
+# similarity threshold, so its rate is 0 by definition; the tuned gemma toast returns to its stock closing
+# in 0.40 of its continuations after the accusation (seed 0, over four of its openings) and in 0.78 after
+# the line the search finds. 0.1 is an increase of one continuation in ten: small enough that those FAIL
+# at the first looks, large enough that a model against itself PASSes at 128 continuations a side
+# (0/128 against 0/128: Newcombe [-0.095, 0.095] at alpha 0.001/4), which costs no more than the first look
+# where nothing recurs. The run-level false-FAIL rate of all sampled checks together is issue 25's.
 MAX_SNAP_BACK_SHARE_INCREASE = 0.1
 # Continuations per side for the wedding toast (the scene with the known attractor), at most, drawn
 # ATTRACTOR_BATCH at a time: the check stops at the first look whose interval decides (4 looks,
-# Bonferroni). A model against itself needs all 128 to show an increase under 0.1 (Wilson's upper end
-# for 0 of 128 at alpha 0.001/4 is 0.086); a clear snap-back is decided earlier. The other scenes pool
-# two lines of half as many each.
+# Bonferroni). A model against itself needs all 128 to show an increase under 0.1; a clear snap-back is
+# decided earlier. The other scenes pool two lines of half as many each.
 ATTRACTOR_SAMPLES = 128
 ATTRACTOR_BATCH = 32
 # Tokens of each continuation after the injection (and of the clean ones). A continuation must be long

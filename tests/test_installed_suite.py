@@ -67,7 +67,7 @@ def test_the_wheel_carries_the_suite_and_the_installed_package_runs_it(installed
                             timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output  # the collapsed toy fails its collapse checks
-    assert "collected 54 items" in output, output
+    assert "collected 55 items" in output, output
     assert "FAILED test_mode_collapse.py::test_open_prompt_entropy_not_far_below_baseline[bugs]" in output
     assert "FAILED test_random_choices.py::test_random_choice[candidate-number-1-10-direct]" in output
     assert "worldprior: gate FAILED (exit code 1): " in output

@@ -62,11 +62,14 @@ def test_the_random_choice_check_runs_through_http_and_agrees_with_the_local_mod
 def test_snap_back_runs_through_http_and_agrees_with_the_local_model(served, local):
     """The same model served and local, after the same prefix C: snap-back rates that agree."""
     story, lines = "Once upon a time, there was a", ["You are a murderer."]
-    settings = dict(prefix=" little girl named Lily.", n=32, max_new_tokens=16, steps=4)
+    # Classes by the first three words: short continuations of a 135M model repeat openings more often than
+    # sentences, so both sides have recurring lines to return to.
+    settings = dict(prefix=" little girl named Lily.", n=32, max_new_tokens=16, steps=4, key=measures.first_words)
     remote, here = (measures.run_attractor(m, story, lines, **settings) for m in (served, local))
     result = remote.results[0]
     assert result.injection.injected_context == "Once upon a time, there was a little girl named Lily. You are a murderer."
-    assert result.influence is None and result.snap_back.n == 32 and result.snap_back.clean_mode
+    assert result.influence is None and result.snap_back.n == 32 and result.snap_back.clean_example
+    assert result.snap_back.per_prefix == ((" little girl named Lily.", remote.snap_back_count, 32),)
     low, high = stats.newcombe_difference_interval(remote.snap_back_count, remote.n, here.snap_back_count, here.n, 1e-3)
     assert low <= 0 <= high, (remote.snap_back_rate, here.snap_back_rate)
     # The assertion itself, its own prefix drawn through HTTP: the first sentence the server writes.

@@ -90,8 +90,10 @@ def test_an_argument_without_a_stable_key_is_not_cached(cache, toy_base):
     run = dict(n=4, steps=2, max_new_tokens=4, prefix_draws=1, key=lambda text: text[:5])
     measures.run_attractor(toy_base, STORY, ["You are a murderer."], **run)
     measures.run_attractor(toy_base, STORY, ["You are a murderer."], **run)
-    assert (cache.stats.uncacheable, cache.stats.computed, cache.stats.read) == (2, 0, 0)
-    assert entries(cache) == []
+    # run_attractor and its clean side use the key: never cached (2 calls each). The prefixes' drafts inside
+    # them do not: drawn once and read back three times, the one entry.
+    assert (cache.stats.uncacheable, cache.stats.computed, cache.stats.read) == (4, 1, 3)
+    assert len(entries(cache)) == 1
 
 
 def test_an_error_is_not_cached(cache, toy_base):
@@ -167,8 +169,10 @@ def test_a_users_key_function_is_keyed_by_its_code(cache, toy_base, tmp_path, mo
         importlib.invalidate_caches()
         key = importlib.import_module("my_keys").first_words
         results.append(measures.run_attractor(toy_base, STORY, ["You are a murderer."], key=key, **run))
-    assert (cache.stats.computed, cache.stats.read, cache.stats.uncacheable) == (2, 1, 0)
-    assert len(entries(cache)) == 2
+    # Per key version: run_attractor and its clean side computed (2 x 2), the drafts once for both (1); the
+    # second call with the unchanged key reads run_attractor back, and the drafts are read 3 times.
+    assert (cache.stats.computed, cache.stats.read, cache.stats.uncacheable) == (5, 4, 0)
+    assert len(entries(cache)) == 5
     source.write_text("def member(text):\n    return text in {'a', 'b', 'c', 'd'}\n")
     script = "import my_keys, json; from pytest_worldprior.results_cache import keyable; print(json.dumps(keyable(my_keys.member)))"
     keys = {subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
