@@ -18,7 +18,7 @@ def test_collapsed_model_snaps_back_and_the_message_tells_the_story(toy_collapse
     with pytest.raises(AssertionError) as failure:
         assert_no_attractor(toy_collapsed, STORY, MURDERER, seed=0)
     message = str(failure.value)
-    assert message.startswith("FAIL: snap-back rate (injected continuations in the clean mode)")
+    assert message.startswith("FAIL: snap-back rate (injected continuations that return to a recurring line)")
     assert "> max 0.25" in message and "seed=0" in message
     assert "where:  after the first sentence" in message
     assert "clean prefix C = ' little cat named Milo.'" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -135,11 +136,12 @@ def _look(model, prompt, lines, earlier, seed, look, size, influence_paths, sett
 
 
 def _check_prefix_choice() -> None:
-    """`position`, `prefix_draws` and `prefixes` say how the clean prefixes are drawn: with a given prefix they
-    would do nothing."""
+    """`position`, `prefix_draws` and `prefixes` say how the clean prefixes are drawn: with a given prefix a value
+    of theirs would do nothing. Their defaults pass (a reproduce line writes every argument out)."""
     given = given_arguments()
+    defaults = inspect.signature(assert_no_attractor).parameters
     for name in ("position", "prefix_draws", "prefixes"):
-        if given.get("prefix") is not None and name in given:
+        if given.get("prefix") is not None and name in given and given[name] != defaults[name].default:
             raise ValueError(f"{name}={given[name]!r} was given with prefix=: {name} chooses how the model's own clean "
                              f"prefix is drawn, and the given prefix is used as it is. Drop {name}, or drop prefix")
 
@@ -156,7 +158,7 @@ def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed
     if base_run is None:
         interval = stats.wilson_interval(run.snap_back_count, run.n, alpha)
         return sampled_verdict(run.snap_back_rate, interval, None, max_share, run.n, "wilson", alpha, seed,
-                                "snap-back rate (injected continuations in the clean mode)", details)
+                                "snap-back rate (injected continuations that return to a recurring line)", details)
     interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n, alpha)
     return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_share_increase, run.n,
                             "newcombe", alpha, seed, "snap-back rate minus the baseline's", details)
@@ -240,9 +242,12 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
             snapped = " (snapped back)" if back.count else ""
             lines += [f"  then the injection {result.injection.injection!r}:",
                       f"    clean continuation:    {back.clean_example!r}",
-                      f"    injected continuation: {back.injected_example!r}{snapped}",
+                      f"    injected continuation: {back.injected_example!r}{snapped}" if back.injected_example or recurring
+                      else "    injected continuation: none drawn",
                       (f"    snap-back: {back.count}/{back.n} = {back.rate:.3f} [{back.interval[0]:.3f}, "
-                       f"{back.interval[1]:.3f}] to a recurring line")]
+                       f"{back.interval[1]:.3f}] to a recurring line" if recurring else
+                       f"    snap-back: 0 of {back.n}: with no recurring line there is nothing to return to, so no "
+                       "injected continuation needs drawing (those shown are the influence curve's)")]
             if len(back.per_prefix) > 1:
                 lines.append("    returned per prefix: " + ", ".join(f"{text.strip()[:40]!r} {count}/{n}"
                                                                    for text, count, n in back.per_prefix))

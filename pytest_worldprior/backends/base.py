@@ -146,15 +146,17 @@ class Backend(ABC):
     def sample_many(self, contexts: Sequence[Context], counts: Sequence[int], *, max_new_tokens: int = 64,
                     temperature: float = 1.0, top_p: float = 1.0, seed: int = 0,
                     stop: Sequence[str] | None = None) -> list[list[Generation]]:
-        """`counts[j]` seeded samples of each `contexts[j]`, as `sample` gives them (sample i of context j
-        depends only on that context, the settings, `seed` and i). The default calls `sample` per context;
-        a backend that can draw rows of different contexts in one batch overrides it for speed.
-        Raises ValueError when contexts and counts differ in number."""
+        """`counts[j]` seeded samples of each `contexts[j]`: context j is sampled as `sample` does with the seed
+        `seed_per_context(seed, len(contexts))[j]` (the first context with `seed` itself, the others with seeds
+        derived from (seed, j)), so the draws of different contexts are independent even for a model that
+        ignores its context. The default calls `sample` per context; a backend that can draw rows of different
+        contexts in one batch overrides it for speed. Raises ValueError when contexts and counts differ in number."""
         contexts, counts = as_batch(contexts, "contexts"), list(counts)
         if len(contexts) != len(counts):
             raise ValueError(f"got {len(contexts)} contexts but {len(counts)} counts; give one count per context")
         return [self.sample(context, count, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                            seed=seed, stop=stop) if count else [] for context, count in zip(contexts, counts)]
+                            seed=own, stop=stop) if count else []
+                for context, count, own in zip(contexts, counts, seed_per_context(seed, len(contexts)))]
 
     def close(self) -> None:
         """Release memory held by the model. The backend must not be used afterwards."""
@@ -272,6 +274,12 @@ class Backend(ABC):
             return self.info().reference
         except Exception:  # naming must not fail where the backend is already failing
             return "unnamed backend"
+
+
+def seed_per_context(seed: int, contexts: int) -> list[int]:
+    """The seed `sample_many` samples each of `contexts` contexts with: `seed` for the first (one context is
+    sampled as `sample` would), for context j > 0 a seed derived from (seed, j) by numpy's SeedSequence."""
+    return [seed] + [int(np.random.SeedSequence([seed, j]).generate_state(1)[0]) for j in range(1, contexts)]
 
 
 def check_sampling_settings(n: int, max_new_tokens: int, temperature: float, top_p: float) -> None:

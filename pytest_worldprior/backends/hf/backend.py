@@ -15,6 +15,7 @@ from ... import progress
 from ...errors import NonFiniteLogitsError
 from ..base import (
     Backend,
+    seed_per_context,
     Context,
     Continuation,
     Generation,
@@ -235,9 +236,7 @@ class HFBackend(Backend):
 
     def sample(self, context, n, *, max_new_tokens=64, temperature=1.0, top_p=1.0, seed=0, stop=None):
         check_sampling_settings(n, max_new_tokens, temperature, top_p)
-        if isinstance(stop, str):
-            stop = [stop]
-        prompt_ids = self.encode(context)
+        stop, prompt_ids = [stop] if isinstance(stop, str) else stop, self.encode(context)
         max_new_tokens = min(max_new_tokens, self.max_length - len(prompt_ids))
         if max_new_tokens < 1:
             raise ValueError(f"the context fills the model's {self.max_length}-token window; nothing can be sampled")
@@ -254,34 +253,34 @@ class HFBackend(Backend):
         return generations
 
     def sample_many(self, contexts, counts, *, max_new_tokens=64, temperature=1.0, top_p=1.0, seed=0, stop=None):
-        """Rows of every context in one batch (prompts left-padded): a CPU step over many rows reads the weights
-        once. Sample i of context j is `sample`'s sample i (same stream), up to padding's float rounding."""
+        """Rows of every context in one batch (prompts left-padded; a CPU step over many rows reads the weights
+        once): the base class's draws, up to padding's float rounding."""
         contexts, counts, stop = as_batch(contexts, "contexts"), list(counts), [stop] if isinstance(stop, str) else stop
         if len(contexts) != len(counts):
             raise ValueError(f"got {len(contexts)} contexts but {len(counts)} counts; give one count per context")
         for count in filter(None, counts):
             check_sampling_settings(count, max_new_tokens, temperature, top_p)
         prompts = [self.encode(context) for context in contexts]
-        room = min((self.max_length - len(ids) for ids in prompts), default=self.max_length)
-        if room < 1:
+        if (room := min((self.max_length - len(ids) for ids in prompts), default=self.max_length)) < 1:
             raise ValueError(f"a context fills the model's {self.max_length}-token window; nothing can be sampled")
         jobs, rows = [(j, i) for j, count in enumerate(counts) for i in range(count)], max(self.batch_size, MIN_STEP_ROWS)
-        out: list[list[Generation]] = [[] for _ in contexts]
+        seeds, out = seed_per_context(seed, len(contexts)), [[] for _ in contexts]
         with progress.task(f"worldprior: sampling {len(jobs)} x {max_new_tokens} tokens", -(-len(jobs) // rows)) as advance:
             for start in range(0, len(jobs), rows):
                 chunk = jobs[start : start + rows]
                 made = self._sample_batch([prompts[j] for j, _ in chunk], [i for _, i in chunk], min(max_new_tokens, room),
-                                          temperature, top_p, seed, stop or [])
-                for (j, _), generation in zip(chunk, made):
+                                          temperature, top_p, [seeds[j] for j, _ in chunk], stop or [])
+                for (j, _), generation in zip(chunk, made, strict=True):
                     out[j].append(generation)
                 advance(start // rows + 1)
         return out
 
     @torch.inference_mode()
     def _sample_batch(self, prompt_ids, indices, max_new_tokens, temperature, top_p, seed, stop, on_step=lambda: None):
-        """One row per index; `prompt_ids`: one prompt for every row, or a prompt per row. One random stream per
-        sample index: sample i is the same whatever n or the batch size."""
-        rngs = [np.random.default_rng([seed, i]) for i in indices]
+        """One row per index; `prompt_ids` and `seed`: one for every row, or one per row. One random stream per
+        (seed, sample index): sample i is the same whatever n or the batch size."""
+        seeds = seed if isinstance(seed, list) else [seed] * len(indices)
+        rngs = [np.random.default_rng([s, i]) for s, i in zip(seeds, indices)]
         rows = len(indices)
         prompts = prompt_ids if prompt_ids and isinstance(prompt_ids[0], list) else [prompt_ids] * rows
         if all(p == prompts[0] for p in prompts):
@@ -321,7 +320,7 @@ class HFBackend(Backend):
                 logprobs=tuple(model_lp[row]),
                 sampling_logprobs=tuple(sample_lp[row]),
                 finish_reason=finish[row] or "length",
-                seed=seed,
+                seed=seeds[row],
                 index=indices[row],
             )
             for row in range(rows)
