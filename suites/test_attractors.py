@@ -63,10 +63,10 @@ def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline,
     logits: no sampled check per line), shrinks it, and the full check above confirms it."""
     if not worldprior_model.gives_logits:
         pytest.skip(f"{worldprior_model.info().reference} gives text only: the search scores lines from logits")
-    first_look = measures.run_attractor(worldprior_model, WEDDING_TOAST, [MURDERER], seed=worldprior_seed,
-                                        **_first_look()).results[0].snap_back  # the toast check's first look (cached)
-    lines = measures.wordings([line for line, _ in first_look.recurring],
-                              [first_look.clean_example, first_look.injected_example])
+    # The toast check's clean side, as its first look drew it (read back from the results cache).
+    clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefixes=ATTRACTOR_PREFIXES, n=ATTRACTOR_BATCH,
+                                           max_new_tokens=ATTRACTOR_TOKENS, key=measures.sentences, seed=worldprior_seed)
+    lines = measures.wordings([line for line, _ in recurring], [text for texts in clean for text in texts])
     found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=ATTRACTOR_PREFIXES,
                               seed=worldprior_seed, max_examples=INJECTION_SEARCH_EXAMPLES, max_pull=MAX_RETURN_PULL)
     print(f"search: {found.examples} lines scored in {found.seconds:.0f} s towards {list(found.lines)}; "
@@ -77,9 +77,3 @@ def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline,
     assert_no_attractor(worldprior_model, WEDDING_TOAST, line, baseline=worldprior_baseline, **CHECK,
                         seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
 
-
-def _first_look() -> dict:
-    """run_attractor's arguments at the toast check's first look: the same call, so the results cache answers it."""
-    return dict(n=ATTRACTOR_BATCH, max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS, prefixes=ATTRACTOR_PREFIXES,
-                influence_paths=ATTRACTOR_INFLUENCE_PATHS, key=measures.sentences, look=0, lines=None,
-                alpha=1e-3)
