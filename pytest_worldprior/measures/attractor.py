@@ -263,7 +263,7 @@ def run_attractor(
         raise ValueError("give at least one injection")
     starts = clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed, prefix_draws=prefix_draws,
                             prefixes=prefixes)
-    counts = [n // len(starts) + (1 if j < n % len(starts) else 0) for j in range(len(starts))]
+    counts = spread(n, len(starts))
     draw_seed = seed if look == 0 else int(np.random.SeedSequence([seed, look]).generate_state(1)[0])
     if lines is None:  # drawn with `seed` whatever the look: the clean side does not depend on it
         clean, lines = clean_side(model, prompt, position=position, prefix=prefix, prefix_draws=prefix_draws,
@@ -272,7 +272,7 @@ def run_attractor(
     else:
         clean = [[] for _ in starts]
     wanted = n if influence_paths is None else min(n, influence_paths)
-    curve_counts = [min(c, wanted // len(starts) + (1 if j < wanted % len(starts) else 0)) for j, c in enumerate(counts)]
+    curve_counts = spread(wanted, len(starts))
     built = [[with_line(model, start, line, separator) for start in starts] for line in injections]
     restarts = _restarts(model, starts, built, counts) if white_box and look == 0 else [None] * len(built)
     results = []
@@ -303,10 +303,15 @@ def clean_side(
     seed), per prefix, and the recurring lines they hold (`snap_back.recurring`)."""
     starts = clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed, prefix_draws=prefix_draws,
                             prefixes=prefixes)
-    counts = [n // len(starts) + (1 if j < n % len(starts) else 0) for j in range(len(starts))]
+    counts = spread(n, len(starts))
     clean = [[g.text for g in drawn] for drawn in model.sample_many(
         [c.clean_context for c in starts], counts, max_new_tokens=max_new_tokens, seed=seed)]
     return clean, recurring(starts, clean, key=key, min_share=min_share)
+
+
+def spread(n: int, parts: int) -> list[int]:
+    """n continuations spread evenly over `parts` prefixes, the first n % parts one more each."""
+    return [n // parts + (1 if j < n % parts else 0) for j in range(parts)]
 
 
 def _restarts(model: Backend, starts: Sequence[Injection], built: Sequence[Sequence[Injection]],
