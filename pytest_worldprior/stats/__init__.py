@@ -30,8 +30,6 @@ _EXPORTS = {
     "entropy_curve": "information",
     "entropy_from_logprobs": "information",
     "exact_verdict": "verdicts",
-    "g_test": "goodness_of_fit",
-    "js_divergence": "information",
     "judged_together": "multiple",
     "js_from_logprobs": "information",
     "kl_divergence": "information",
@@ -41,7 +39,6 @@ _EXPORTS = {
     "p_value": "multiple",
     "plugin_entropy": "information",
     "sequential_mean": "sequential",
-    "sequential_proportion": "sequential",
     "t_interval": "intervals",
     "verdict_p_value": "multiple",
     "welch_difference_interval": "intervals",
@@ -57,12 +54,11 @@ __getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
 if TYPE_CHECKING:  # the same names, imported eagerly, for type checkers
     from .checks import PROB_TOL
     from .degenerate import all_equal_entropy_interval, all_equal_mass, all_equal_mean_interval
-    from .goodness_of_fit import chi_square_test, g_test
+    from .goodness_of_fit import chi_square_test
     from .information import (
         entropy,
         entropy_curve,
         entropy_from_logprobs,
-        js_divergence,
         js_from_logprobs,
         kl_divergence,
         kl_from_logprobs,
@@ -78,5 +74,5 @@ if TYPE_CHECKING:  # the same names, imported eagerly, for type checkers
     )
     from .multiple import benjamini_hochberg, judged_together, p_value, verdict_p_value
     from .outcome import Outcome
-    from .sequential import sequential_mean, sequential_proportion
+    from .sequential import sequential_mean
     from .verdicts import Verdict, decide, exact_verdict

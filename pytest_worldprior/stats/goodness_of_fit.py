@@ -1,6 +1,5 @@
-"""Goodness of fit of observed category counts to expected probabilities: Pearson's chi-square test
-and the G-test (log-likelihood ratio), both from scipy, with one degree of freedom fewer than the categories of non-zero expected
-probability."""
+"""Goodness of fit of observed category counts to expected probabilities: Pearson's chi-square test from
+scipy, with one degree of freedom fewer than the categories of non-zero expected probability."""
 
 from __future__ import annotations
 
@@ -22,19 +21,6 @@ def chi_square_test(counts: Any, expected_probs: Any = None) -> tuple[float, flo
     0 is dropped if it was not observed; if it was, the result is (inf, 0.0). Raises ValueError if
     counts is not valid (as plugin_entropy) or has fewer than 2 categories, or expected_probs has
     another shape or is not a probability vector (sum 1 within PROB_TOL)."""
-    return _goodness_of_fit(counts, expected_probs, "pearson")
-
-
-def g_test(counts: Any, expected_probs: Any = None) -> tuple[float, float]:
-    """G-test (log-likelihood ratio) goodness of fit of `counts` to `expected_probs` (default
-    uniform), via scipy.stats.power_divergence(lambda_="log-likelihood"); G = 2 n KL(observed
-    frequencies || expected_probs) with KL in nats and n the total count. Shapes, return value,
-    zero-probability categories and errors as chi_square_test."""
-    return _goodness_of_fit(counts, expected_probs, "log-likelihood")
-
-
-def _goodness_of_fit(counts: Any, expected_probs: Any, lambda_: str) -> tuple[float, float]:
-    """Validate, scale expected_probs to the observed total and run scipy's test for `lambda_`."""
     c = check_counts(counts)
     if c.size < 2:
         raise ValueError("counts needs at least 2 categories")
@@ -45,8 +31,5 @@ def _goodness_of_fit(counts: Any, expected_probs: Any, lambda_: str) -> tuple[fl
         return math.inf, 0.0
     c, e = c[e > 0], e[e > 0]
     expected = e / e.sum() * c.sum()
-    if lambda_ == "pearson":
-        res = stats.chisquare(c, expected)
-    else:
-        res = stats.power_divergence(c, expected, lambda_=lambda_)
+    res = stats.chisquare(c, expected)
     return float(res.statistic), float(res.pvalue)

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from scipy import special, stats
-from scipy.spatial import distance
 
 from .checks import check_array, check_counts, check_logits, check_probs, check_temperature
 
@@ -98,20 +97,6 @@ def kl_divergence(p: Any, q: Any) -> np.ndarray | float:
     differ or either is not valid probability vectors (as entropy)."""
     a, b = _pair(p, q, check_probs)
     return _scalar(stats.entropy(a, b, axis=-1))
-
-
-def js_divergence(p: Any, q: Any) -> np.ndarray | float:
-    """Jensen-Shannon divergence (Lin 1991, IEEE Trans Inf Theory 37:145) in nats: the mean KL of p
-    and q to m = (p + q) / 2; symmetric and in [0, log 2]. Computed as the square of
-    scipy.spatial.distance.jensenshannon (natural log), clipped to [0, log 2].
-
-    p, q: the same shape (..., K), probability vectors along the last axis. Returns a float for 1-D
-    input, else an array of shape (...). Raises ValueError as kl_divergence."""
-    a, b = _pair(p, q, check_probs)
-    with np.errstate(invalid="ignore"):  # sqrt of a rounding-error negative divergence is NaN
-        distance_ = distance.jensenshannon(a, b, axis=-1)
-    js = np.where(np.isnan(distance_), 0.0, np.square(distance_))
-    return _scalar(np.clip(js, 0.0, math.log(2)))
 
 
 def _kl_log(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .checks import check_alpha, check_array, check_bounds, check_int
 from .degenerate import all_equal_mean_interval
-from .intervals import bootstrap_interval, t_interval, wilson_interval
+from .intervals import bootstrap_interval, t_interval
 from .verdicts import Outcome, Verdict, decide
 
 
@@ -30,46 +30,15 @@ def _schedule(alpha, batch, max_n, min_n) -> tuple[float, list[int]]:
     return alpha / len(looks), looks
 
 
-def sequential_proportion(draw: Callable[[int], int], *, lower: float | None = None,
-                          upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
-                          max_n: int = 256, min_n: int = 16, seed: int | None = None,
-                          label: str = "proportion") -> Verdict:
-    """Sample in batches until the Wilson interval of the success proportion (at the per-look alpha,
-    see _schedule) is wholly inside [lower, upper] (PASS) or wholly outside (FAIL); INCONCLUSIVE at
-    max_n otherwise.
-
-    `draw(k)` returns the number of successes (an integer in [0, k]) among k new samples. Looks are
-    at n = min_n, min_n + batch, ... and max_n. `seed` is only recorded in the Verdict. Returns a
-    Verdict with method "sequential-wilson", the proportion as estimate, and details successes,
-    looks, max_looks, alpha_per_look, spending. Raises ValueError for bad bounds (as decide), alpha
-    not in (0, 1), batch or min_n not an integer >= 1, max_n not an integer >= min_n, or a draw
-    that is not an integer in [0, k]; exceptions from draw propagate."""
-    lo, hi = check_bounds(lower, upper)
-    a_look, looks = _schedule(alpha, batch, max_n, min_n)
-    successes = n = 0
-    for look, target in enumerate(looks, 1):
-        k = target - n
-        got = draw(k)
-        if check_int(got, "draw(k)", 0) > k:
-            raise ValueError(f"draw(k) must return an integer in [0, {k}], got {got!r}")
-        successes, n = successes + int(got), target
-        interval = wilson_interval(successes, n, a_look)
-        outcome = decide(successes / n, interval, lower=lo, upper=hi)
-        if outcome is not Outcome.INCONCLUSIVE:
-            break
-    details = {"successes": successes, "looks": look, "max_looks": len(looks),
-               "alpha_per_look": a_look, "spending": "bonferroni"}
-    return Verdict(outcome, successes / n, interval, (lo, hi), n, "sequential-wilson", alpha, seed,
-                   label, details)
-
-
 def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = None,
                     upper: float | None = None, alpha: float = 1e-3, batch: int = 16,
                     max_n: int = 256, min_n: int = 16, seed: int | None = 0, interval: str = "t",
                     n_resamples: int = 9999, label: str = "mean",
                     all_equal_interval: Callable[[float, int, float], tuple[float, float]] | None = None) -> Verdict:
-    """Like sequential_proportion for the mean of a real-valued per-sample quantity (in its own
-    units): draw_values(k) returns k finite floats (any shape with k elements).
+    """Sample in batches until the interval of the mean of a real-valued per-sample quantity (in its own
+    units; at the per-look alpha, see _schedule) is wholly inside [lower, upper] (PASS) or wholly outside
+    (FAIL); INCONCLUSIVE at max_n otherwise. draw_values(k) returns k finite floats (any shape with k
+    elements); looks are at n = min_n, min_n + batch, ... and max_n.
 
     interval "t" (t_interval, i.e. scipy.stats.ttest_1samp's interval) or "bootstrap" (BCa with
     `seed` and `n_resamples`). If all values so far are equal the spread is unknown, and the interval
@@ -80,7 +49,8 @@ def sequential_mean(draw_values: Callable[[int], Any], *, lower: float | None = 
     Returns a Verdict with method "sequential-t" or "sequential-bootstrap" ("sequential-all-equal" when
     the exact bound decided) and details looks,
     max_looks, alpha_per_look, spending, std, degenerate. Raises ValueError for an unknown
-    interval, bad bounds or schedule (as sequential_proportion), or a draw that does not give k
+    interval, bad bounds (as decide), alpha not in (0, 1), batch or min_n not an integer >= 1, max_n
+    not an integer >= min_n, or a draw that does not give k
     finite values; exceptions from draw_values propagate."""
     if interval not in ("t", "bootstrap"):
         raise ValueError(f'interval must be "t" or "bootstrap", got {interval!r}')
