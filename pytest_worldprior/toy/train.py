@@ -1,4 +1,5 @@
-"""Build, train and cache the toy base/collapsed GPT-2 pair (CPU, seconds)."""
+"""Build, train and cache the toy base/collapsed GPT-2 pair (CPU, seconds). The seed-0 pair that the short names
+load is this recipe's output shipped in toy/weights/ (shipped.py); other seeds are trained here on first use."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 from ..files import atomic_directory
 from .corpus import base_corpus, narrow_corpus
 
-TOY_KIT_VERSION = "1"  # bump whenever the recipe changes: the cache is keyed on it
+# Bump whenever the recipe changes: the cache is keyed on it, and the shipped pair's manifest records it
+# (retrain the shipped pair then: python -m pytest_worldprior.toy).
+TOY_KIT_VERSION = "1"
 
 BOS = EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -37,7 +40,8 @@ class ToyPair:
 
 
 def build_toy_pair(cache_dir: str | os.PathLike, seed: int = 0) -> ToyPair:
-    """Return the cached toy pair for ``seed``, training it first if needed."""
+    """Return the cached toy pair for ``seed``, training it first if needed. Seed 0 too: this trains it on this
+    machine (its floats may differ from the shipped pair's); ``toy_pair`` gives the shipped one."""
     final = Path(cache_dir) / "toy" / f"{TOY_KIT_VERSION}-seed{seed}"
     pair = ToyPair(final / "base", final / "collapsed")
     if final.is_dir():

@@ -75,10 +75,10 @@ def load_hf_backend(
             directory, weights_sha256 = _merged_directory(spec, cache_dir, dtype)
             model, tokenizer = _load_directory(directory, torch_dtype, spec)
     else:
-        if spec.kind == "toy":
-            from ...toy import build_toy_pair
+        if spec.kind == "toy":  # the seed-0 pair shipped in the package, checked against its manifest
+            from ...toy import toy_pair
 
-            pair = build_toy_pair(cache_dir)
+            pair = toy_pair(cache_dir)
             directory = pair.base_dir if spec.reference == "toy-base" else pair.collapsed_dir
         else:
             directory = spec.path
