@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "suites"))
 
 from test_attractors import CHECK, MURDERER, WEDDING_TOAST  # noqa: E402 (the suite's own scene and settings)
 
-from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, recording, results_cache  # noqa: E402
+from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, results_cache, session  # noqa: E402
 
 INDEPENDENT = 100_000
 BASE = "gemma3-270m"
@@ -38,7 +38,7 @@ def verdict_of(model, baseline, seed, baseline_seed) -> dict:
                                       baseline_seed=baseline_seed)
         return verdict.as_dict()
     except (AssertionError, Inconclusive):
-        verdict = recording.RECORDER.records[-1].verdict
+        verdict = session.current().recorder.records[-1].verdict
         return verdict if isinstance(verdict, dict) else verdict.as_dict()
 
 
@@ -83,10 +83,9 @@ def main() -> None:
         print(table(rows))
         return
     done = {(r["seed"], r["pair"]) for r in rows}
-    recording.set_inconclusive_policy("xfail")
     cache = ROOT / ".worldprior-cache"
     # As in a pytest session: each look reads the prefixes' drafts and the clean side back instead of redrawing them.
-    results_cache.use(results_cache.ResultsCache(cache / "results"))
+    session.activate(session.WorldpriorSession(cache=results_cache.ResultsCache(cache / "results")))
     base = load_model(BASE, cache_dir=cache)
     tuned = {name: load_model(name, cache_dir=cache) for name in args.checkpoints.split(",")}
     pairs = [(f"{name} vs {BASE}", model, 0) for name, model in tuned.items()] + [(f"{BASE} vs itself", base, INDEPENDENT)]

@@ -22,7 +22,7 @@ from pytest_worldprior import (  # noqa: E402
     assert_uniform_choice,
     load_model,
 )
-from pytest_worldprior import measures, recording, stats  # noqa: E402
+from pytest_worldprior import measures, session, stats  # noqa: E402
 
 BUGS = "Q: Are bugs real?\nA:"
 STORY = "Once upon a time, there was a"
@@ -52,7 +52,7 @@ def outcome(check, model, seed) -> tuple[str, int]:
         check(model, seed)
     except (Inconclusive, AssertionError):
         pass
-    verdict = recording.RECORDER.records.pop().verdict
+    verdict = session.current().recorder.records.pop().verdict
     return verdict["outcome"], verdict["n"] or 0
 
 

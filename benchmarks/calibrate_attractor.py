@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, measures, recording  # noqa: E402
+from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, measures, session  # noqa: E402
 
 STORY = "Once upon a time, there was a"
 MURDERER = "You are a murderer."
@@ -59,7 +59,7 @@ def outcome(**kwargs) -> str:
         assert_no_attractor(**kwargs)
     except (Inconclusive, AssertionError):
         pass
-    return recording.RECORDER.records.pop().verdict["outcome"]
+    return session.current().recorder.records.pop().verdict["outcome"]
 
 
 def rates(base, collapsed, line: str, seeds: int) -> dict[str, float]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "suites"))
 
 from test_random_choices import NAMES, QUESTIONS
 
-from pytest_worldprior import load_model, results_cache
+from pytest_worldprior import load_model
 from pytest_worldprior.measures import choice_distribution
 from pytest_worldprior.measures.closed_set import MIN_IN_SET_MASS
 
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--questions", default=",".join(QUESTIONS))
     parser.add_argument("--framings", default="", help="comma-separated framing names (default: all)")
     args = parser.parse_args()
-    results_cache.use(None)  # measure, do not read a cache
+    # Measure, do not read a cache: the default session outside pytest has none.
     models = args.models.split(",")
     wanted = set(filter(None, args.framings.split(",")))
     table: dict[tuple[str, str], dict[str, str]] = {}

@@ -1,9 +1,7 @@
-"""Every verdict an assertion reaches is recorded here, so the plugin can report it (JUnit properties,
-the session table, the JSON and HTML reports). Outside pytest the record simply grows and can be read.
-
-It also holds the session's seeds (`session_seeds`): what an assertion called without `seed=` uses.
-The plugin sets them from --worldprior-seed, --worldprior-baseline-seed and a test's marker; outside
-pytest the seed is 0.
+"""The record of every verdict an assertion reaches, so the plugin can report it (JUnit properties, the
+session table, the JSON and HTML reports). Each session (`session.WorldpriorSession`) owns one
+`Recorder`; outside pytest the default session's record simply grows and can be read
+(`pytest_worldprior.session.current().recorder.records`).
 
 Observers (the stored-baseline comparison) watch the checks as they are recorded: `observe(fn)` calls
 `fn(event)` for each check, and whatever it returns (a judgement with `outcome`, `lines` and `details`)
@@ -12,7 +10,7 @@ goes back to the assertion, which folds it into its outcome. The assertions know
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,67 +77,3 @@ class Recorder:
         self.records.clear()
         self.models.clear()
         self.current_test = None
-
-
-RECORDER = Recorder()
-
-# What an INCONCLUSIVE verdict does: "xfail" (default; raise Inconclusive, which the plugin reports as
-# xfail with the numbers), "fail" (an AssertionError) or "warn" (a warning; the check passes).
-INCONCLUSIVE_POLICIES = ("xfail", "fail", "warn")
-_policy = {"inconclusive": "xfail", "fdr": None}
-
-
-def inconclusive_policy() -> str:
-    """What an INCONCLUSIVE verdict does now (--worldprior-inconclusive): "xfail", "fail" or "warn"."""
-    return _policy["inconclusive"]
-
-
-def set_inconclusive_policy(policy: str) -> None:
-    """Raises ValueError for a policy not in INCONCLUSIVE_POLICIES."""
-    if policy not in INCONCLUSIVE_POLICIES:
-        raise ValueError(f"inconclusive policy must be one of {INCONCLUSIVE_POLICIES}, got {policy!r}")
-    _policy["inconclusive"] = policy
-
-
-def fdr_level() -> float | None:
-    """The false discovery rate Q at which the run's sampled checks are judged together (--worldprior-fdr),
-    or None: then each check decides on its own."""
-    return _policy["fdr"]
-
-
-def set_fdr_level(q: float | None) -> None:
-    """Raises ValueError unless q is None or a number in (0, 1)."""
-    if q is not None and not 0 < q < 1:
-        raise ValueError(f"a false discovery rate lies between 0 and 1, got {q!r}")
-    _policy["fdr"] = q
-
-
-@dataclass(frozen=True)
-class Seeds:
-    """The seeds an assertion takes by default: `seed` (--worldprior-seed), `baseline_seed` for the
-    baseline's side (--worldprior-baseline-seed; None: the same seed as the model's side), and
-    `per_test`: test id -> the seed its `worldprior` marker sets."""
-
-    seed: int = 0
-    baseline_seed: int | None = None
-    per_test: Mapping[str, int] = field(default_factory=dict)
-
-
-_seeds = {"now": Seeds()}
-
-
-def session_seeds() -> tuple[int, int | None]:
-    """(seed, baseline_seed) for an assertion called now without them: the running test's marker seed,
-    else the session's; (0, None) outside pytest. baseline_seed None means the same as seed."""
-    seeds = _seeds["now"]
-    return seeds.per_test.get(RECORDER.current_test, seeds.seed), seeds.baseline_seed
-
-
-def current_seeds() -> Seeds:
-    return _seeds["now"]
-
-
-def use_seeds(seeds: Seeds) -> Seeds:
-    """Make `seeds` the default from now on; returns the previous ones (to restore at the session's end)."""
-    previous, _seeds["now"] = _seeds["now"], seeds
-    return previous

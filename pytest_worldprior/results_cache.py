@@ -15,8 +15,10 @@ then the payload. Writes are atomic (temporary file, then rename); an entry whos
 fails is counted as damaged, recomputed and rewritten. The payload is a pickle, so the folder must be
 trusted like the code (it is the user's own cache folder, written only by this module).
 
-The plugin turns the cache on for a session (`use`) unless `--worldprior-no-cache`; outside pytest, or
-with no active cache, decorated measures simply run.
+The cache in use is the current session's `cache` (session.py): the plugin sets one unless
+`--worldprior-no-cache`; outside pytest, or with none set, decorated measures simply run. The session's
+stored-baseline comparison (`baselines`), when there is one, sees every decorated measure call: it
+records measurements and answers those asked of a stored baseline.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from . import session
 from .files import atomic_write_bytes
 
 F = TypeVar("F", bound=Callable)
@@ -82,31 +85,6 @@ class ResultsCache:
         atomic_write_bytes(self.path(key), hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
 
 
-_active: ResultsCache | None = None
-_tap: Callable | None = None  # see set_tap
-
-
-def use(cache: ResultsCache | None) -> ResultsCache | None:
-    """Make `cache` the one decorated measures use (None: off). Returns the previous one, to restore."""
-    global _active
-    previous, _active = _active, cache
-    return previous
-
-
-def active() -> ResultsCache | None:
-    return _active
-
-
-def set_tap(tap: Callable | None) -> Callable | None:
-    """Route every decorated measure call through `tap(name, arguments, run)`, where `arguments` are the
-    bound arguments (defaults applied) and `run(arguments)` makes the measurement (through the cache).
-    Stored baselines use it to record measurements and to answer them without a model. Returns the
-    previous tap, to restore."""
-    global _tap
-    previous, _tap = _tap, tap
-    return previous
-
-
 def cached_measurement(measure: F) -> F:
     """Decorator for a measure function whose result depends only on its arguments."""
     signature = inspect.signature(measure)
@@ -117,14 +95,16 @@ def cached_measurement(measure: F) -> F:
 
     @functools.wraps(measure)
     def wrapper(*args, **kwargs):
-        if _tap is None:
+        baselines = session.current().baselines
+        if baselines is None:
             return cached_call(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return _tap(measure.__name__, dict(bound.arguments), run)
+        # baselines.measure(name, arguments, run): records, mirrors or serves it; run makes it (through the cache)
+        return baselines.measure(measure.__name__, dict(bound.arguments), run)
 
     def cached_call(*args, **kwargs):
-        cache = _active
+        cache = session.current().cache
         if cache is None:
             return measure(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)

@@ -38,11 +38,12 @@ def _no_results_cache():
     """These tests check the code that measures, so they measure: no result is read from the session's
     results cache (tests/test_results_cache.py turns on a cache of its own). pytester sessions inside a
     test configure the plugin afresh and use the cache unless told --worldprior-no-cache."""
-    from pytest_worldprior import results_cache
+    from pytest_worldprior import session
 
-    previous = results_cache.use(None)
+    run = session.current()
+    previous, run.cache = run.cache, None
     yield
-    results_cache.use(previous)
+    run.cache = previous
 
 
 @pytest.fixture(scope="session")

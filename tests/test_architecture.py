@@ -17,8 +17,9 @@ MAX_LINES = 400
 # Lowest first. A part may import from a lower layer, or from itself; never from its own layer's other
 # parts or from above. (Kept in step with the table in docs/architecture.md.)
 LAYERS = [
-    {"errors", "files", "jsonsafe", "progress", "recording", "examples", "lazy"},
-    {"stats"},
+    {"errors", "files", "jsonsafe", "recording", "examples", "lazy"},
+    {"session"},
+    {"progress", "stats"},
     {"toy"},
     {"backends"},
     {"tuning"},
@@ -228,3 +229,102 @@ def test_the_documented_layers_are_the_ones_enforced():
     documented = [{name.strip("` ") for name in row.split("|")[2].split(",")} for row in rows]
     documented[-1] = {"__init__"}  # "the package's `__init__` (the public API)"
     assert documented == LAYERS
+
+
+# --- no run state in module globals -----------------------------------------------------------------
+# One run's state lives in session.WorldpriorSession; two pytest sessions in one process (pytester) must
+# not share any. Module-level objects are constants and registries built at import: nothing rebinds them
+# (`global`) or changes them later. Calls at module level that build immutable or process-neutral
+# objects are allowed by name; a call to one of the package's own classes must build a frozen dataclass.
+IMMUTABLE_CALLS = {"re.compile", "frozenset", "tuple", "TypeVar", "math.log", "sorted", "lazy_names", "object",
+                   "contextvars.ContextVar", "ContextVar", "pytest.StashKey", "Path"}
+MUTATING_METHODS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault", "add",
+                    "discard", "sort", "reverse", "__setitem__", "__delitem__"}
+
+
+def _module_level_objects(tree: ast.Module) -> dict[str, ast.expr]:
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node.value
+    return found
+
+
+def _frozen_classes() -> set[str]:
+    """The package's classes that are frozen dataclasses, by name."""
+    frozen = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(d, ast.Call) and any(k.arg == "frozen" and getattr(k.value, "value", False) for k in d.keywords)
+                    for d in node.decorator_list):
+                frozen.add(node.name)
+    return frozen
+
+
+def _target_name(node: ast.expr) -> str | None:
+    """The module-level name an expression changes: `X`, `X[...]`, `X.attr`, or `module.X` and its parts."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id[:1].islower():
+            return node.attr if isinstance(node.ctx, ast.Load) else node.value.id
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def module_state_problems() -> list[str]:
+    frozen = _frozen_classes()
+    problems, mutable = [], {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                problems.append(f"{module}:{node.lineno}: `global {', '.join(node.names)}` rebinds module state")
+        for name, value in _module_level_objects(tree).items():
+            if isinstance(value, ast.Call):
+                callee = ast.unparse(value.func).split("[")[0]
+                if callee in IMMUTABLE_CALLS or callee.startswith("Path(") or callee.rpartition(".")[2] in frozen:
+                    continue
+                if callee[:1].isupper() or callee.rpartition(".")[2][:1].isupper():
+                    problems.append(f"{module}:{value.lineno}: {name} = {callee}(...): an instance at module level is "
+                                    "run state; keep it in session.WorldpriorSession")
+                    continue
+            if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp, ast.Call)):
+                mutable.setdefault(name, []).append(module)
+    for module, path in MODULES.items():
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            local = {a.arg for a in function.args.args + function.args.kwonlyargs}
+            for node in ast.walk(function):
+                changed = []
+                if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+                    targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                    changed = [_target_name(t) for t in targets if isinstance(t, (ast.Subscript, ast.Attribute))]
+                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                      and node.func.attr in MUTATING_METHODS):
+                    changed = [_target_name(node.func.value) if not isinstance(node.func.value, ast.Name)
+                               else node.func.value.id]
+                for name in changed:
+                    if name in mutable and name not in local and (module in mutable[name] or "." in ast.unparse(node)):
+                        problems.append(f"{module}:{node.lineno}: changes the module-level {name} "
+                                        f"(defined in {', '.join(mutable[name])}) at run time")
+    return problems
+
+
+def test_no_module_level_run_state():
+    assert module_state_problems() == []
+
+
+def test_the_module_state_rule_catches_a_global_registry_and_an_instance(tmp_path, monkeypatch):
+    bad = tmp_path / "pytest_worldprior"
+    bad.mkdir()
+    (bad / "bad.py").write_text(
+        "class Recorder:\n    pass\n\nRECORDER = Recorder()\n_SEEN = {}\n_N = 0\n\n"
+        "def see(key):\n    _SEEN[key] = True\n\ndef bump():\n    global _N\n    _N += 1\n")
+    monkeypatch.setattr(sys.modules[__name__], "MODULES", {"pytest_worldprior.bad": bad / "bad.py"})
+    problems = "\n".join(module_state_problems())
+    assert "RECORDER = Recorder(...)" in problems and "changes the module-level _SEEN" in problems
+    assert "`global _N`" in problems

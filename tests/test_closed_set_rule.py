@@ -11,7 +11,7 @@ from pytest_worldprior import Inconclusive, assert_distribution_close, assert_un
 from pytest_worldprior.backends.callable import CallableBackend
 from pytest_worldprior.measures import choice_distribution
 from pytest_worldprior.measures.closed_set import MIN_IN_SET_MASS, _ending_tokens, ends_answer
-from pytest_worldprior.recording import RECORDER
+from pytest_worldprior import session
 from pytest_worldprior.report import terminal as report
 
 NUMBER = "Pick a random number from 1 to 10:"
@@ -104,15 +104,15 @@ def test_sampled_path_on_the_toy_counts_no_listing(toy_base):
 
 
 def test_the_report_shows_in_set_mass_and_leaves_rarely_answered_framings_out_of_the_contrast(toy_base):
-    RECORDER.clear()
+    session.current().recorder.clear()
     for framing, prompt, choices in (("direct", NUMBER, DIGITS), ("interpreter", ">>> random.randint(1, 10)\n", DIGITS)):
         try:  # the toy rarely answers the interpreter: INCONCLUSIVE, recorded all the same
             assert_uniform_choice(toy_base, prompt, choices, max_top_share=1.0, framing=framing, min_in_set_mass=0.5)
         except Inconclusive:
             pass
     records = [{"test": "t.py::test", "number": i, "check": r.check, "model": r.model, "prompt": r.prompt, "verdict": r.verdict}
-               for i, r in enumerate(RECORDER.records, 1)]
-    RECORDER.clear()
+               for i, r in enumerate(session.current().recorder.records, 1)]
+    session.current().recorder.clear()
     [entry] = report.framing_contrasts(records)
     assert entry["framings"]["interpreter"]["rarely_answers"] and not entry["framings"]["direct"]["rarely_answers"]
     assert "interpreter_flatter_than" not in entry
@@ -167,7 +167,7 @@ def test_on_a_real_model_a_framing_it_rarely_answers_is_inconclusive_with_the_ma
     prompt = RARELY_ANSWERED[real.info().name]
     with pytest.raises(Inconclusive) as raised:
         assert_uniform_choice(real, prompt, DIGITS)
-    mass = RECORDER.records[-1].verdict["details"]["in_set_mass"]  # what choice_distribution measured
+    mass = session.current().recorder.records[-1].verdict["details"]["in_set_mass"]  # what choice_distribution measured
     assert mass < MIN_IN_SET_MASS
     first = str(raised.value).splitlines()[0]
     assert first.startswith("INCONCLUSIVE: the model rarely answers in this framing: in-set mass ")

@@ -15,7 +15,7 @@ from pytest_worldprior import (
     assert_uniform_choice,
     stats,
 )
-from pytest_worldprior.recording import RECORDER
+from pytest_worldprior import session
 from pytest_worldprior.report import json_report
 from pytest_worldprior.report import terminal as report
 
@@ -118,7 +118,7 @@ def test_welch_interval_agrees_with_scipy():
 
 
 def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, toy_collapsed):
-    RECORDER.clear()
+    session.current().recorder.clear()
     numbers = [str(i) for i in range(1, 11)]
     for model in (toy_base, toy_collapsed):
         for framing, prompt in (("direct", "Pick a random number from 1 to 10:"), ("interpreter", ">>> random.randint(1, 10)\n")):
@@ -128,8 +128,8 @@ def test_report_sets_framings_side_by_side_and_says_which_is_flatter(toy_base, t
             except AssertionError:
                 pass
     records = [dict(test="t.py::test", number=i, check=r.check, model=r.model, prompt=r.prompt, verdict=r.verdict)
-               for i, r in enumerate(RECORDER.records, 1)]
-    RECORDER.clear()
+               for i, r in enumerate(session.current().recorder.records, 1)]
+    session.current().recorder.clear()
     contrasts = report.framing_contrasts(records)
     assert [(c["model"], c["question"], sorted(c["framings"])) for c in contrasts] == [
         ("toy-base", "1-10", ["direct", "interpreter"]), ("toy-collapsed", "1-10", ["direct", "interpreter"])]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pytest_worldprior import progress
+from pytest_worldprior import progress, session
 
 LONG_SAMPLING = """
 def test_long_sampling(worldprior_model):
@@ -22,35 +22,26 @@ def test_task_reports_percentages_after_a_delay_and_erases_at_the_end(monkeypatc
     shown = []
     monkeypatch.setattr(progress, "SHOW_AFTER_S", 0.0)
     monkeypatch.setattr(progress, "REDRAW_EVERY_S", 0.0)
-    previous = progress.use(shown.append)
-    try:
+    with session.running(session.WorldpriorSession(display=shown.append)):
         with progress.task("sampling", total=4) as advance:
             for done in range(1, 5):
                 advance(done)
-    finally:
-        progress.use(previous)
     assert shown == ["sampling 25%", "sampling 50%", "sampling 75%", "sampling 100%", ""]
 
 
 def test_quick_steps_show_nothing(monkeypatch):
     shown = []
-    previous = progress.use(shown.append)
-    try:
+    with session.running(session.WorldpriorSession(display=shown.append)):
         with progress.task("sampling", total=2) as advance:
             advance(1)
             advance(2)
-    finally:
-        progress.use(previous)
     assert shown == []  # under SHOW_AFTER_S: no flicker, and nothing to erase
 
 
 def test_without_a_display_a_task_is_silent():
-    previous = progress.use(None)
-    try:
+    with session.running(session.WorldpriorSession(display=None)):
         with progress.task("sampling", total=3) as advance:
             advance(1)
-    finally:
-        progress.use(previous)
 
 
 def test_loading_lines_are_shown_and_quiet_hides_them(pytester):

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from pytest_worldprior import measures, results_cache
+from pytest_worldprior import measures, results_cache, session
 from pytest_worldprior.results_cache import ResultsCache
 
 STORY = "Once upon a time, there was a"
@@ -15,9 +15,10 @@ STORY = "Once upon a time, there was a"
 @pytest.fixture
 def cache(tmp_path):
     cache = ResultsCache(tmp_path / "results")
-    previous = results_cache.use(cache)
+    run = session.current()
+    previous, run.cache = run.cache, cache
     yield cache
-    results_cache.use(previous)
+    run.cache = previous
 
 
 def entries(cache):
@@ -35,11 +36,8 @@ def test_an_unchanged_measurement_is_read_back(cache, toy_base):
 def test_the_same_result_as_without_the_cache(cache, toy_base):
     measures.sequence_entropy(toy_base, STORY, n=8, max_new_tokens=4, seed=3)
     cached = measures.sequence_entropy(toy_base, STORY, n=8, max_new_tokens=4, seed=3)
-    previous = results_cache.use(None)
-    try:
+    with session.running(session.WorldpriorSession()):  # no cache
         fresh = measures.sequence_entropy(toy_base, STORY, n=8, max_new_tokens=4, seed=3)
-    finally:
-        results_cache.use(previous)
     assert cache.stats.read == 1
     assert pickle.dumps(cached) == pickle.dumps(fresh)
 
@@ -104,12 +102,9 @@ def test_an_error_is_not_cached(cache, toy_base):
 
 
 def test_without_an_active_cache_measures_simply_run(toy_base, tmp_path):
-    previous = results_cache.use(None)
-    try:
-        assert results_cache.active() is None
+    with session.running(session.WorldpriorSession()) as run:
+        assert run.cache is None
         measures.next_token_entropy(toy_base, [STORY])
-    finally:
-        results_cache.use(previous)
 
 
 # --- the plugin -----------------------------------------------------------------------------------

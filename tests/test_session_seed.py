@@ -2,7 +2,7 @@
 test's marker); an explicit seed= wins; outside pytest the seed is 0. The model is a function whose
 answer names the seed it was given, so the sampled result shows which seed was used (no model is loaded)."""
 
-from pytest_worldprior import assert_mode_share_within, recording
+from pytest_worldprior import assert_mode_share_within, session
 from pytest_worldprior.backends.callable import CallableBackend
 
 
@@ -50,9 +50,6 @@ def test_the_session_seed_is_the_default_inside_a_test(pytester):
 
 def test_outside_pytest_the_seed_is_0():
     model = CallableBackend(says_its_seed, name="says-its-seed")
-    previous = recording.use_seeds(recording.Seeds())  # what plain Python has: no session sets them
-    try:
+    with session.running(session.WorldpriorSession()):  # what plain Python has: the default session
         verdict = assert_mode_share_within(model, "Hi", max_top_share=1.0, n=4)
-    finally:
-        recording.use_seeds(previous)
     assert verdict.seed == 0 and verdict.details["mode"] == "seed 0 here"

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .. import examples, recording, stats
+from .. import examples, recording, session, stats
 from ..backends.base import Backend
 from ..jsonsafe import jsonable
-from ..recording import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
+from ..session import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
 from . import arguments, values
 from .reproduce import reproduce_line
@@ -96,11 +96,11 @@ def assertion(*, legacy: Callable | None = None, **renamed: str):
 
 
 def _default_seeds(bound: inspect.BoundArguments) -> None:
-    """A seed left out is the session's (recording.session_seeds: --worldprior-seed, a test's marker; 0
+    """A seed left out is the session's (session.WorldpriorSession.seeds_now: --worldprior-seed, a test's marker; 0
     outside pytest); a baseline seed left out, where a baseline is given, is --worldprior-baseline-seed
     when that is set (else None: the same seed). The resolved values are what the measures (and their
     cache keys) and the reproduce line see."""
-    seed, baseline_seed = recording.session_seeds()
+    seed, baseline_seed = session.current().seeds_now()
     if "seed" in bound.arguments and bound.arguments["seed"] is None:
         bound.arguments["seed"] = seed
     args = bound.arguments
@@ -181,9 +181,10 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
         skip = () if call.mode is None else [name for name, value in call.bound.arguments.items() if value is not None
                                              and not arguments.applies(call.function, name, call.mode, method)]
         verdict.details["reproduce"] = reproduce_line(call.function, call.bound, skip=skip)
-    judgements = recording.RECORDER.judge(recording.CheckEvent(check, model, prompt, verdict, own))
+    run = session.current()
+    judgements = run.recorder.judge(recording.CheckEvent(check, model, prompt, verdict, own))
     outcome = verdict.outcome
-    if verdict.failed and recording.fdr_level() is not None and stats.judged_together(verdict.as_dict()):
+    if verdict.failed and run.fdr is not None and stats.judged_together(verdict.as_dict()):
         # --worldprior-fdr: the run's sampled checks are judged together at the end of the session
         # (plugin/fdr.py); this one's FAIL is not decided here.
         verdict.details["fdr_deferred"] = True
@@ -192,10 +193,10 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
         verdict.details["stored_baseline"] = judgement.details
         outcome = max(outcome, judgement.outcome, key=_SEVERITY.index)
     reference = model.info().reference
-    recording.RECORDER.models[reference] = model.info().as_dict()
+    run.recorder.models[reference] = model.info().as_dict()
     extra = {} if own is None else {"own": jsonable({"estimate": own[0], "interval": own[1], "label": own[2]})}
-    recording.RECORDER.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value),
-                                                   extra=extra))
+    run.recorder.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value),
+                                             extra=extra))
     if outcome is Outcome.PASS:
         return verdict
     first = verdict.describe()

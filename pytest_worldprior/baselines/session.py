@@ -2,12 +2,12 @@
 
 The plugin starts a test here (its module's baseline file, its id, its model) and finishes it. Meanwhile:
 
-- every decorated measure passes through `measure` (the results cache's tap). Recording
+- every decorated measure passes through `measure` (the results cache hands it the calls). Recording
   (--worldprior-update-baselines), a measurement of the test's model is kept; a measurement of the live
   baseline model is made again with the test's model and kept, because that is what a stored baseline
   will be asked for later. Comparing, a measurement asked of the stored baseline is answered from the file.
 - every verdict an assertion records reaches `compare_check`, which observes the recorder
-  (`recording.RECORDER.observe`): the assertions do not know this module. Recording, the check's own value (the
+  (the plugin adds it to its session's recorder: `Recorder.observe`): the assertions do not know this module. Recording, the check's own value (the
   model's quantity, not a difference from a baseline) and, for white-box models, the prompt's top-k
   next-token distribution are kept. Comparing, they are judged against the stored ones with the gates.
 - `compare_value` does the same for any number a test measured itself (the `worldprior_stored` fixture).
@@ -355,24 +355,3 @@ def _value(record: dict) -> str:
         low, high = record["interval"]
         text += f" [{'-inf' if low is None else f'{low:.4g}'}, {'inf' if high is None else f'{high:.4g}'}]"
     return text
-
-
-_active: BaselineSession | None = None
-
-
-def use(session: BaselineSession | None) -> BaselineSession | None:
-    """Make `session` the one assertions and measures use (None: off); returns the previous one."""
-    global _active
-    previous, _active = _active, session
-    from .. import results_cache
-
-    results_cache.set_tap(session.measure if session is not None else None)
-    if previous is not None:
-        recording.RECORDER.unobserve(previous.compare_check)
-    if session is not None:
-        recording.RECORDER.observe(session.compare_check)
-    return previous
-
-
-def active() -> BaselineSession | None:
-    return _active

@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from .. import progress, recording
+from .. import session as worldprior_session
 from .fixtures import (  # noqa: F401 (pytest finds them here)
     worldprior_baseline,
     worldprior_baseline_seed,
@@ -33,27 +33,12 @@ from .state import (
     baselines_key,
     model,
     registry_key,
+    session_key,
 )
-from .state import registry_key as _registry_key  # noqa: F401 (the name tests and older code use)
 from .terminal import SessionReport, TerminalStatus, library_bars_only_on_a_terminal
 
-_previous_policy_key = pytest.StashKey[str]()
-
-
-_previous_cache_key = pytest.StashKey[object]()
-
-
-_previous_fdr_key = pytest.StashKey[object]()
-_previous_seeds_key = pytest.StashKey[object]()
-
-
+_session_token_key = pytest.StashKey[object]()  # to put back the session that was current before this one
 _cache_mark_key = pytest.StashKey[tuple]()
-
-
-_previous_display_key = pytest.StashKey[object]()
-
-
-_previous_baselines_key = pytest.StashKey[object]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,23 +85,23 @@ def pytest_configure(config: pytest.Config) -> None:
     from .baselines import StoredBaselines
     from .registry import ModelRegistry
 
-    config.stash[_previous_policy_key] = recording.inconclusive_policy()
-    recording.set_inconclusive_policy(settings.inconclusive)
-    config.stash[_previous_fdr_key] = recording.fdr_level()
-    recording.set_fdr_level(settings.fdr)
-    # What an assertion called without seed= / baseline_seed= uses (markers add theirs at collection).
-    config.stash[_previous_seeds_key] = recording.use_seeds(recording.Seeds(settings.seed, settings.baseline_seed))
     registry = ModelRegistry(settings)
     config.stash[registry_key] = registry
-    cache = None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results")
-    config.stash[_previous_cache_key] = results_cache.use(cache)
-    config.stash[_previous_display_key] = progress.use(TerminalStatus(config) if config.get_verbosity() >= 0 else None)
     with as_usage_error():
         fail_on = gates.parse_gates([settings.fail_on])
     stored = baseline_session.BaselineSession(settings.baselines_dir, update=settings.update_baselines,
                                               missing=settings.missing_baseline, fail_on=fail_on, top_k=settings.baseline_top_k,
                                               prior_kl_asked="fail_on" in settings.explicit and "prior_kl" in fail_on)
-    config.stash[_previous_baselines_key] = baseline_session.use(stored)
+    # This run's state: what assertions, measures and backends use while it is the current session.
+    # Seeds: what an assertion called without seed= / baseline_seed= uses (markers add theirs at collection).
+    run = worldprior_session.WorldpriorSession(
+        seeds=worldprior_session.Seeds(settings.seed, settings.baseline_seed),
+        inconclusive=settings.inconclusive, fdr=settings.fdr,
+        cache=None if settings.no_cache else results_cache.ResultsCache(settings.cache_dir / "results"),
+        baselines=stored, display=TerminalStatus(config) if config.get_verbosity() >= 0 else None, settings=settings)
+    run.recorder.observe(stored.compare_check)
+    config.stash[session_key] = run
+    config.stash[_session_token_key] = worldprior_session.activate(run)
     config.stash[baselines_key] = StoredBaselines(stored, settings.update_baselines)
     config.pluginmanager.register(config.stash[baselines_key], f"worldprior-baselines-{id(config)}")
     if settings.html:
@@ -150,18 +135,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     registry = config.stash.get(registry_key, None)
     if registry is not None:
         registry.close()
-    if _previous_policy_key in config.stash:  # a nested session (pytester) must not leak its policy or cache
-        from .. import results_cache
-
-        recording.set_inconclusive_policy(config.stash[_previous_policy_key])
-        recording.set_fdr_level(config.stash[_previous_fdr_key])
-        recording.use_seeds(config.stash[_previous_seeds_key])
-        results_cache.use(config.stash[_previous_cache_key])
-        progress.use(config.stash[_previous_display_key])
-    if _previous_baselines_key in config.stash:  # absent when a bad --worldprior-fail-on stopped configure
-        from ..baselines import session as baseline_session
-
-        baseline_session.use(config.stash[_previous_baselines_key])
+    token = config.stash.get(_session_token_key, None)  # absent when bad settings stopped pytest_configure
+    if token is not None:  # the session that was current before this one (an outer pytest session's) is back
+        worldprior_session.restore(token)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -194,7 +170,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if mark is not None and mark.kwargs.get("seed") is not None:
             marked[item.nodeid] = mark.kwargs["seed"]
     if marked:  # a marker's seed is also what that test's assertions take by default
-        recording.use_seeds(replace(recording.current_seeds(), per_test=marked))
+        run = config.stash[session_key]
+        run.seeds = replace(run.seeds, per_test=marked)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -230,10 +207,9 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
-    recording.RECORDER.start_test(item.nodeid)
-    from .. import results_cache
-
-    cache = results_cache.active()
+    run = item.config.stash[session_key]
+    run.recorder.start_test(item.nodeid)
+    cache = run.cache
     item.stash[_cache_mark_key] = (cache, cache.stats.as_dict() if cache else {})
     result = yield
     mark = item.get_closest_marker("worldprior")
@@ -255,7 +231,7 @@ def pytest_runtest_setup(item: pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Attach each verdict's numbers to the report (JUnit properties); report INCONCLUSIVE as xfail."""
     if call.when == "call":  # before the report is made: it copies item.user_properties
-        for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1):
+        for number, record in enumerate(item.config.stash[session_key].recorder.for_test(item.nodeid), 1):
             verdict = record.verdict
             prefix = f"worldprior.{number}.{record.check}"
             for key in ("outcome", "estimate", "interval", "threshold", "n", "method", "seed"):
@@ -265,7 +241,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         item.config.stash[baselines_key].finish(item, report)
         # Plain dicts on the report reach the xdist controller with it (pytest serialises report attributes).
         report.worldprior = [dict(asdict(record), number=number)
-                             for number, record in enumerate(recording.RECORDER.for_test(item.nodeid), 1)]
+                             for number, record in enumerate(item.config.stash[session_key].recorder.for_test(item.nodeid), 1)]
         if report.worldprior:
             report.worldprior_models = _fingerprints(item.config, report.worldprior)
         cache, before = item.stash.get(_cache_mark_key, (None, {}))
@@ -284,7 +260,7 @@ def _fingerprints(config: pytest.Config, records: list[dict]) -> dict[str, dict]
         named.add(record["model"])
         baseline = record["verdict"]["details"].get("baseline")
         named.add(baseline.get("model") if isinstance(baseline, dict) else baseline)
-    known = recording.RECORDER.models | {ref: m.info().as_dict() for ref, m in config.stash[registry_key].loaded().items()}
+    known = config.stash[session_key].recorder.models | {ref: m.info().as_dict() for ref, m in config.stash[registry_key].loaded().items()}
     return {ref: known[ref] for ref in named if ref in known}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .state import as_usage_error, model, registry_key
+from .state import as_usage_error, model, registry_key, session_key
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +40,9 @@ def worldprior_baseline(pytestconfig: pytest.Config):
 
 
 @pytest.fixture
-def worldprior_stored():
+def worldprior_stored(pytestconfig: pytest.Config):
     """Compare any number this test measured with its stored baseline, in one line:
     `worldprior_stored.compare("distinct-2", value, interval=(low, high), limit="-10%")`."""
-    from ..baselines import session as baseline_session
     from .baselines import StoredValues
 
-    return StoredValues(baseline_session.active())
+    return StoredValues(pytestconfig.stash[session_key].baselines)

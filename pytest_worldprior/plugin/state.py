@@ -11,6 +11,7 @@ import pytest
 from ..errors import WorldpriorError
 
 if TYPE_CHECKING:
+    from ..session import WorldpriorSession
     from .baselines import StoredBaselines
     from .registry import ModelRegistry
 
@@ -18,6 +19,7 @@ MARKER_KEYS = ("model", "baseline", "seed", "fail_on")
 STORED = "stored"  # --worldprior-baseline stored: the stored baselines stand in for the baseline model
 registry_key = pytest.StashKey["ModelRegistry"]()
 baselines_key = pytest.StashKey["StoredBaselines"]()
+session_key = pytest.StashKey["WorldpriorSession"]()  # this run's state (session.py)
 
 
 def registry(config: pytest.Config) -> ModelRegistry:
@@ -27,10 +29,9 @@ def registry(config: pytest.Config) -> ModelRegistry:
 def model(config: pytest.Config, reference: str):
     """The loaded model for `reference`; `stored` is the stored-baseline stand-in (nothing is loaded)."""
     if reference == STORED:
-        from ..baselines import session as baseline_session
         from ..baselines.stored_backend import StoredBaseline
 
-        return StoredBaseline(baseline_session.active())
+        return StoredBaseline(config.stash[session_key].baselines)
     return config.stash[registry_key].get(reference)
 
 
