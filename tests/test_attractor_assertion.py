@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pytest_worldprior import Inconclusive, assert_no_attractor, measures, recording
+from pytest_worldprior import Inconclusive, assert_no_attractor, measures, session
 
 STORY = "Once upon a time, there was a"
 MURDERER = "You are a murderer."
@@ -33,7 +33,7 @@ def test_collapsed_model_snaps_back_and_the_message_tells_the_story(toy_collapse
 def test_base_model_follows_the_injection(toy_base):
     verdict = assert_no_attractor(toy_base, STORY, MURDERER, seed=0)
     assert verdict.passed and verdict.interval[1] < 0.25
-    record = recording.RECORDER.records[-1]
+    record = session.current().recorder.records[-1]
     assert record.check == "attractor" and record.model == "toy-base"
     per_injection = record.verdict["details"]["candidate"]["per_injection"][0]
     assert per_injection["injection"] == MURDERER and len(per_injection["influence"]) == 8
@@ -58,7 +58,7 @@ def test_several_injections_are_pooled(toy_collapsed):
     lines = [MURDERER, "Anyway, taxes."]
     with pytest.raises(AssertionError, match=r"n=256, wilson"):  # one look of all n per line
         assert_no_attractor(toy_collapsed, STORY, lines, seed=0, batch=128)
-    details = recording.RECORDER.records[-1].verdict["details"]
+    details = session.current().recorder.records[-1].verdict["details"]
     assert [entry["injection"] for entry in details["candidate"]["per_injection"]] == lines
     assert details["candidate"]["n"] == 256 and details["looks"] == details["max_looks"] == 1
 
@@ -70,7 +70,7 @@ def test_sequential_looks_stop_when_the_interval_decides(toy_collapsed, toy_base
     lines = [MURDERER, "Anyway, taxes."]
     with pytest.raises(AssertionError, match=r"n=\d+, sequential-wilson, alpha=0.001"):
         assert_no_attractor(toy_collapsed, STORY, lines, seed=0)
-    details = recording.RECORDER.records[-1].verdict["details"]
+    details = session.current().recorder.records[-1].verdict["details"]
     assert details["looks"] < details["max_looks"] == 4 and details["alpha_per_look"] == 0.001 / 4
     assert details["batch"] == 32 and details["candidate"]["n"] == len(lines) * 32 * details["looks"]
     verdict = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, baseline_seed=1, n=64, batch=16,
@@ -116,10 +116,10 @@ def test_influence_gates(toy_base, toy_collapsed):
 
 def test_given_prefix_and_position_in_tokens(toy_base):
     assert_no_attractor(toy_base, STORY, MURDERER, prefix=" brave fox named Rex.", seed=0, **QUICK)
-    entry = recording.RECORDER.records[-1].verdict["details"]["candidate"]["per_injection"][0]
+    entry = session.current().recorder.records[-1].verdict["details"]["candidate"]["per_injection"][0]
     assert entry["where"] == "after the given prefix" and entry["prefix"] == " brave fox named Rex."
     assert_no_attractor(toy_base, STORY, MURDERER, position=5, seed=0, **QUICK)
-    assert recording.RECORDER.records[-1].verdict["details"]["candidate"]["per_injection"][0]["where"] == "after 5 tokens"
+    assert session.current().recorder.records[-1].verdict["details"]["candidate"]["per_injection"][0]["where"] == "after 5 tokens"
 
 
 def test_inconclusive_when_the_interval_straddles_the_limit(toy_collapsed):
