@@ -59,6 +59,32 @@ def test_marker_overrides_model_and_seed_for_one_test(pytester):
     result.assert_outcomes(passed=3)
 
 
+def test_fixtures_that_depend_on_the_model_see_the_marker(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def model_name(worldprior_model):  # a user's fixture built on the model under test
+            return worldprior_model.info().reference
+
+        @pytest.fixture
+        def seeded(worldprior_seed, worldprior_baseline):
+            return worldprior_seed, worldprior_baseline.info().reference
+
+        @pytest.mark.worldprior(model="toy-collapsed", baseline="toy-collapsed", seed=3)
+        def test_marked(model_name, seeded, request):
+            assert model_name == "toy-collapsed" and seeded == (3, "toy-collapsed")
+            assert request.getfixturevalue("worldprior_model").info().reference == "toy-collapsed"
+
+        def test_unmarked(model_name, seeded, request):
+            assert model_name == "toy-base" and seeded == (0, "toy-base")
+            assert request.getfixturevalue("worldprior_model").info().reference == "toy-base"
+    """)
+    result = pytester.runpytest("-v", "--worldprior-model", "toy-base", "--worldprior-baseline", "toy-base")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*::test_marked[[]toy-collapsed-toy-collapsed-seed=3[]] PASSED*"])
+
+
 def test_models_load_only_when_a_test_needs_them(pytester):
     pytester.makepyfile("def test_plain():\n    assert True\n")
     # The defaults are the heavy real models: a run that does not use them must not load them.
@@ -77,10 +103,10 @@ def test_collect_only_loads_nothing(pytester):
 def test_models_are_loaded_before_the_first_test(pytester):
     pytester.makepyfile("""
         import pytest
-        from pytest_worldprior.plugin import _registry_key
+        from pytest_worldprior.plugin.state import registry_key
 
         def test_already_loaded(request):
-            loaded = request.config.stash[_registry_key].loaded()
+            loaded = request.config.stash[registry_key].loaded()
             assert set(loaded) == {"toy-base", "toy-collapsed"}
 
         def test_uses(worldprior_model, worldprior_baseline):
@@ -93,14 +119,13 @@ def test_models_are_loaded_before_the_first_test(pytester):
 def test_cache_dir_option_is_used(pytester, tmp_path):
     pytester.makepyfile("""
         def test_cache(worldprior_model, pytestconfig):
-            from pytest_worldprior.plugin import _registry_key
-            print("CACHE", pytestconfig.stash[_registry_key].settings.cache_dir)
+            from pytest_worldprior.plugin.state import registry_key
+            print("CACHE", pytestconfig.stash[registry_key].settings.cache_dir)
     """)
     cache = tmp_path / "my-cache"
     result = pytester.runpytest("-s", "--worldprior-model", "toy-base", "--worldprior-cache-dir", str(cache))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"*CACHE {cache}"])
-    assert (cache / "toy").is_dir()  # the toy pair was built there
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -31,7 +31,6 @@ from .state import (
     STORED,
     as_usage_error,
     baselines_key,
-    model,
     registry_key,
     session_key,
 )
@@ -72,7 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "worldprior(model=None, baseline=None, seed=None, fail_on=None): run this test with another model, baseline or "
-        "seed (replaces the worldprior_model / worldprior_baseline / worldprior_seed arguments of this test), or other "
+        "seed (its worldprior_model / worldprior_baseline / worldprior_seed fixtures, and every fixture that depends on "
+        "them, take them; the test id names them), or other "
         "gates against its stored baseline (fail_on='entropy:-5% prior_kl:0.1', merged over --worldprior-fail-on)",
     )
     try:
@@ -155,10 +155,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """--worldprior-lineage: every test that takes the model under test runs once per checkpoint."""
+    """The model, baseline and seed of a test, as parameters of its session fixtures, so that every fixture
+    that depends on them (and `request.getfixturevalue`) sees the same ones: the `worldprior` marker's
+    (the test id names them: `test_x[toy-collapsed-seed=3]`), else with --worldprior-lineage every test
+    that takes the model under test runs once per checkpoint, else the session's (no parameter)."""
+    mark = metafunc.definition.get_closest_marker("worldprior")
+    marked = dict(mark.kwargs) if mark is not None else {}
     lineage = metafunc.config.stash[registry_key].settings.lineage
-    if lineage and "worldprior_model" in metafunc.fixturenames:
-        metafunc.parametrize("worldprior_model", lineage, indirect=True, ids=list(lineage), scope="session")
+    for role in ("model", "baseline", "seed"):
+        fixture = f"worldprior_{role}"
+        if fixture not in metafunc.fixturenames:
+            continue
+        if marked.get(role) is not None:
+            value = marked[role]
+            metafunc.parametrize(fixture, [value], indirect=True, scope="session",
+                                 ids=[f"seed={value}" if role == "seed" else str(value)])
+        elif role == "model" and lineage:
+            metafunc.parametrize(fixture, lineage, indirect=True, ids=list(lineage), scope="session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -184,12 +197,10 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     needed: dict[str, None] = {}
     for item in session.items:
         names = getattr(item, "fixturenames", ())
-        mark = item.get_closest_marker("worldprior")
-        params = getattr(getattr(item, "callspec", None), "params", {})
+        params = getattr(getattr(item, "callspec", None), "params", {})  # the marker's, or a lineage checkpoint
         for role in ("model", "baseline"):
             if f"worldprior_{role}" in names:
-                default = params.get(f"worldprior_{role}", getattr(registry.settings, role))
-                needed[(mark and mark.kwargs.get(role)) or default] = None
+                needed[params.get(f"worldprior_{role}", getattr(registry.settings, role))] = None
     needed.pop(STORED, None)  # never loaded: the stored baselines answer for it
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     say = reporter.write_line if reporter is not None and config.get_verbosity() >= 0 else lambda line: None
@@ -206,23 +217,15 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    """Apply the `worldprior` marker: swap this test's model, baseline or seed arguments."""
+    """Start the test's record and its stored-baseline comparison (with the marker's fail_on)."""
     run = item.config.stash[session_key]
     run.recorder.start_test(item.nodeid)
     cache = run.cache
     item.stash[_cache_mark_key] = (cache, cache.stats.as_dict() if cache else {})
     result = yield
     mark = item.get_closest_marker("worldprior")
-    funcargs = getattr(item, "funcargs", None)
-    if mark is not None and funcargs is not None:
-        for role in ("model", "baseline"):
-            if mark.kwargs.get(role) and f"worldprior_{role}" in funcargs:
-                with as_usage_error():
-                    funcargs[f"worldprior_{role}"] = model(item.config, mark.kwargs[role])
-        if mark.kwargs.get("seed") is not None and "worldprior_seed" in funcargs:
-            funcargs["worldprior_seed"] = mark.kwargs["seed"]
     fail_on = str(mark.kwargs["fail_on"]) if mark is not None and mark.kwargs.get("fail_on") else None
-    funcargs = funcargs or {}
+    funcargs = getattr(item, "funcargs", None) or {}
     item.config.stash[baselines_key].start(item, funcargs.get("worldprior_model"), funcargs.get("worldprior_baseline"), fail_on)
     return result
 

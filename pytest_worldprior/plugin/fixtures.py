@@ -8,10 +8,10 @@ from .state import as_usage_error, model, registry_key, session_key
 
 
 @pytest.fixture(scope="session")
-def worldprior_seed(pytestconfig: pytest.Config) -> int:
-    """The session's seed (--worldprior-seed). Assertions called without `seed=` inside a test take it
-    already (or the test's `worldprior` marker seed); this fixture is for a test's own sampling."""
-    return pytestconfig.stash[registry_key].settings.seed
+def worldprior_seed(request: pytest.FixtureRequest) -> int:
+    """The session's seed (--worldprior-seed), or the test's `worldprior` marker seed. Assertions called
+    without `seed=` inside a test take it already; this fixture is for a test's own sampling."""
+    return getattr(request, "param", request.config.stash[registry_key].settings.seed)
 
 
 @pytest.fixture(scope="session")
@@ -24,19 +24,19 @@ def worldprior_baseline_seed(pytestconfig: pytest.Config) -> int:
 
 @pytest.fixture(scope="session")
 def worldprior_model(request: pytest.FixtureRequest):
-    """The model under test (--worldprior-model), loaded once per session; with --worldprior-lineage, each
-    checkpoint in turn (the tests are parametrized over them)."""
+    """The model under test (--worldprior-model), loaded once per session; a test's `worldprior` marker
+    model; with --worldprior-lineage, each checkpoint in turn (the tests are parametrized over them)."""
     models = request.config.stash[registry_key]
     with as_usage_error():
         return models.get(getattr(request, "param", models.settings.model))
 
 
 @pytest.fixture(scope="session")
-def worldprior_baseline(pytestconfig: pytest.Config):
-    """The model to compare against (--worldprior-baseline), loaded once per session; with
-    `--worldprior-baseline stored`, the stored baselines answer for it and no model is loaded."""
+def worldprior_baseline(request: pytest.FixtureRequest):
+    """The model to compare against (--worldprior-baseline, or a test's `worldprior` marker baseline),
+    loaded once per session; `stored`: the stored baselines answer for it and no model is loaded."""
     with as_usage_error():
-        return model(pytestconfig, pytestconfig.stash[registry_key].settings.baseline)
+        return model(request.config, getattr(request, "param", request.config.stash[registry_key].settings.baseline))
 
 
 @pytest.fixture
