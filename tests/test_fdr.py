@@ -3,6 +3,7 @@ checks, and a session whose exit code follows it."""
 
 import json
 import math
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -92,9 +93,12 @@ def test_a_session_under_fdr_defers_sampled_fails_to_the_end(pytester):
     alone = pytester.runpytest("-p", "no:cacheprovider", "--worldprior-no-cache")
     alone.assert_outcomes(passed=1, failed=1)
     together = pytester.runpytest("-p", "no:cacheprovider", "--worldprior-no-cache", "--worldprior-fdr", "0.05",
-                                  "--worldprior-report", "report.json")
-    together.assert_outcomes(passed=2)  # the FAIL is decided at the end, not inside the test
+                                  "--worldprior-report", "report.json", "--junitxml", "junit.xml")
+    # The FAIL is decided at the end, not inside the test; pytest's outcome, JUnit and the exit code then say it.
+    together.assert_outcomes(passed=1, failed=1)
     assert together.ret == pytest.ExitCode.TESTS_FAILED
+    together.stdout.fnmatch_lines(["worldprior: gate FAILED (exit code 1): 1 FAIL, 0 INCONCLUSIVE, 1 PASS of 2 checks",
+                                   "FAILED test_sampled.py::test_collapsed - --worldprior-fdr: *"])
     together.stdout.fnmatch_lines(["*sampled checks judged together (--worldprior-fdr)*",
                                    "Benjamini-Hochberg at false discovery rate 0.05 over 2 sampled checks: 1 FAIL",
                                    "  FAIL test_sampled.py::test_collapsed: share of top answer '7'"])
@@ -102,6 +106,53 @@ def test_a_session_under_fdr_defers_sampled_fails_to_the_end(pytester):
     assert report["settings"]["fdr"] == 0.05 and report["summary"]["FAIL"] == 1
     collapsed = next(v for v in report["verdicts"] if v["test"].endswith("test_collapsed"))
     assert collapsed["verdict"]["details"]["fdr"]["rejected"] is True
+    assert junit_outcomes(pytester.path / "junit.xml") == final_outcomes(report)
+    suite = ElementTree.parse(pytester.path / "junit.xml").getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("tests")) == ("1", "2")
+
+
+def junit_outcomes(path) -> dict[str, tuple[str, list[str]]]:
+    """test name -> (its JUnit result: failed, xfailed or passed; its worldprior outcome properties)."""
+    cases = {}
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        result = ("failed" if case.find("failure") is not None else
+                  "xfailed" if case.find("skipped") is not None else "passed")
+        cases[case.get("name")] = (result, [p.get("value") for p in case.iter("property") if p.get("name").endswith(".outcome")])
+    return cases
+
+
+def final_outcomes(report: dict) -> dict[str, tuple[str, list[str]]]:
+    """The same from the JSON report's final verdicts (INCONCLUSIVE: xfailed, the default policy)."""
+    tests: dict[str, list[str]] = {}
+    for verdict in report["verdicts"]:
+        tests.setdefault(verdict["test"].split("::")[-1], []).append(verdict["verdict"]["outcome"])
+    word = {"FAIL": "failed", "INCONCLUSIVE": "xfailed", "PASS": "passed"}
+    return {name: (word[max(outcomes, key=["PASS", "INCONCLUSIVE", "FAIL"].index)], outcomes)
+            for name, outcomes in tests.items()}
+
+
+MARGINAL_TESTS = SAMPLED_TESTS + """
+def leans_seven(prompt, n, temperature, seed):
+    rng = random.Random(seed)
+    return [" 7" if rng.random() < 0.42 else " " + rng.choice(NUMBERS) for _ in range(n)]
+
+def test_marginal():
+    assert_uniform_choice(CallableBackend(leans_seven, name="leans"), "Pick:", NUMBERS, n=400, max_top_share=0.3)
+"""
+
+
+def test_under_fdr_junit_and_pytest_give_every_test_its_final_verdict(pytester):
+    # A check that FAILs on its own but not at the run's rate ends INCONCLUSIVE (xfailed), one the run
+    # carries ends FAIL (failed), and the rest PASS: the JUnit file says the same of each test.
+    pytester.makepyfile(test_sampled=MARGINAL_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--worldprior-no-cache", "--worldprior-fdr", "0.001",
+                                "--worldprior-report", "report.json", "--junitxml", "junit.xml")
+    report = json.loads((pytester.path / "report.json").read_text())
+    finals = final_outcomes(report)
+    assert junit_outcomes(pytester.path / "junit.xml") == finals
+    counts = {word: sum(result == word for result, _ in finals.values()) for word in ("passed", "failed", "xfailed")}
+    result.assert_outcomes(**counts)
+    assert result.ret == (pytest.ExitCode.TESTS_FAILED if counts["failed"] else pytest.ExitCode.OK)
 
 
 @pytest.mark.parametrize("value", ["0", "1", "-0.1", "five"])

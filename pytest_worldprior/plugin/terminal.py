@@ -63,6 +63,7 @@ class SessionReport:
         self.models: dict[str, dict] = {}
         self.cache_counts: dict[str, int] = {}
         self.fdr = None  # plugin.fdr.FdrResult once --worldprior-fdr has judged the run
+        self.exitstatus: int | None = None  # the session's, once it ends (--worldprior-fdr may change it)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.records.extend(getattr(report, "worldprior", None) or [])
@@ -89,8 +90,8 @@ class SessionReport:
         for path in (settings.report, settings.html):
             if path:
                 terminalreporter.write_line(f"worldprior: report written to {path}")
-        if self.records:
-            terminalreporter.write_line(gate_line(self.records, exitstatus))
+        if self.records:  # pytest hands this hook the exit status from before --worldprior-fdr judged the run
+            terminalreporter.write_line(gate_line(self.records, exitstatus if self.exitstatus is None else self.exitstatus))
 
     def _report(self, terminalreporter, settings, width: int) -> None:
         from ..report import (
@@ -135,17 +136,19 @@ class SessionReport:
             line += f", {counts['uncacheable']} not cacheable (an argument without a stable key, e.g. a lambda)"
         return line + " (--worldprior-no-cache recomputes all)"
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[registry_key].settings
         if hasattr(self.config, "workerinput"):  # xdist: only the controller judges and writes
             return
-        if settings.fdr is not None and self.records:  # before the terminal summary, which shows it
+        if settings.fdr is not None and self.records:  # before the terminal summary and the JUnit file
             from . import fdr
 
             self.fdr = fdr.apply(self.records, settings.fdr)
+            fdr.settle(self.config, self.fdr, self.records, settings.inconclusive)
             if self.fdr.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.exitstatus = int(session.exitstatus)
         if settings.report:
             from ..report import json_report
 
