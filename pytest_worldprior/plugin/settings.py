@@ -1,12 +1,14 @@
 """The plugin's settings, defined once: each has a `--worldprior-NAME` option and a `worldprior_NAME` ini key.
 
-The command line beats the ini file, which beats the default. The cache folder also reads the environment
+The command line beats the ini file, which beats the default; the ready suite's limits (`limits`) take
+the ini file's items and then the command line's. The cache folder also reads the environment
 variable WORLDPRIOR_CACHE_DIR (see cache.py for its order). Values stay plain strings, ints and bools so
 pytest-xdist can send them to its workers.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,7 +22,7 @@ class Option:
     name: str  # option --worldprior-<name with dashes>, ini key worldprior_<name>
     help: str
     default: object = None
-    kind: str = "string"  # "string", "int", "float" or "bool"
+    kind: str = "string"  # "string", "int", "float", "bool" or "limits" (NAME = value items)
 
     @property
     def flag(self) -> str:
@@ -67,6 +69,9 @@ OPTIONS = (
     Option("suite", "also run the ready suite bundled with the package (pytest_worldprior/suite, the repository's "
            "suites/): one command, no copy of its files", False, "bool"),
     Option("baseline_top_k", "next-token probabilities kept per prompt in stored baselines (default: %(default)s)", 32, "int"),
+    Option("limits", "the ready suite's limits to change (the names of suites/thresholds.py), NAME = value items: one a "
+           "line in the ini file, separated by ';' on the command line, e.g. 'MAX_ENTROPY_DROP_NATS = 1.5; TEMPERATURES = "
+           "0.5, 1.0, 2.0'; the command line's items apply after the ini file's", (), "limits"),
 )
 
 
@@ -98,6 +103,7 @@ class Settings:
     lineage: tuple[str, ...] | None
     fdr: float | None
     suite: bool
+    limits: tuple[tuple[str, object], ...]  # (NAME, value) in the order given; the suite checks names and kinds
     explicit: frozenset[str] = frozenset()  # names the user set on the command line or in the ini file
 
     @classmethod
@@ -121,7 +127,8 @@ class Settings:
 
     def as_dict(self) -> dict[str, object]:
         return ({f.name: getattr(self, f.name) for f in fields(self) if f.name != "explicit"}
-                | {"cache_dir": str(self.cache_dir), "lineage": list(self.lineage) if self.lineage else None})
+                | {"cache_dir": str(self.cache_dir), "lineage": list(self.lineage) if self.lineage else None,
+                   "limits": dict(self.limits)})
 
 
 def read_value(name: str, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> object:
@@ -133,12 +140,17 @@ def read_value(name: str, from_option: Callable[[str], object], from_ini: Callab
 
 def _raw(option: Option, from_option: Callable[[str], object], from_ini: Callable[[str], object]) -> object:
     cli = from_option(option.name)
+    if option.kind == "limits":  # both sources, the ini file's items first: a name given twice takes its later value
+        return [part for raw in (from_ini(option.ini), cli) if raw not in (None, "")
+                for part in (raw if isinstance(raw, list) else [raw])]
     return cli if cli is not None else from_ini(option.ini)
 
 
 def _convert(option: Option, raw: object) -> object:
     if raw in (None, "", []):
         return option.default
+    if option.kind == "limits":
+        return _limits(option, raw)
     if option.kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -192,3 +204,27 @@ def _checkpoints(option: Option, value: str) -> tuple[str, ...]:
     if "stored" in checkpoints:
         raise ValueError(f"{option.flag}: 'stored' stands in for a baseline only; a lineage needs the checkpoints' weights")
     return checkpoints
+
+
+def _limits(option: Option, parts: list) -> tuple[tuple[str, object], ...]:
+    """NAME = value items (each part a string of lines or ';'-separated items; '#' starts a comment) as
+    (NAME, value) pairs, a name given twice keeping its later value. A value is a Python literal: a
+    number, or numbers separated by commas (a tuple). Whether NAME is a limit, and whether the value is
+    of its kind (a count stays an int), the suite checks against its defaults (plugin/suite.py)."""
+    found: dict[str, object] = {}
+    lines = (line.split("#", 1)[0] for part in parts for line in str(part).splitlines())
+    for item in (item.strip() for line in lines for item in line.split(";")):
+        if not item:
+            continue
+        name, equals, text = (piece.strip() for piece in item.partition("="))
+        if not equals or not name.isidentifier() or not text:
+            raise ValueError(f"{option.flag} / {option.ini}: {item!r} is not NAME = value; write each limit as "
+                             "NAME = value, e.g. MAX_ENTROPY_DROP_NATS = 1.5 (several: one a line in the ini file, "
+                             "separated by ';' on the command line)")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise ValueError(f"{option.flag} / {option.ini}: {name} = {text}: a limit's value is a number (1.5, 64) "
+                             "or numbers separated by commas (0.5, 1.0, 2.0)") from None
+        found[name] = tuple(value) if isinstance(value, list) else value
+    return tuple(found.items())
