@@ -4,7 +4,7 @@
     # default 20 seeds; gemma3-270m-dpo,gemma3-270m-sft; benchmarks/results/attractor_lineage_seeds.jsonl
 
 The wedding toast with the known attractor, run exactly as the suite runs it (suites/test_attractors.py:
-WEDDING_TOAST, MURDERER and CHECK, the settings from thresholds.py). For each seed s: every tuned
+WEDDING_TOAST, MURDERER and attractor_check, the settings from thresholds.py's defaults). For each seed s: every tuned
 checkpoint against gemma3-270m (both sides at seed s), and gemma3-270m against itself with the
 baseline's side at s + 100000 (independent samples). Each (seed, pair) is appended to the results file
 as one JSON line as soon as it is measured, and a pair already in the file is not measured again, so the
@@ -24,10 +24,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "suites"))
 
-from test_attractors import CHECK, MURDERER, WEDDING_TOAST  # noqa: E402 (the suite's own scene and settings)
+import thresholds  # noqa: E402 (the suite's limits, as its conftest gives them to the tests by default)
+from test_attractors import MURDERER, WEDDING_TOAST, attractor_check  # noqa: E402 (the suite's own scene and settings)
 
 from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, results_cache, session  # noqa: E402
 
+CHECK = attractor_check(thresholds)
 INDEPENDENT = 100_000
 BASE = "gemma3-270m"
 

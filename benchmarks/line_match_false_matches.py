@@ -22,11 +22,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "suites"))
 
-from test_attractors import CHECK, WEDDING_TOAST  # noqa: E402 (the suite's scene and settings)
+import thresholds  # noqa: E402 (the suite's limits, as its conftest gives them to the tests by default)
+from test_attractors import WEDDING_TOAST, attractor_check  # noqa: E402 (the suite's scene and settings)
 
 from pytest_worldprior import load_model, measures  # noqa: E402
 from pytest_worldprior.measures import line_match  # noqa: E402
 
+CHECK = attractor_check(thresholds)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 

@@ -4,17 +4,6 @@ attractor section also gives, per injection, the influence curve and the story-r
 (an ending or a fresh "Once upon a time" after the line, against the clean run). (docs/science.md, "Attractor states")"""
 
 import pytest
-from thresholds import (
-    ATTRACTOR_BATCH,
-    ATTRACTOR_INFLUENCE_PATHS,
-    ATTRACTOR_PREFIXES,
-    ATTRACTOR_SAMPLES,
-    ATTRACTOR_STEPS,
-    ATTRACTOR_TOKENS,
-    INJECTION_SEARCH_EXAMPLES,
-    MAX_RETURN_PULL,
-    MAX_SNAP_BACK_SHARE_INCREASE,
-)
 
 from pytest_worldprior import assert_no_attractor, measures
 from pytest_worldprior.injection_search import search_injections
@@ -37,43 +26,41 @@ SCENES = {
 }
 
 
-# How the suite runs every attractor check (the scenes pool two lines of half as many continuations each).
-CHECK = dict(max_snap_back_share_increase=MAX_SNAP_BACK_SHARE_INCREASE, n=ATTRACTOR_SAMPLES, batch=ATTRACTOR_BATCH,
-             max_new_tokens=ATTRACTOR_TOKENS, steps=ATTRACTOR_STEPS, prefixes=ATTRACTOR_PREFIXES,
-             influence_paths=ATTRACTOR_INFLUENCE_PATHS, key=measures.sentences)
+def attractor_check(limits, share: int = 1) -> dict:
+    """How the suite runs every attractor check, from its limits (the `limits` fixture, or thresholds.py
+    itself outside pytest); `share`: the scenes pool two lines of half as many continuations each."""
+    return {"max_snap_back_share_increase": limits.MAX_SNAP_BACK_SHARE_INCREASE, "n": limits.ATTRACTOR_SAMPLES // share,
+            "batch": limits.ATTRACTOR_BATCH // share, "max_new_tokens": limits.ATTRACTOR_TOKENS,
+            "steps": limits.ATTRACTOR_TOKENS, "prefixes": limits.ATTRACTOR_PREFIXES,
+            "influence_paths": limits.ATTRACTOR_INFLUENCE_PATHS, "key": measures.sentences}
 
 
-def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, worldprior_seed,
-                                             worldprior_baseline_seed):
-    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline, **CHECK,
-                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, limits):
+    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline, **attractor_check(limits))
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=SCENES.keys())
-def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed,
-                                     scene):
+def test_scene_follows_interruptions(worldprior_model, worldprior_baseline, limits, scene):
     prompt, injections = SCENES[scene]
-    assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline,
-                        **(CHECK | dict(n=ATTRACTOR_SAMPLES // 2, batch=ATTRACTOR_BATCH // 2)),
-                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+    assert_no_attractor(worldprior_model, prompt, injections, baseline=worldprior_baseline, **attractor_check(limits, share=2))
 
 
-def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed):
+def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline, worldprior_seed, limits, need_logits):
     """Hypothesis searches the line that pulls the model back to its recurring lines hardest (exact, from
-    logits: no sampled check per line), shrinks it, and the full check above confirms it."""
-    if not worldprior_model.gives_logits:
-        pytest.skip(f"{worldprior_model.info().reference} gives text only: the search scores lines from logits")
+    logits: no sampled check per line), shrinks it, and the full check above confirms it. The measures
+    take the seed from the test (the assertions take the session's by themselves)."""
+    need_logits("the injection search", worldprior_model)
     # The toast check's clean side, as its first look drew it (read back from the results cache).
-    clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefixes=ATTRACTOR_PREFIXES, n=ATTRACTOR_BATCH,
-                                           max_new_tokens=ATTRACTOR_TOKENS, key=measures.sentences, seed=worldprior_seed)
+    check = attractor_check(limits)
+    clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefixes=check["prefixes"], n=check["batch"],
+                                           max_new_tokens=check["max_new_tokens"], key=check["key"], seed=worldprior_seed)
     lines = measures.wordings([line for line, _ in recurring], [text for texts in clean for text in texts])
-    found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=ATTRACTOR_PREFIXES,
-                              seed=worldprior_seed, max_examples=INJECTION_SEARCH_EXAMPLES, max_pull=MAX_RETURN_PULL)
+    limit = limits.MAX_RETURN_PULL
+    found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=check["prefixes"],
+                              seed=worldprior_seed, max_examples=limits.INJECTION_SEARCH_EXAMPLES, max_pull=limit)
     print(f"search: {found.examples} lines scored in {found.seconds:.0f} s towards {list(found.lines)}; "
-          + (f"{found.injection!r} pulls back with {found.pull:.3f} > {MAX_RETURN_PULL} (shrunk)" if found.exceeded else
-             f"no line pulls back with more than {MAX_RETURN_PULL}" + (f"; the highest, {found.pull:.3f}: {found.injection!r}"
-                                                                      if found.injection else "")))
+          + (f"{found.injection!r} pulls back with {found.pull:.3f} > {limit} (shrunk)" if found.exceeded else
+             f"no line pulls back with more than {limit}" + (f"; the highest, {found.pull:.3f}: {found.injection!r}"
+                                                             if found.injection else "")))
     line = found.injection or MURDERER  # nothing recurs: any line confirms that nothing is returned to
-    assert_no_attractor(worldprior_model, WEDDING_TOAST, line, baseline=worldprior_baseline, **CHECK,
-                        seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
-
+    assert_no_attractor(worldprior_model, WEDDING_TOAST, line, baseline=worldprior_baseline, **check)

@@ -4,15 +4,6 @@ rule along sampled paths), and the share of samples that open with the same word
 also compares models whose tokenizers differ). (docs/science.md, "Mode collapse")"""
 
 import pytest
-from capabilities import need_logits
-from thresholds import (
-    MAX_ENTROPY_DROP_NATS,
-    MAX_MODE_TOP_SHARE_INCREASE,
-    MAX_SEQUENCE_ENTROPY_DROP_NATS,
-    MODE_SHARE_SAMPLES,
-    SEQUENCE_ENTROPY_SAMPLES,
-    SEQUENCE_ENTROPY_TOKENS,
-)
 
 from pytest_worldprior import assert_entropy_within, assert_mode_share_within, assert_sequence_entropy_within
 
@@ -29,23 +20,21 @@ SAMPLED_PROMPTS = {name: OPEN_PROMPTS[name] for name in ("bugs", "story", "advic
 
 
 @pytest.mark.parametrize("prompt", OPEN_PROMPTS.values(), ids=OPEN_PROMPTS.keys())
-def test_open_prompt_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, prompt):
+def test_open_prompt_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, limits, need_logits, prompt):
     need_logits("the baseline's exact entropy", worldprior_baseline)  # the candidate may give top-k only
-    assert_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=MAX_ENTROPY_DROP_NATS)
+    assert_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=limits.MAX_ENTROPY_DROP_NATS)
 
 
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
-def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, worldprior_seed,
-                                                     worldprior_baseline_seed, prompt):
+def test_continuation_entropy_not_far_below_baseline(worldprior_model, worldprior_baseline, limits, need_logits, prompt):
     need_logits("continuation entropy", worldprior_model, worldprior_baseline)
-    assert_sequence_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline, max_drop_nats=MAX_SEQUENCE_ENTROPY_DROP_NATS,
-                                   n=SEQUENCE_ENTROPY_SAMPLES, max_new_tokens=SEQUENCE_ENTROPY_TOKENS, seed=worldprior_seed,
-                                   baseline_seed=worldprior_baseline_seed)
+    tokens = limits.SEQUENCE_ENTROPY_TOKENS
+    assert_sequence_entropy_within(worldprior_model, prompt, baseline=worldprior_baseline,
+                                   max_drop_nats=limits.MAX_SEQUENCE_ENTROPY_DROP_NATS_PER_TOKEN * tokens,
+                                   n=limits.SEQUENCE_ENTROPY_SAMPLES, max_new_tokens=tokens)
 
 
 @pytest.mark.parametrize("prompt", SAMPLED_PROMPTS.values(), ids=SAMPLED_PROMPTS.keys())
-def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, worldprior_seed, worldprior_baseline_seed,
-                                              prompt):
+def test_answers_do_not_all_open_the_same_way(worldprior_model, worldprior_baseline, limits, prompt):
     assert_mode_share_within(worldprior_model, prompt, baseline=worldprior_baseline,
-                             max_top_share_increase=MAX_MODE_TOP_SHARE_INCREASE,
-                             n=MODE_SHARE_SAMPLES, seed=worldprior_seed, baseline_seed=worldprior_baseline_seed)
+                             max_top_share_increase=limits.MAX_MODE_TOP_SHARE_INCREASE, n=limits.MODE_SHARE_SAMPLES)

@@ -9,8 +9,6 @@ shift")
 """
 
 import pytest
-from capabilities import need_logits
-from thresholds import MAX_CLOSED_SET_KL_TARGET_MODEL_NATS, MAX_PRIOR_KL_MODEL_BASELINE_NATS
 
 from pytest_worldprior import (
     TokenizerMismatchError,
@@ -29,19 +27,20 @@ CLOSED_PROBES = {
 }
 
 
-def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, worldprior_seed):
+def test_prior_shift_within_limit(worldprior_model, worldprior_baseline, limits, need_logits):
     need_logits("token-level prior shift", worldprior_model, worldprior_baseline)
     try:
         check_same_tokenizer(worldprior_model, worldprior_baseline)
     except TokenizerMismatchError as mismatch:
         pytest.skip(f"token-level prior shift not measured ({mismatch}); the closed-set and sample-level checks compare these models")
-    assert_prior_shift_within(worldprior_model, PROBES, baseline=worldprior_baseline, max_kl_model_baseline_nats=MAX_PRIOR_KL_MODEL_BASELINE_NATS,
-                              seed=worldprior_seed)
+    assert_prior_shift_within(worldprior_model, PROBES, baseline=worldprior_baseline,
+                              max_kl_model_baseline_nats=limits.MAX_PRIOR_KL_MODEL_BASELINE_NATS)
 
 
 @pytest.mark.parametrize("probe", CLOSED_PROBES, ids=CLOSED_PROBES.keys())
-def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_baseline, probe):
+def test_closed_set_answers_close_to_baseline(worldprior_model, worldprior_baseline, limits, need_logits, probe):
     need_logits("the baseline's exact answer distribution", worldprior_baseline)  # the candidate may sample
     prompt, choices = CLOSED_PROBES[probe]
     target = choice_distribution(worldprior_baseline, prompt, choices).probabilities
-    assert_distribution_close(worldprior_model, prompt, choices, target, max_kl_target_model_nats=MAX_CLOSED_SET_KL_TARGET_MODEL_NATS)
+    assert_distribution_close(worldprior_model, prompt, choices, target,
+                              max_kl_target_model_nats=limits.MAX_CLOSED_SET_KL_TARGET_MODEL_NATS)

@@ -1,17 +1,16 @@
 """Biased "random" answers: a number from 1 to 10 and from 1 to 100, a d6, a coin and a name, each asked
 directly, in a chat turn and framed as a Python interpreter's output. Exact answer distributions from
 logits. The candidate is gated: no answer beyond three times its fair share, unless the baseline is as
-biased on the same question (then no more than MAX_TOP_SHARE_INCREASE above it); the baseline's rows
-are for comparison and never fail. The report's "random choices" section sets each model's
-framings side by side (top answer, its probability, flatness, in-set mass) and says whether the
-interpreter framing is flatter. A model that rarely answers in a framing (in-set mass below
-MIN_IN_SET_MASS, 0.05) is INCONCLUSIVE there, and so is the candidate's row when the baseline rarely
-answers. Each framing was chosen so that the default pair answers in it (BENCHMARKS.md, issue 16).
+biased on the same question (then no more than MAX_TOP_SHARE_INCREASE above it). The baseline's rows
+put its framings beside the candidate's in the report's "random choices" section (top answer, its
+probability, flatness, in-set mass; whether the interpreter framing is flatter), and gate on what the
+candidate's rows need from it: a top share that leaves the candidate's limit below 1 (at most
+1 - MAX_TOP_SHARE_INCREASE), else the candidate's row could not fail. A model that rarely answers in a
+framing (in-set mass below MIN_IN_SET_MASS, 0.05) is INCONCLUSIVE there, and so is the candidate's row
+when the baseline rarely answers. Each framing was chosen so that the default pair answers in it (BENCHMARKS.md, issue 16).
 (docs/science.md, "Biased randomness")"""
 
 import pytest
-from capabilities import need_logits
-from thresholds import MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR, MAX_TOP_SHARE_INCREASE, MIN_IN_SET_MASS
 
 from pytest_worldprior import assert_uniform_choice
 
@@ -72,7 +71,7 @@ CASES = [(question, framing) for question, (_, framings) in QUESTIONS.items() fo
 
 @pytest.mark.parametrize(("question", "framing"), CASES, ids=[f"{q}-{f}" for q, f in CASES])
 @pytest.mark.parametrize("role", ["candidate", "baseline"])
-def test_random_choice(worldprior_model, worldprior_baseline, role, question, framing):
+def test_random_choice(worldprior_model, worldprior_baseline, limits, need_logits, role, question, framing):
     model = worldprior_model if role == "candidate" else worldprior_baseline
     choices, framings = QUESTIONS[question]
     prompt = framings[framing]
@@ -80,15 +79,16 @@ def test_random_choice(worldprior_model, worldprior_baseline, role, question, fr
         pytest.skip(f"{model.info().name} has no chat template: the chat framing applies to chat models only")
     if framing == "interpreter" and not choices[0].isdigit():
         choices = [repr(c) for c in choices]  # random.choice prints 'heads', quotes included
-    bound = min(MAX_TOP_SHARE_CAP, MAX_TOP_SHARE_FACTOR / len(choices))
-    if role == "baseline":  # measured for the report's side-by-side only: limit 1, it never fails
-        assert_uniform_choice(model, prompt, choices, max_top_share=1.0, min_in_set_mass=MIN_IN_SET_MASS, framing=framing)
+    if role == "baseline":  # at most 1 - the increase: else the candidate's limit on this row would reach 1
+        assert_uniform_choice(model, prompt, choices, max_top_share=1 - limits.MAX_TOP_SHARE_INCREASE,
+                              min_in_set_mass=limits.MIN_IN_SET_MASS, framing=framing)
         return
     # The candidate may be as biased as the baseline on the same question, not more; where the baseline
     # cannot be asked this way (a chat turn to a base model), the fair-share limit alone applies.
     comparable = framing != "chat" or worldprior_baseline.info().has_chat_template
     if comparable:
         need_logits("the baseline's exact answer distribution", worldprior_baseline)
-    assert_uniform_choice(model, prompt, choices, max_top_share=bound, min_in_set_mass=MIN_IN_SET_MASS, framing=framing,
+    bound = min(limits.MAX_TOP_SHARE_CAP, limits.MAX_TOP_SHARE_FACTOR / len(choices))
+    assert_uniform_choice(model, prompt, choices, max_top_share=bound, min_in_set_mass=limits.MIN_IN_SET_MASS, framing=framing,
                           baseline=worldprior_baseline if comparable else None,
-                          max_top_share_increase=MAX_TOP_SHARE_INCREASE if comparable else None)
+                          max_top_share_increase=limits.MAX_TOP_SHARE_INCREASE if comparable else None)

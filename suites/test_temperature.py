@@ -2,8 +2,6 @@
 (docs/science.md, "Temperature insensitivity")"""
 
 import pytest
-from capabilities import need_logits
-from thresholds import MAX_MATCHING_TEMPERATURE, MIN_TEMPERATURE_GAIN_NATS, TEMPERATURES
 
 from pytest_worldprior import assert_temperature_sensitive
 
@@ -15,7 +13,8 @@ PROMPTS = {
 
 
 @pytest.mark.parametrize("prompt", PROMPTS.values(), ids=PROMPTS.keys())
-def test_temperature_restores_the_baselines_diversity(worldprior_model, worldprior_baseline, prompt):
+def test_temperature_restores_the_baselines_diversity(worldprior_model, worldprior_baseline, limits, need_logits, prompt):
     need_logits("the temperature check", worldprior_model, worldprior_baseline)
-    assert_temperature_sensitive(worldprior_model, prompt, temperatures=TEMPERATURES, min_gain_nats=MIN_TEMPERATURE_GAIN_NATS,
-                                 baseline=worldprior_baseline, max_matching_temperature=MAX_MATCHING_TEMPERATURE)
+    assert_temperature_sensitive(worldprior_model, prompt, temperatures=limits.TEMPERATURES,
+                                 min_gain_nats=limits.MIN_TEMPERATURE_GAIN_NATS, baseline=worldprior_baseline,
+                                 max_matching_temperature=limits.MAX_MATCHING_TEMPERATURE)

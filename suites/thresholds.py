@@ -1,8 +1,20 @@
-"""Every threshold the suite gates on, in one place, with the reasoning beside it.
+"""Every threshold the suite gates on, in one place, with the reasoning beside it: the defaults.
 
 The suite compares the candidate (--worldprior-model) with the baseline (--worldprior-baseline), the last
 accepted model or the base model it was tuned from. Most limits are therefore relative: how much
-narrower than the baseline the candidate may be. Change a limit here and say why in its comment.
+narrower than the baseline the candidate may be.
+
+The tests read these constants through the `limits` fixture (conftest.py), never by import. A team
+changes one without editing this file with the ini key `worldprior_limits`, one `NAME = value` a line
+(or --worldprior-limits 'NAME = value; NAME = value'), and says why in a comment beside it:
+
+    [pytest]
+    worldprior_limits =
+        MAX_ENTROPY_DROP_NATS = 1.2   # release 7, accepted after review, drops 1.1 nats on "advice"
+
+A name that is not a constant here, or a value of another kind (a count must stay a whole number;
+TEMPERATURES takes numbers separated by commas), stops the run with a usage error. Whoever keeps a
+copy of the suite may edit this file instead; then say why in the constant's comment.
 """
 
 # --- mode collapse -------------------------------------------------------------------------------
@@ -11,13 +23,13 @@ narrower than the baseline the candidate may be. Change a limit here and say why
 # Tuning for helpfulness narrows a model somewhat; more than a nat on an open question is collapse.
 MAX_ENTROPY_DROP_NATS = 1.0
 # The entropy of a whole short continuation (SEQUENCE_ENTROPY_TOKENS tokens, chain rule along
-# SEQUENCE_ENTROPY_SAMPLES sampled paths) may fall at most 1 nat per token below the baseline's, the
-# next-token rule above applied at every step. Per-path entropies vary a lot (a path through a list
+# SEQUENCE_ENTROPY_SAMPLES sampled paths) may fall at most this many nats per token below the baseline's
+# (8.0 nats over 8 tokens), the next-token rule above applied at every step. Per-path entropies vary a lot (a path through a list
 # is near-certain, one through free prose is not), so the interval is wide at suite sample sizes; a
 # tighter limit would leave healthy models INCONCLUSIVE. Models with different tokenizers cover about
 # the same text in 8 tokens; the JSON report has both mean lengths.
 SEQUENCE_ENTROPY_TOKENS = 8
-MAX_SEQUENCE_ENTROPY_DROP_NATS = 1.0 * SEQUENCE_ENTROPY_TOKENS
+MAX_SEQUENCE_ENTROPY_DROP_NATS_PER_TOKEN = 1.0
 SEQUENCE_ENTROPY_SAMPLES = 24
 # Of MODE_SHARE_SAMPLES answers, the share that open with the same three words may exceed the
 # baseline's by at most this much. 0.3 is lenient: instruct models share stock openings ("Yes, bugs
@@ -47,6 +59,10 @@ MAX_TOP_SHARE_CAP = 0.75
 # the limit above only up to the baseline's top share plus this: a release is judged on what tuning
 # changed, and a base model's "1" from list-like text is not the candidate's fault. 0.15 is a clear
 # step (a fair die's whole face is 0.17).
+# The baseline's own rows (its framings side by side in the report) gate on what the candidate's rows
+# need from it: its top share at most 1 - MAX_TOP_SHARE_INCREASE (0.85). Above that the candidate's limit,
+# the baseline's share plus the increase, reaches 1 and the candidate's row could no longer fail; the
+# baseline's row FAILs instead and says that this question, so framed, judges nothing against it.
 MAX_TOP_SHARE_INCREASE = 0.15
 # A row is judged only where the model answers: below this in-set mass (the probability that it gives one
 # of the allowed answers at all) the row is INCONCLUSIVE, and so is a candidate row whose baseline falls
@@ -76,11 +92,10 @@ ATTRACTOR_BATCH = 32
 # Tokens of each continuation after the injection (and of the clean ones). A continuation must be long
 # enough to get back to the usual line: the tuned gemma toast reacts to "You are a murderer." for a
 # sentence or two and then writes its stock closing, often cut off at 24 tokens; on the toy pair the
-# collapsed model's snap-back is 0/32 at 16 tokens and 20/32 at 24 (and at 32).
+# collapsed model's snap-back is 0/32 at 16 tokens and 20/32 at 24 (and at 32). The influence curve
+# covers the whole continuation (as many steps), so "recovered at step k" (the first step after which the
+# injection's KL stays under 0.05 nats) can name a step; at 8 steps it was "none" everywhere.
 ATTRACTOR_TOKENS = 32
-# The influence curve covers the whole continuation, so "recovered at step k" (the first step after
-# which the injection's KL stays under 0.05 nats) can name a step; at 8 steps it was "none" everywhere.
-ATTRACTOR_STEPS = ATTRACTOR_TOKENS
 # The continuations are spread over this many of the model's own first sentences (the clean prefixes C),
 # so a verdict does not hang on one opening that the seed drew: the gemma3-270m-dpo toast returned to its
 # stock closing 26/128 times after one seed's opening and 1/128 after another's (BENCHMARKS.md, issue 16).

@@ -1,6 +1,6 @@
 """The two bundled real models (slow on CPU: marked real_model; .ci/run runs them)."""
 
-import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -60,19 +60,23 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
     """The suite's wedding toast ("You are a murderer." after the first sentence), run as a user runs it,
     on a terminal wide enough for one row per check and one line per influence curve."""
     monkeypatch.setenv("COLUMNS", "400")  # 32 influence steps make a line of about 250 characters
-    suites = Path(__file__).parents[1] / "suites"
+    shutil.copytree(Path(__file__).parents[1] / "suites", pytester.path / "suites",
+                    ignore=shutil.ignore_patterns("__pycache__", "worldprior_baselines"))
     # One look of 32 continuations at a lenient margin: this test is about the report, and the suite's
-    # 128 per side on two real models cost 5 minutes of CI.
-    thresholds = (suites / "thresholds.py").read_text()
-    for name, value in (("ATTRACTOR_SAMPLES", 32), ("ATTRACTOR_BATCH", 32), ("MAX_SNAP_BACK_SHARE_INCREASE", 0.5)):
-        thresholds, found = re.subn(rf"^{name} = .*$", f"{name} = {value}", thresholds, flags=re.M)
-        assert found == 1, name
-    pytester.makepyfile(test_attractors=(suites / "test_attractors.py").read_text(), thresholds=thresholds)
+    # 128 per side on two real models cost 5 minutes of CI. The suite's limits, changed as a team would.
+    pytester.makeini("""
+        [pytest]
+        worldprior_limits =
+            ATTRACTOR_SAMPLES = 32   # one look: ATTRACTOR_BATCH is 32
+            MAX_SNAP_BACK_SHARE_INCREASE = 0.5
+    """)
     # A subprocess: the outer session may have imported suites/test_attractors.py under the same name.
-    result = pytester.runpytest_subprocess("-k", "wedding_toast_follows", "-p", "no:cacheprovider",
+    result = pytester.runpytest_subprocess("suites/test_attractors.py", "-k", "wedding_toast_follows", "-p", "no:cacheprovider",
                                            "--worldprior-model", "smollm2-135m-instruct", "--worldprior-baseline", "gemma3-270m")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
+        ("worldprior: suite limits changed: MAX_SNAP_BACK_SHARE_INCREASE = 0.5 (default 0.1); ATTRACTOR_SAMPLES = 32 "
+         "(default 128)"),
         "*= worldprior report =*",
         "*test_wedding_toast_follows_an_accusation*snap-back rate*PASS*",
         "*attractors: snap-back and influence*",

@@ -1,8 +1,10 @@
 """The benchmark suite (suites/) run as a user runs it, on the toy pair: a known collapse must fail with
 the collapse checks named in the table, the base model against itself must pass, and pytest-xdist must
-give the same verdicts and numbers."""
+give the same verdicts and numbers. It collects under either import mode, beside a module of its own
+named thresholds."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,18 +14,36 @@ SUITES = Path(__file__).parents[1] / "suites"
 
 @pytest.fixture
 def suite(pytester):
-    for path in SUITES.glob("*.py"):
-        pytester.makepyfile(**{path.stem: path.read_text()})
+    """A copy of suites/ in a folder of its own, as a user's project holds it."""
+    shutil.copytree(SUITES, pytester.path / "suites", ignore=shutil.ignore_patterns("__pycache__", "worldprior_baselines"))
     return pytester
 
 
 def run(suite, model, baseline, *extra):
     # A subprocess: the outer session imports suites/ under the same module names.
-    return suite.runpytest_subprocess("--worldprior-model", model, "--worldprior-baseline", baseline, "-p", "no:cacheprovider", *extra)
+    return suite.runpytest_subprocess("suites", "--worldprior-model", model, "--worldprior-baseline", baseline,
+                                      "-p", "no:cacheprovider", *extra)
 
 
 def verdicts(path: Path) -> list[tuple[str, str]]:
     return [(v["test"], v["verdict"]["outcome"]) for v in json.loads(path.read_text())["verdicts"]]
+
+
+@pytest.mark.parametrize("mode", ["prepend", "importlib"])
+def test_the_suite_collects_under_either_import_mode_beside_a_module_named_thresholds(suite, mode):
+    """The test modules import nothing from the suite (they ask for the `limits` and `need_logits` fixtures),
+    and conftest.py imports thresholds.py relative to its package: a project's own `thresholds` stands in
+    for neither. (The other tests here run the suite in the default mode, prepend.)"""
+    suite.makepyfile(thresholds='raise ImportError("the project\'s own thresholds module, not the suite\'s")')
+    result = suite.runpytest_subprocess("suites", "-p", "no:cacheprovider", "--co", "-q", f"--import-mode={mode}")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["55 tests collected*"])
+    if mode == "importlib":  # the fixtures resolve there too, under pytest-xdist: two exact checks (seconds)
+        result = run(suite, "toy-collapsed", "toy-base", "--import-mode=importlib", "-n", "2",
+                     "-k", "test_open_prompt_entropy and (bugs or poem)")
+        outcomes = result.parseoutcomes()
+        assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 2 and "error" not in outcomes, outcomes
+        result.stdout.fnmatch_lines(["FAILED suites/test_mode_collapse.py::test_open_prompt_entropy_not_far_below_baseline?bugs?*"])
 
 
 def test_collapsed_toy_fails_with_the_collapse_checks_named(suite, tmp_path, monkeypatch):
@@ -50,7 +70,7 @@ def test_lineage_gates_each_checkpoint_against_the_first_and_reports_them_side_b
     from pytest_worldprior.report.json_report import SCHEMA_PATH
 
     report, page = tmp_path / "lineage.json", tmp_path / "lineage.html"
-    result = suite.runpytest_subprocess("--worldprior-lineage", "toy-base,toy-collapsed", "-p", "no:cacheprovider",
+    result = suite.runpytest_subprocess("suites", "--worldprior-lineage", "toy-base,toy-collapsed", "-p", "no:cacheprovider",
                                         "--worldprior-report", str(report), "--worldprior-html", str(page))
     assert result.ret == 1
     outcomes = verdicts(report)
