@@ -62,7 +62,8 @@ MAX_TOP_SHARE_CAP = 0.75
 # The baseline's own rows (its framings side by side in the report) gate on what the candidate's rows
 # need from it: its top share at most 1 - MAX_TOP_SHARE_INCREASE (0.85). Above that the candidate's limit,
 # the baseline's share plus the increase, reaches 1 and the candidate's row could no longer fail; the
-# baseline's row FAILs instead and says that this question, so framed, judges nothing against it.
+# baseline's row FAILs instead: this question, so framed, judges nothing against it. Measured: gemma3-270m's
+# top shares in the suite's framings are 0.18-0.70, so the default pair's baseline rows pass.
 MAX_TOP_SHARE_INCREASE = 0.15
 # A row is judged only where the model answers: below this in-set mass (the probability that it gives one
 # of the allowed answers at all) the row is INCONCLUSIVE, and so is a candidate row whose baseline falls
