@@ -44,6 +44,7 @@ class TextStub(Backend):
 
 class LogitsStub(TextStub):
     gives_logits = True
+    gives_sampling_logprobs = True
 
     def next_token_logprobs(self, contexts):
         raise Reached
@@ -250,6 +251,7 @@ class TopKServer(Backend):
     with their sampling log-probabilities."""
 
     gives_top_logprobs = True
+    gives_sampling_logprobs = True
     PROBABILITIES = np.array([0.4, 0.3, 0.2, 0.1])
 
     def info(self):

@@ -38,6 +38,7 @@ class Bigram(Backend):
     words (with their leading spaces) and punctuation; a piece not in the vocabulary is <unk>."""
 
     gives_logits = True
+    gives_sampling_logprobs = True
     eos_ids = frozenset({EOS})
 
     def __init__(self, name: str, logits: np.ndarray, tokens: list[str] = TOKENS) -> None:
@@ -309,3 +310,22 @@ def test_declaring_logits_without_the_methods_is_refused_where_the_class_is_writ
 
             def sample(self, context, n, **settings):
                 return []
+
+
+def test_a_backend_that_promises_sampling_logprobs_and_returns_none_is_an_error():
+    # The capability picks the sequential entropy rule; a broken promise is an error, never a silent switch
+    # to another estimator.
+    class Liar(Backend):
+        gives_sampling_logprobs = True
+
+        def info(self):
+            return ModelInfo("liar", "liar", "test", "", "", "", "", 0, False)
+
+        def render(self, prompt):
+            return str(prompt)
+
+        def sample(self, context, n, **settings):
+            return [Generation("x", (1,), (), (), "length", 0, i) for i in range(n)]
+
+    with pytest.raises(RuntimeError, match="declares gives_sampling_logprobs but returned a sample without them"):
+        assert_entropy_within(Liar(), "Hi", min_nats=0.5, n=64, method="sampled")

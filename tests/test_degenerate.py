@@ -17,6 +17,7 @@ class OneAnswer(Backend):
     """A model that puts all its mass on token 0 (text "a"): every sampled draw is the same."""
 
     gives_logits = True
+    gives_sampling_logprobs = True
 
     def info(self) -> ModelInfo:
         return ModelInfo("one-answer", "test:one-answer", "test", "0" * 64, "", "float64", "cpu", VOCAB, False)

@@ -23,6 +23,7 @@ class Tempered(Backend):
     temperature: Tempered(T) is Tempered(1) sampled at T, so p_T ∝ p_1^(1/T) exactly."""
 
     gives_logits = True
+    gives_sampling_logprobs = True
 
     def __init__(self, temperature: float = 1.0, vocab: list[str] = VOCAB) -> None:
         self.temperature, self.vocab = temperature, list(vocab)

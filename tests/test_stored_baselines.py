@@ -276,3 +276,22 @@ def test_a_stored_top_k_covers_all_but_one_percent_where_it_can(toy_base):
     assert len(stored.ids) >= 8
     assert np.exp(stored.tail_logmass) <= 0.01 or len(stored.ids) == 64
     assert len(TopK.covering(np.log(np.full(4096, 1 / 4096)), 8).ids) == 64  # capped at 8 k on a flat distribution
+
+
+def says_hi(prompt, n, temperature, seed):
+    return [" hi"] * n
+
+
+def test_the_prior_kl_gate_says_why_it_cannot_compare(toy_base):
+    # Asked of a model and prompt it can compare, the gate gets the prompt's next-token top-k; otherwise the
+    # reason, which compare_check writes as a "not compared" line (no error turns silently into no comparison).
+    from pytest_worldprior.backends.callable import CallableBackend
+    from pytest_worldprior.baselines.session import BaselineSession
+
+    session = BaselineSession("worldprior_baselines", update=False, missing="fail", fail_on={}, top_k=32)
+    topk, why = session._next_token(toy_base, "Once upon a time")
+    assert isinstance(topk, TopK) and why is None
+    assert session._next_token(CallableBackend(says_hi, name="hi"), "Once")[1].endswith("so no next-token distribution")
+    assert "spans several prompts" in session._next_token(toy_base, ["Once", "Twice"])[1]
+    with pytest.raises(Exception):  # anything else the model raises reaches the test
+        session._next_token(toy_base, 42)

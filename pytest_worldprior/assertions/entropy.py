@@ -71,19 +71,18 @@ def assert_entropy_within(
         verdict = sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
                                    "top-k bound", alpha, None, label,
                                    details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass})
-    else:
-        try:  # sequential: sample in batches until the interval clears the bounds, at most n samples
-            draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
-            vocab = model.vocab_size  # every draw the same surprisal: the exact bound of stats.degenerate
+    elif model.gives_sampling_logprobs:  # sequential: sample in batches until the interval clears the bounds, at most n
+        draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
+        vocab = model.vocab_size  # every draw the same surprisal: the exact bound of stats.degenerate
 
-            def all_equal(surprisal, draws, look_alpha):
-                return stats.all_equal_entropy_interval(surprisal, draws, look_alpha, vocab)
+        def all_equal(surprisal, draws, look_alpha):
+            return stats.all_equal_entropy_interval(surprisal, draws, look_alpha, vocab)
 
-            verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label, all_equal)
-            verdict = replace(verdict, details={**verdict.details, **details})
-        except NotImplementedError:  # text only: Miller-Madow over n sampled tokens
-            sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
-            verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
+        verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label, all_equal)
+        verdict = replace(verdict, details={**verdict.details, **details})
+    else:  # text only: Miller-Madow over n sampled tokens
+        sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
+        verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
     return conclude("entropy", model, prompt, verdict)
 
 

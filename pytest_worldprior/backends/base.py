@@ -104,6 +104,7 @@ class Backend(ABC):
     gives_logits: bool = False
     gives_top_logprobs: bool = False
     scores_prompts: bool = False
+    gives_sampling_logprobs: bool = False  # each Generation's sampling_logprobs are filled in
 
     _LOGIT_METHODS = ("next_token_logprobs", "encode", "continuation_ids", "decode", "token_texts")
 

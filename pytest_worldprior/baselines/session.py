@@ -232,7 +232,7 @@ class BaselineSession:
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
         if own is not None and math.isfinite(own[0]):
             new.update(estimate=float(own[0]), interval=_storable(own[1]))
-        topk = self._next_token(model, prompt) if check != "prior_shift" else None
+        topk, no_topk = self._next_token(model, prompt) if check != "prior_shift" else (None, None)
         if topk is not None:
             new["next_token"] = topk.as_dict()
         if self.update:
@@ -250,6 +250,8 @@ class BaselineSession:
             outcomes.append(outcome)
             lines.append(f"{outcome.value}: {new['label']}: stored {_value(stored)}, now {_value(new)}; gate {gate}")
         prior_gate = test.gates.get("prior_kl")
+        if prior_gate is not None and no_topk is not None:
+            lines.append(f"not compared (gate {prior_gate}): {no_topk}")
         if prior_gate is not None and topk is not None and "next_token" in stored:
             refusal = self._other_vocabulary(test, model)
             if refusal is not None and (self.prior_kl_asked or "prior_kl" in test.overrides):
@@ -299,15 +301,15 @@ class BaselineSession:
             return None
         return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
 
-    def _next_token(self, model: Backend, prompt) -> TopK | None:
+    def _next_token(self, model: Backend, prompt) -> tuple[TopK | None, str | None]:
+        """The prompt's top-k next-token distribution (for the prior_kl gate), or None and why there is none."""
         from ..measures.topk import TopK
 
-        if not model.gives_logits or not isinstance(prompt, (str, list)):
-            return None
-        try:
-            return TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k)
-        except (ValueError, TypeError, NotImplementedError):  # a prompt this backend cannot score on its own
-            return None
+        if not model.gives_logits:
+            return None, f"{model.info().reference} gives no logits (a text-only backend), so no next-token distribution"
+        if isinstance(prompt, (list, tuple)) and prompt and all(isinstance(p, str) for p in prompt):
+            return None, "the check spans several prompts; the gate compares one prompt's next-token distribution"
+        return TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k), None
 
     def _other_vocabulary(self, test: CurrentTest, model: Backend) -> str | None:
         """Why a token-level comparison with the stored entry is refused, or None if it is not."""

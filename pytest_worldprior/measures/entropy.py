@@ -89,15 +89,18 @@ def surprisal_draws(model: Backend, prompt: Prompt, *, temperature: float = 1.0,
     """A `draw(k)` for the sequential rules: k fresh next-token surprisals -log p_T(y), whose mean is H(T).
 
     Each call samples anew (its seed derives from `seed` and the call number), so repeated looks never
-    reuse a sample. Raises NotImplementedError for a backend that returns no sampling log-probabilities."""
+    reuse a sample. Raises NotImplementedError for a backend without `gives_sampling_logprobs`, and
+    RuntimeError for one that declares it and returns a sample without them."""
     check_temperature(temperature)
+    if not model.gives_sampling_logprobs:
+        raise NotImplementedError(f"{type(model).__name__} returns no sampling log-probabilities (gives_sampling_logprobs)")
     calls = itertools.count()
 
     def draw(k: int) -> np.ndarray:
         look_seed = int(np.random.SeedSequence([seed, next(calls)]).generate_state(1)[0])
         samples = model.sample(prompt, k, max_new_tokens=1, temperature=temperature, seed=look_seed)
         if not all(s.sampling_logprobs for s in samples):
-            raise NotImplementedError(f"{type(model).__name__} returns no sampling log-probabilities")
+            raise RuntimeError(f"{type(model).__name__} declares gives_sampling_logprobs but returned a sample without them")
         return np.array([-s.sampling_logprobs[0] for s in samples])
 
     return draw

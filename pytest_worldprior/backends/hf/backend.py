@@ -42,6 +42,7 @@ class HFBackend(Backend):
     """A `transformers` causal LM and its tokenizer. CPU float32 unless told otherwise."""
 
     gives_logits = True
+    gives_sampling_logprobs = True
 
     def __init__(
         self,
