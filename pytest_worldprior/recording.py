@@ -38,6 +38,9 @@ class VerdictRecord:
     # "own": the model's own quantity {"estimate", "interval", "label"} where the verdict is relative to a
     # baseline (CheckEvent.own); the lineage table reads it.
     extra: dict = field(default_factory=dict)
+    # The baseline's side of a comparison, where the check measured one: {"value": float, "unit": str}
+    # (unit as a table reads it: "nats", "share", "on '7'"); the reports read it, never the details.
+    baseline_value: dict | None = None
 
 
 class Recorder:

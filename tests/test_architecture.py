@@ -17,7 +17,7 @@ MAX_LINES = 400
 # Lowest first. A part may import from a lower layer, or from itself; never from its own layer's other
 # parts or from above. (Kept in step with the table in docs/architecture.md.)
 LAYERS = [
-    {"errors", "files", "jsonsafe", "recording", "examples", "lazy"},
+    {"errors", "files", "jsonsafe", "recording", "examples", "lazy", "checks"},
     {"session"},
     {"progress", "stats"},
     {"toy"},

@@ -63,20 +63,24 @@ def test_the_report_fits_120_columns_and_ends_with_the_gate(pytester, monkeypatc
     assert status[-1] == "worldprior: gate FAILED (exit code 1): 3 FAIL, 0 INCONCLUSIVE, 1 PASS of 4 checks"
 
 
-def _record(test: str, model: str, label: str, estimate: float, interval, outcome: str, **details) -> dict:
+def _record(test: str, model: str, label: str, estimate: float, interval, outcome: str, measure: str = "",
+            baseline_value: dict | None = None) -> dict:
     verdict = {"outcome": outcome, "estimate": estimate, "interval": interval, "threshold": [None, 0.3], "n": 64,
-               "method": "newcombe" if interval else "exact", "alpha": 0.001, "seed": 0, "label": label, "details": details}
-    return {"test": f"suites/test_x.py::{test}", "number": 1, "check": "mode_share", "model": model, "prompt": "p", "verdict": verdict}
+               "method": "newcombe" if interval else "exact", "alpha": 0.001, "seed": 0, "label": label, "details": {},
+               "measure": measure}
+    return {"test": f"suites/test_x.py::{test}", "number": 1, "check": "mode_share", "model": model, "prompt": "p",
+            "verdict": verdict, "baseline_value": baseline_value}
 
 
 RECORDS = [
     _record("test_answers_do_not_all_open_the_same_way[story]", "toy-collapsed",
             "commonest-opening share minus the baseline's ('little cat named')", 0.922, [0.687, 0.969], "FAIL",
-            baseline={"model": "toy-base", "share": 0.031}),
+            "Δ opening share", {"value": 0.031, "unit": "share"}),
     _record("test_continuation_entropy_not_far_below_baseline[advice]", "toy-collapsed",
-            "entropy minus the baseline's of 8-token continuations (nats, T=1)", -0.922, [-4.407, 2.564], "PASS"),
+            "entropy minus the baseline's of 8-token continuations (nats, T=1)", -0.922, [-4.407, 2.564], "PASS",
+            "Δ 8-token entropy (nats)"),
     _record("test_random_choice[baseline-number-1-100-interpreter]", "toy-base",
-            "the model rarely answers in this framing: in-set mass", 0.012, None, "INCONCLUSIVE"),
+            "the model rarely answers in this framing: in-set mass", 0.012, None, "INCONCLUSIVE", "in-set mass"),
 ]
 
 
@@ -113,17 +117,52 @@ def test_what_still_does_not_fit_is_shortened_not_wrapped():
         report.fitted_table([record], 10)
 
 
-@pytest.mark.parametrize("label, short", [
-    ("next-token entropy (nats, T=1)", "next-token entropy (nats)"),
-    ("next-token entropy (nats, T=0.7)", "next-token entropy, T=0.7"),
-    ("entropy of 8-token continuations (nats, T=1)", "8-token entropy (nats)"),
-    ("share of the commonest opening 'that is a'", "opening share"),
-    ("share of top answer '7'", "top-answer share '7'"),
-    ("snap-back rate minus the baseline's", "Δ snap-back rate"),
-    ("temperature needed to match the baseline's entropy at T=1", "matching temperature"),
-    ("mean KL(model || baseline) (nats)", "prior KL (nats)"),
-    ("entropy gain T=0.5->1.5 (nats)", "entropy gain (nats)"),
-    ("a label of a check added later", "a label of a check added later"),
-])
-def test_short_measure_names(label, short):
-    assert report.short_measure(label) == short
+def says_seven(prompt, n, temperature, seed):
+    return [" 7"] * n
+
+
+def says_a_number(prompt, n, temperature, seed):
+    return [f" {(seed + i) % 10 + 1}" for i in range(n)]
+
+
+def _records() -> list[dict]:
+    """Verdict records of sampled checks with a baseline, made in a session of their own."""
+    from dataclasses import asdict
+
+    from pytest_worldprior import Inconclusive, assert_mode_share_within, assert_uniform_choice, session
+    from pytest_worldprior.backends.callable import CallableBackend
+
+    seven, spread = CallableBackend(says_seven, name="seven"), CallableBackend(says_a_number, name="spread")
+    numbers = [str(i) for i in range(1, 11)]
+    with session.running(session.WorldpriorSession()) as run:
+        for check in (lambda: assert_mode_share_within(seven, "Pick:", baseline=spread, max_top_share_increase=0.3, n=64),
+                      lambda: assert_uniform_choice(spread, "Pick:", numbers, max_top_share=0.5, n=64)):
+            try:
+                check()
+            except (AssertionError, Inconclusive):
+                pass
+        return [dict(asdict(record), number=i) for i, record in enumerate(run.recorder.records, 1)]
+
+
+def test_a_reworded_label_changes_only_the_label():
+    # The reports read typed fields (the verdict's measure, the record's baseline_value), never the label:
+    # rewording an assertion's label changes no number in the JSON report and no column of the tables but its own.
+    from pytest_worldprior.report import json_report
+
+    records = _records()
+    reworded = [dict(r, verdict=dict(r["verdict"], label=f"reworded {i}")) for i, r in enumerate(records)]
+    settings = {"model": "m", "baseline": "b", "seed": 0, "device": "cpu", "dtype": "float32"}
+
+    def without_labels(document):
+        for verdict in document["verdicts"]:
+            verdict["verdict"].pop("label")
+        return document
+
+    assert without_labels(json_report.document(records, {}, settings)) == without_labels(json_report.document(reworded, {}, settings))
+    assert report.fitted_table(records, 120) == report.fitted_table(reworded, 120)
+    assert "Δ opening share" in "\n".join(report.fitted_table(records, 120))
+    assert "0.109 share" in report.fitted_table(records, 120)[2]  # the baseline's side, from baseline_value
+    full, full_reworded = report.table(records).splitlines(), report.table(reworded).splitlines()
+    label_column = full[0].index("measure")
+    assert [line[:label_column] for line in full] == [line[:label_column] for line in full_reworded]
+    assert [line.split()[-4:] for line in full[2:]] == [line.split()[-4:] for line in full_reworded[2:]]

@@ -123,7 +123,8 @@ def assert_no_attractor(
     if verdict.passed and (min_influence_nats is not None or min_influence_ratio is not None):
         verdict = _influence_verdict(run, base_run, min_influence_nats, min_influence_ratio, alpha, seed, details) or verdict
     own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
-    return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own)
+    side = None if base_run is None else (base_run.snap_back_rate, "snap-back")
+    return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own, baseline_value=side)
 
 
 def _look(model, prompt, lines, earlier, seed, look, size, influence_paths, settings) -> measures.AttractorRun:
@@ -158,10 +159,11 @@ def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed
     if base_run is None:
         interval = stats.wilson_interval(run.snap_back_count, run.n, alpha)
         return sampled_verdict(run.snap_back_rate, interval, None, max_share, run.n, "wilson", alpha, seed,
-                                "snap-back rate (injected continuations that return to a recurring line)", details)
+                                "snap-back rate (injected continuations that return to a recurring line)", details,
+                                measure="snap-back rate")
     interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n, alpha)
     return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_share_increase, run.n,
-                            "newcombe", alpha, seed, "snap-back rate minus the baseline's", details)
+                            "newcombe", alpha, seed, "snap-back rate minus the baseline's", details, measure="Δ snap-back rate")
 
 
 def _influence_verdict(run, base_run, min_nats, min_ratio, alpha, seed, details) -> Verdict | None:
@@ -177,26 +179,28 @@ def _absolute_influence(run, base_run, min_nats, alpha, seed, details) -> Verdic
     totals = run.influence_totals
     label = "total influence of the injection (nats)"
     if run.influence_is_exact:
-        return stats.exact_verdict(float(totals.mean()), lower=min_nats, label=label, details=details)
+        return stats.exact_verdict(float(totals.mean()), lower=min_nats, label=label, details=details,
+                                   measure="influence (nats)")
     interval = stats.t_interval(totals, alpha)
-    return sampled_verdict(totals.mean(), interval, min_nats, None, totals.size, "t", alpha, seed, label, details)
+    return sampled_verdict(totals.mean(), interval, min_nats, None, totals.size, "t", alpha, seed, label, details,
+                           measure="influence (nats)")
 
 
 def _relative_influence(run, base_run, min_ratio, alpha, seed, details) -> Verdict:
     totals, base_totals = run.influence_totals, base_run.influence_totals
     if base_totals.mean() <= 0:  # the injection does not move the baseline: min_ratio x 0 asks for nothing
-        return stats.exact_verdict(float(totals.mean()), lower=0.0, details=details,
+        return stats.exact_verdict(float(totals.mean()), lower=0.0, details=details, measure="influence (nats)",
                                    label="total influence of the injection (nats); the baseline's is 0, so "
                                          "min_influence_ratio asks for at least 0")
     ratio = float(totals.mean() / base_totals.mean())
     label = "total influence / the baseline's"
     if run.influence_is_exact and base_run.influence_is_exact:
-        return stats.exact_verdict(ratio, lower=min_ratio, label=label, details=details)
+        return stats.exact_verdict(ratio, lower=min_ratio, label=label, details=details, measure="influence ratio")
     # Delta method for a ratio of two independent means.
     spread = np.sqrt(totals.var(ddof=1) / totals.size + ratio**2 * base_totals.var(ddof=1) / base_totals.size)
     half = float(scipy_stats.norm.ppf(1 - alpha / 2) * spread / base_totals.mean())
     return sampled_verdict(ratio, (ratio - half, ratio + half), min_ratio, None, totals.size, "delta", alpha, seed,
-                            label, details)
+                            label, details, measure="influence ratio")
 
 
 def _attractor_details(run: measures.AttractorRun) -> dict:

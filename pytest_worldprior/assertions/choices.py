@@ -72,10 +72,12 @@ def assert_uniform_choice(
     if route == "exact":
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | base_details
-        verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details)
+        verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details,
+                                      measure=f"top-answer share {dist.top!r}")
         own = (verdict.estimate, None, verdict.label)  # what a stored baseline compares, whichever limit decides
         if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
-            verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers", details=details)
+            verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers",
+                                          details=details, measure="off-set mass")
         if dist.in_set_mass < min_in_set_mass:
             verdict, own = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details), None
     else:
@@ -92,18 +94,19 @@ def assert_uniform_choice(
                 details["chi_square_p"] = stats.chi_square_test(counts)[1]
             details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
             verdict = sampled_verdict(counts[top] / inside, interval, None, bound, inside, "wilson", alpha, seed,
-                                      f"share of top answer {choices[top]!r}", details)
+                                      f"share of top answer {choices[top]!r}", details, measure=f"top-answer share {choices[top]!r}")
             own = (verdict.estimate, verdict.interval, verdict.label)
             if verdict.passed and max_off_set_mass is not None:
                 verdict = sampled_verdict(outside / n, stats.wilson_interval(outside, n, alpha), None, max_off_set_mass,
                                           n, "wilson", alpha, seed, "share of samples outside the allowed answers",
-                                          details)
+                                          details, measure="off-set share")
     if base is not None and base.in_set_mass < min_in_set_mass and not verdict.inconclusive:
         # the limit came from a baseline that rarely answers: the comparison means nothing
         verdict = _rarely_answers(f"the baseline {baseline.info().reference}", base.in_set_mass, min_in_set_mass, verdict.details)
     if framing is not None:
         verdict.details["framing"] = framing
-    return conclude("uniform_choice", model, prompt, verdict, own=own)
+    side = None if base is None else (base.top_probability, f"on {base.top!r}")
+    return conclude("uniform_choice", model, prompt, verdict, own=own, baseline_value=side)
 
 
 @assertion(max_kl="max_kl_target_model_nats", mode="method")
@@ -143,7 +146,8 @@ def assert_distribution_close(
             verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details)
         else:
             kl = float(stats.kl_divergence(target, dist.probabilities))
-            verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label, details=details)
+            verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label, details=details,
+                                          measure="KL(target || model)")
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         inside = int(counts.sum())
@@ -153,7 +157,7 @@ def assert_distribution_close(
         else:
             estimate, interval = _sampled_kl(target, counts, alpha, seed)
             verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, inside, "bootstrap", alpha,
-                                      seed, label, details)
+                                      seed, label, details, measure="KL(target || model)")
     if verdict.details.get("rarely_answers"):  # no value of its own for a stored baseline to compare
         return conclude("distribution_close", model, prompt, verdict, own=None)
     return conclude("distribution_close", model, prompt, verdict)
@@ -166,11 +170,11 @@ def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sam
     details = dict(details, rarely_answers=who, min_in_set_mass=floor)
     if sampled is None:
         label = f"{who} rarely answers in this framing: in-set mass"
-        return Verdict(Outcome.INCONCLUSIVE, in_set, None, (floor, None), 0, "exact", 0.0, None, label, details)
+        return Verdict(Outcome.INCONCLUSIVE, in_set, None, (floor, None), 0, "exact", 0.0, None, label, details, "in-set mass")
     inside, n, alpha, seed = sampled
     label = f"{who} rarely answers in this framing: share of samples that are allowed answers"
     return Verdict(Outcome.INCONCLUSIVE, in_set, stats.wilson_interval(inside, n, alpha), (floor, None), n, "wilson",
-                   alpha, seed, label, details)
+                   alpha, seed, label, details, "in-set share")
 
 
 def _sampled_choice_counts(model: Backend, prompt: Prompt, choices: Sequence[str], n: int, seed: int):

@@ -12,7 +12,7 @@ import functools
 import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from .. import examples, recording, session, stats
@@ -20,6 +20,7 @@ from ..backends.base import Backend
 from ..jsonsafe import jsonable
 from ..session import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
+from ..stats.outcome import worst as worst_outcome
 from . import arguments, values
 from .reproduce import reproduce_line
 
@@ -143,33 +144,38 @@ def need_bound(lower, upper) -> None:
         raise ValueError("give min_nats, max_nats or both: a check without a bound asserts nothing")
 
 
-def sampled_verdict(estimate, interval, lower, upper, n, method, alpha, seed, label, details=None) -> Verdict:
+def sampled_verdict(estimate, interval, lower, upper, n, method, alpha, seed, label, details=None, *, measure: str) -> Verdict:
+    """`label` names the quantity in messages; `measure` is its short name in tables (Verdict.measure)."""
     outcome = stats.decide(estimate, interval, lower=lower, upper=upper)
-    return Verdict(outcome, float(estimate), tuple(map(float, interval)), (lower, upper), n, method, alpha, seed, label, details or {})
+    return Verdict(outcome, float(estimate), tuple(map(float, interval)), (lower, upper), n, method, alpha, seed, label,
+                   details or {}, measure)
 
 
 def sequential_verdict(draw, lower, upper, max_n: int, alpha: float, seed: int, label: str,
-                       all_equal_interval=None) -> Verdict:
+                       all_equal_interval=None, *, measure: str) -> Verdict:
     """At most 4 looks, the first at max_n / 4. Surprisals are right-skewed (skewness ~2.7 on the toy), and
     the t interval undercovers at small n: looks from n=64 gave 0.8 % false FAILs at alpha 0.1 %, looks from
     n=512 about 0.2 % (measured by simulation from the exact distribution; see BENCHMARKS.md).
     `all_equal_interval` is the bound used when every draw so far is equal (stats.sequential_mean)."""
     batch = max(16, max_n // 4)
-    return stats.sequential_mean(draw, lower=lower, upper=upper, alpha=alpha, batch=batch, min_n=batch,
-                                 max_n=max(max_n, batch), seed=seed, label=label,
-                                 all_equal_interval=all_equal_interval)
+    verdict = stats.sequential_mean(draw, lower=lower, upper=upper, alpha=alpha, batch=batch, min_n=batch,
+                                    max_n=max(max_n, batch), seed=seed, label=label,
+                                    all_equal_interval=all_equal_interval)
+    return replace(verdict, measure=measure)
 
 
 _OWN = object()  # conclude's default: the verdict's own estimate and interval
 
 
-def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequence[str] = (), own=_OWN) -> Verdict:
+def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequence[str] = (), own=_OWN,
+             baseline_value: tuple[float, str] | None = None) -> Verdict:
     """Record the verdict; raise on FAIL (and on INCONCLUSIVE, by policy) with a message that shows the
     numbers, `story` (check-specific lines), the seed and a line that reproduces the check, written from
     the call as `@assertion` bound it (also kept in `verdict.details["reproduce"]`).
 
     `own` is the model's own quantity, (estimate, interval or None, label), where the verdict's is relative
-    to a baseline (None: no such quantity): stored baselines record and compare it.
+    to a baseline (None: no such quantity): stored baselines record and compare it. `baseline_value` is the
+    baseline's side, (value, unit), where the check measured one: the reports show it.
 
     Under --worldprior-fdr a sampled check's own FAIL is deferred: recorded, not raised; the session's
     Benjamini-Hochberg step decides it with the run's other sampled checks."""
@@ -191,12 +197,13 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
         outcome = Outcome.PASS
     for judgement in judgements:  # what observers (the stored-baseline comparison) say of this check
         verdict.details["stored_baseline"] = judgement.details
-        outcome = max(outcome, judgement.outcome, key=_SEVERITY.index)
+        outcome = worst_outcome(outcome, judgement.outcome)
     reference = model.info().reference
     run.recorder.models[reference] = model.info().as_dict()
     extra = {} if own is None else {"own": jsonable({"estimate": own[0], "interval": own[1], "label": own[2]})}
+    side = None if baseline_value is None else jsonable({"value": baseline_value[0], "unit": baseline_value[1]})
     run.recorder.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value),
-                                             extra=extra))
+                                             extra=extra, baseline_value=side))
     if outcome is Outcome.PASS:
         return verdict
     first = verdict.describe()
@@ -226,10 +233,9 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
     raise Inconclusive(message)
 
 
-_SEVERITY = [Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL]
 
 
 def worst(*verdicts: Verdict) -> Verdict:
     """The verdict that decides when all must hold: the first that fails, else the first that is
     INCONCLUSIVE, else the first."""
-    return max(verdicts, key=lambda v: _SEVERITY.index(v.outcome))
+    return max(verdicts, key=lambda v: v.outcome.severity)

@@ -62,15 +62,16 @@ def assert_entropy_within(
         min_nats = reference - max_drop_nats if min_nats is None else max(min_nats, reference - max_drop_nats)
     need_bound(min_nats, max_nats)
     label = f"next-token entropy (nats, T={temperature:g})"
+    measure = "next-token entropy (nats)" if temperature == 1 else f"next-token entropy, T={temperature:g}"
     if route == "exact":
         value = float(measures.next_token_entropy(model, [prompt], temperature)[0])
-        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details)
+        verdict = stats.exact_verdict(value, lower=min_nats, upper=max_nats, label=label, details=details, measure=measure)
     elif route == "top-k":  # a server's top-k log-probabilities: certain bounds
         top = model.top_logprobs(prompt)
         bounds = measures.entropy_bounds([logprob for _, logprob in top], model.vocab_size)
         verdict = sampled_verdict(bounds.estimate, (bounds.low, bounds.high), min_nats, max_nats, bounds.top_k,
                                    "top-k bound", alpha, None, label,
-                                   details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass})
+                                   details | {"top_k": bounds.top_k, "tail_mass": bounds.tail_mass}, measure=measure)
     elif model.gives_sampling_logprobs:  # sequential: sample in batches until the interval clears the bounds, at most n
         draw = measures.surprisal_draws(model, prompt, temperature=temperature, seed=seed)
         vocab = model.vocab_size  # every draw the same surprisal: the exact bound of stats.degenerate
@@ -78,12 +79,14 @@ def assert_entropy_within(
         def all_equal(surprisal, draws, look_alpha):
             return stats.all_equal_entropy_interval(surprisal, draws, look_alpha, vocab)
 
-        verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label, all_equal)
+        verdict = sequential_verdict(draw, min_nats, max_nats, n, alpha, seed, label, all_equal, measure=measure)
         verdict = replace(verdict, details={**verdict.details, **details})
     else:  # text only: Miller-Madow over n sampled tokens
         sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
-        verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label, details)
-    return conclude("entropy", model, prompt, verdict)
+        verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label,
+                                  details, measure=measure)
+    return conclude("entropy", model, prompt, verdict,
+                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"))
 
 
 @assertion()
@@ -122,11 +125,13 @@ def assert_sequence_entropy_within(
     settings = dict(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, alpha=alpha)
     ours = measures.sequence_entropy(model, prompt, n, **settings)
     label = f"entropy of {max_new_tokens}-token continuations (nats, T={temperature:g})"
+    measure = (f"{max_new_tokens}-token entropy (nats)" if temperature == 1
+               else f"{max_new_tokens}-token entropy, T={temperature:g}")
     details = {"mean_length": ours.mean_length}
     verdicts = []
     if min_nats is not None:
         verdicts.append(sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label,
-                                        details))
+                                        details, measure=measure))
     if baseline is not None:
         base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
         theirs = measures.sequence_entropy(baseline, prompt, n, **base_settings)
@@ -138,7 +143,9 @@ def assert_sequence_entropy_within(
             interval, method = stats.welch_difference_interval(ours.estimate, ours.standard_error, n, theirs.estimate,
                                                                theirs.standard_error, n, alpha), "welch"
         verdicts.append(sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, method, alpha,
-                                        seed, label.replace("entropy", "entropy minus the baseline's", 1), details))
+                                        seed, f"entropy minus the baseline's of {max_new_tokens}-token continuations "
+                                        f"(nats, T={temperature:g})", details, measure="Δ " + measure))
     if len(verdicts) == 2:
         details["checks"] = [v.describe() for v in verdicts]
-    return conclude("sequence_entropy", model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label))
+    return conclude("sequence_entropy", model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label),
+                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"))

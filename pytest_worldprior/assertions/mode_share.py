@@ -53,7 +53,7 @@ def assert_mode_share_within(
                "distinct_at_k": _distinct(ours, alpha)}
     if baseline is None:
         verdict = sampled_verdict(ours.share, ours.interval, None, max_top_share, n, "wilson", alpha, seed,
-                                   f"share of the commonest {what} {ours.mode!r}", details)
+                                   f"share of the commonest {what} {ours.mode!r}", details, measure=f"{what} share")
     else:
         base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
         theirs = measures.sampled_mode_share(baseline, prompt, n, **base_settings)
@@ -61,8 +61,10 @@ def assert_mode_share_within(
                                "classes": theirs.classes, "share": theirs.share, "distinct_at_k": _distinct(theirs, alpha)}
         interval = stats.newcombe_difference_interval(ours.count, ours.n, theirs.count, theirs.n, alpha)
         verdict = sampled_verdict(ours.share - theirs.share, interval, None, max_top_share_increase, n, "newcombe", alpha, seed,
-                                   f"commonest-{what} share minus the baseline's ({ours.mode!r})", details)
-    return conclude("mode_share", model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"))
+                                   f"commonest-{what} share minus the baseline's ({ours.mode!r})", details,
+                                   measure=f"Δ {what} share")
+    return conclude("mode_share", model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"),
+                    baseline_value=None if baseline is None else (details["baseline"]["share"], "share"))
 
 
 def _distinct(result: measures.ModeShare, alpha: float) -> dict | None:

@@ -53,7 +53,8 @@ def assert_prior_shift_within(
     details = {"mean_js": shift.mean_js, "shifted_share": shift.shifted_share, "positions": int(shift.kl.size),
                "kl_per_position": shift.kl.round(6).tolist(), "baseline": baseline.info().reference}
     verdict = stats.exact_verdict(shift.mean_kl, upper=max_kl_model_baseline_nats, label="mean KL(model || baseline) (nats)",
-                                  details=details)
+                                  details=details, measure="prior KL (nats)")
     if verdict.passed and max_shifted_share is not None:
-        verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions", details=details)
+        verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions",
+                                      details=details, measure="shifted-token share")
     return conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, own=None)

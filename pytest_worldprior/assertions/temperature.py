@@ -56,12 +56,13 @@ def assert_temperature_sensitive(
         # Pairs of fresh samples at the lowest and highest temperature; their surprisal difference has mean
         # H(T_high) - H(T_low), so the sequential rule applies to the gain directly.
         low, high = (measures.surprisal_draws(model, prompt, temperature=t, seed=seed) for t in (temps[0], temps[-1]))
-        verdict = sequential_verdict(lambda k: high(k) - low(k), min_gain_nats, None, n, alpha, seed, label)
+        verdict = sequential_verdict(lambda k: high(k) - low(k), min_gain_nats, None, n, alpha, seed, label,
+                                     measure="entropy gain (nats)")
         return conclude("temperature", model, prompt, verdict)
     curve = measures.entropy_curve(model, prompt, temps)
     details = {"temperatures": temps, "entropy": curve.tolist()}
     gain = float(curve[-1] - curve[0])
-    verdict = stats.exact_verdict(gain, lower=min_gain_nats, label=label, details=details)
+    verdict = stats.exact_verdict(gain, lower=min_gain_nats, label=label, details=details, measure="entropy gain (nats)")
     if baseline is not None and verdict.passed:
         bound = max_matching_temperature if max_matching_temperature is not None else temps[-1]
         target = float(measures.next_token_entropy(baseline, [prompt], 1.0)[0])
@@ -70,8 +71,11 @@ def assert_temperature_sensitive(
         details.update(baseline_entropy_at_1=target, matching_temperature=needed, baseline=baseline.info().reference)
         details.update(_sharpening(model, baseline, prompt, alpha))
         label = "temperature needed to match the baseline's entropy at T=1"
-        verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details)
-    return conclude("temperature", model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"))
+        verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details,
+                                      measure="matching temperature")
+    side = (details["baseline_entropy_at_1"], "nats at T=1") if "baseline_entropy_at_1" in details else None
+    return conclude("temperature", model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"),
+                    baseline_value=side)
 
 
 def _sharpening(model: Backend, baseline: Backend, prompt: Prompt, alpha: float) -> dict:

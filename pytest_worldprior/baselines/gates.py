@@ -22,12 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import WorldpriorError
+from ..checks import gate_names
 from ..stats.outcome import Outcome
 
 #: The check names assertions record (the report's "check" column) whose own value a stored baseline
 #: keeps, plus the stored-distribution KL. (prior_shift compares two models and has no value of its own.)
-CHECKS = ("entropy", "sequence_entropy", "mode_share", "temperature", "uniform_choice", "distribution_close",
-          "attractor", "prior_kl")
+CHECKS = gate_names()  # the gated check kinds (checks.py), then prior_kl
 _ITEM = re.compile(r"^(?P<check>[a-z_]+):(?P<sign>[+-]?)(?P<number>\d+(?:\.\d*)?|\.\d+)(?P<percent>%?)$")
 
 

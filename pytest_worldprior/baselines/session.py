@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from .. import examples, recording
 from ..jsonsafe import jsonable
-from ..stats.outcome import Outcome
+from ..stats.outcome import Outcome, worst
 from . import files, gates
 
 if TYPE_CHECKING:
@@ -268,9 +268,9 @@ class BaselineSession:
                              f"[{kl.low:.4f}, {kl.high:.4f}] (stored top-{len(stored_topk.ids)}); gate {prior_gate}")
         if not lines:
             return None
-        worst = max(outcomes, key=[Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL].index, default=Outcome.PASS)
+        most = worst(*outcomes)
         header = f"compared with the stored baseline {test.file} (test {test.key}, recorded with {stored_model_name(test)}):"
-        return Comparison(worst, [header] + ["  " + line for line in lines], {"file": str(test.file), "gates": lines})
+        return Comparison(most, [header] + ["  " + line for line in lines], {"file": str(test.file), "gates": lines})
 
     def compare_value(self, name: str, value: float, interval: tuple[float, float] | None, limit: str | None) -> Comparison | None:
         test = self.test

@@ -20,9 +20,8 @@ from xml.etree import ElementTree
 import pytest
 
 from .. import stats
-from ..stats import Outcome
+from ..stats.outcome import Outcome, worst
 
-_SEVERITY = [Outcome.PASS.value, Outcome.INCONCLUSIVE.value, Outcome.FAIL.value]
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def apply(records: list[dict], q: float) -> FdrResult:
         verdict = record["verdict"]
         deferred = bool(verdict["details"].pop("fdr_deferred", False))
         own = Outcome.FAIL.value if reject else Outcome.INCONCLUSIVE.value if deferred else Outcome.PASS.value
-        outcome = max(own, verdict["outcome"], key=_SEVERITY.index)  # a stored-baseline FAIL stays
+        outcome = worst(own, verdict["outcome"]).value  # a stored-baseline FAIL stays
         if outcome != verdict["outcome"]:
             changed += 1
             tests[record.get("test")] = None
@@ -66,9 +65,9 @@ def settle(config: pytest.Config, result: FdrResult, records: list[dict], inconc
     junit = _junit(config)
     for test in result.tests:
         own = [r for r in records if r.get("test") == test]
-        worst = max((r["verdict"]["outcome"] for r in own), key=_SEVERITY.index, default=Outcome.PASS.value)
-        word = ("failed" if worst == Outcome.FAIL.value or (worst == Outcome.INCONCLUSIVE.value and inconclusive == "fail")
-                else "xfailed" if worst == Outcome.INCONCLUSIVE.value and inconclusive == "xfail" else "passed")
+        final = worst(*(r["verdict"]["outcome"] for r in own))
+        word = ("failed" if final is Outcome.FAIL or (final is Outcome.INCONCLUSIVE and inconclusive == "fail")
+                else "xfailed" if final is Outcome.INCONCLUSIVE and inconclusive == "xfail" else "passed")
         message = "; ".join(f"{r['verdict']['outcome']}: {r['verdict']['label']}" for r in own
                             if r["verdict"]["outcome"] != Outcome.PASS.value)
         message = f"--worldprior-fdr: the run's sampled checks judged together: {message}"

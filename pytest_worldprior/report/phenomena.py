@@ -1,19 +1,11 @@
-"""The five phenomena the suite checks, in report order, and the phenomenon each kind of check belongs to."""
+"""The five phenomena the suite checks, in report order, and the phenomenon each kind of check belongs to
+(declared with the kinds in checks.py)."""
 
 from __future__ import annotations
 
-PHENOMENA = ("Mode collapse", "Temperature insensitivity", "Biased randomness", "Prior shift", "Attractor states")
-OTHER = "Other"  # a check kind this table does not know (a user's own recorded check)
+from ..checks import OTHER, PHENOMENA, phenomenon
 
-_OF_CHECK = {"entropy": "Mode collapse", "sequence_entropy": "Mode collapse", "mode_share": "Mode collapse",
-             "temperature": "Temperature insensitivity", "uniform_choice": "Biased randomness",
-             "distribution_close": "Prior shift", "prior_shift": "Prior shift", "attractor": "Attractor states"}
-
-
-def phenomenon(check: str) -> str:
-    """The phenomenon of a verdict record's `check` (e.g. "uniform_choice" -> "Biased randomness"); OTHER
-    for a kind not in the table."""
-    return _OF_CHECK.get(check, OTHER)
+__all__ = ["OTHER", "PHENOMENA", "order", "phenomenon"]
 
 
 def order(name: str) -> int:

@@ -8,7 +8,6 @@ a distributed run print the same report.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from tabulate import tabulate
@@ -37,20 +36,16 @@ def threshold_text(threshold, at_most: str = "<=", at_least: str = ">=") -> str:
     return f"{at_most} {number(high)}" if high is not None else f"{at_least} {number(low)}"
 
 
-def _baseline_value(record: dict) -> str:
-    """The baseline's side of the comparison, where a check measured one."""
-    details = record["verdict"].get("details") or {}
-    if "baseline" in details and isinstance(details["baseline"], dict) and "snap_back" in details["baseline"]:
-        return f"{number(details['baseline']['snap_back'])} snap-back"
-    if "baseline" in details and isinstance(details["baseline"], dict) and "share" in details["baseline"]:
-        return f"{number(details['baseline']['share'])} share"
-    if "baseline_top_probability" in details:
-        return f"{number(details['baseline_top_probability'])} on {details['baseline_top']!r}"
-    if "baseline_entropy" in details:
-        return f"{number(details['baseline_entropy'])} nats"
-    if "baseline_entropy_at_1" in details:
-        return f"{number(details['baseline_entropy_at_1'])} nats at T=1"
-    return "-"
+def baseline_text(record: dict) -> str:
+    """The baseline's side of the comparison (the record's typed `baseline_value`), "-" where none was measured."""
+    side = record.get("baseline_value")
+    return "-" if not side else f"{number(side['value'])} {side['unit']}"
+
+
+def measure_name(record: dict) -> str:
+    """The quantity's short name (the verdict's typed `measure`); a record without one shows its label."""
+    verdict = record["verdict"]
+    return verdict.get("measure") or verdict["label"]
 
 
 def ordered(records: Iterable[dict]) -> list[dict]:
@@ -74,7 +69,7 @@ def table(records: Iterable[dict], width: int | None = None) -> str:
             record["model"],
             verdict["label"],
             number(verdict["estimate"]),
-            _baseline_value(record),
+            baseline_text(record),
             threshold_text(verdict["threshold"]),
             f"[{number(interval[0])}, {number(interval[1])}]" if interval else "exact",
             verdict["outcome"],
@@ -82,41 +77,9 @@ def table(records: Iterable[dict], width: int | None = None) -> str:
     return tabulate(rows, headers=COLUMNS, tablefmt="simple", disable_numparse=True)
 
 
-# The fitted table's measure names: the label's first match, rewritten (a label matching none stays whole).
-SHORT_MEASURES = (
-    (r"^next-token entropy \(nats, T=1\)$", "next-token entropy (nats)"),
-    (r"^next-token entropy \(nats, T=(.+)\)$", r"next-token entropy, T=\1"),
-    (r"^entropy minus the baseline's of (\d+)-token continuations \(nats, T=1\)$", r"Δ \1-token entropy (nats)"),
-    (r"^entropy minus the baseline's of (\d+)-token continuations \(nats, T=(.+)\)$", r"Δ \1-token entropy, T=\2"),
-    (r"^entropy of (\d+)-token continuations \(nats, T=1\)$", r"\1-token entropy (nats)"),
-    (r"^entropy of (\d+)-token continuations \(nats, T=(.+)\)$", r"\1-token entropy, T=\2"),
-    (r"^commonest-(.+) share minus the baseline's .*$", r"Δ \1 share"),
-    (r"^share of the commonest (.+?) '.*$", r"\1 share"),
-    (r"^snap-back rate minus the baseline's$", "Δ snap-back rate"),
-    (r"^total influence of the injection \(nats\)$", "influence (nats)"),
-    (r"^total influence / the baseline's$", "influence ratio"),
-    (r"^share of top answer (.+)$", r"top-answer share \1"),
-    (r"^(the model|the baseline) rarely answers in this framing: in-set mass$", "in-set mass"),
-    (r"^(the model|the baseline) rarely answers in this framing: share of samples .*$", "in-set share"),
-    (r"^mass outside the allowed answers$", "off-set mass"),
-    (r"^KL\(target \|\| model\) over the answers \(nats\)$", "KL(target || model)"),
-    (r"^mean KL\(model \|\| baseline\) \(nats\)$", "prior KL (nats)"),
-    (r"^share of shifted positions$", "shifted-token share"),
-    (r"^entropy gain T=.* \(nats\)$", "entropy gain (nats)"),
-    (r"^temperature needed to match the baseline's entropy at T=1$", "matching temperature"),
-)
 FITTED_HEADERS = {"test": "test", "model": "model", "measure": "measure", "value": "value [interval]",
                   "baseline": "baseline", "limit": "limit", "verdict": "verdict"}
 MIN_MEASURE = 12  # characters a measure name keeps when the fitted table shortens it
-
-
-def short_measure(label: str) -> str:
-    """The fitted table's name for a verdict label (SHORT_MEASURES), e.g. "next-token entropy (nats, T=1)"
-    -> "next-token entropy (nats)"; the full label is in the -v section and the reports."""
-    for pattern, short in SHORT_MEASURES:
-        if re.match(pattern, label):
-            return re.sub(pattern, short, label)
-    return label
 
 
 def fitted_table(records: Iterable[dict], width: int) -> list[str]:
@@ -161,7 +124,7 @@ def _fitted_cells(record: dict) -> dict[str, str]:
     interval = verdict.get("interval")
     value = number(verdict["estimate"]) + (f" [{number(interval[0])}, {number(interval[1])}]" if interval else "")
     return {"test": (record["test"] or "").split("::")[-1], "model": record["model"],
-            "measure": short_measure(verdict["label"]), "value": value, "baseline": _baseline_value(record),
+            "measure": measure_name(record), "value": value, "baseline": baseline_text(record),
             "limit": threshold_text(verdict["threshold"]), "verdict": verdict["outcome"]}
 
 
@@ -194,7 +157,7 @@ def detail_lines(records: Iterable[dict]) -> list[str]:
         extra = [f"n={verdict['n']}"] if verdict.get("n") else []
         extra += [verdict["method"]] + ([f"alpha={verdict['alpha']:g}"] if interval else [])
         extra += [f"seed={verdict['seed']}"] if verdict.get("seed") is not None else []
-        baseline = _baseline_value(record)
+        baseline = baseline_text(record)
         lines.append(record["test"] or "")
         lines.append(f"  {verdict['outcome']} {record['check']} on {record['model']}: {verdict['label']} {value}, "
                      f"limit {threshold_text(verdict['threshold'])}" + (f", baseline {baseline}" if baseline != "-" else "")

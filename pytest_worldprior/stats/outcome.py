@@ -12,3 +12,16 @@ class Outcome(enum.Enum):
     PASS = "PASS"
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
+
+    @property
+    def severity(self) -> int:
+        """PASS 0, INCONCLUSIVE 1, FAIL 2: when several outcomes decide together, the most severe wins."""
+        return SEVERITY.index(self)
+
+
+SEVERITY = (Outcome.PASS, Outcome.INCONCLUSIVE, Outcome.FAIL)  # least severe first; the one ordering
+
+
+def worst(*outcomes: Outcome | str) -> Outcome:
+    """The most severe of `outcomes` (Outcome members or their names; PASS when there are none)."""
+    return max((Outcome(o) for o in outcomes), key=SEVERITY.index, default=Outcome.PASS)

@@ -23,7 +23,9 @@ class Verdict:
     1 - `alpha`, in the units of the measure (nats for entropies and divergences); `threshold` is a
     float or (lower, upper) with None for an open side; `n` is the number of samples. For exact
     computations `interval` is None, `n` 0 or None and `method` "exact". `seed` records the seed
-    used, `label` names the quantity in `describe`, `details` holds method-specific extras."""
+    used, `label` names the quantity in `describe`, `details` holds method-specific extras. `measure`
+    is the quantity's short name for tables (e.g. "Δ snap-back rate"), set where the verdict is made;
+    reports read it, never the label."""
 
     outcome: Outcome
     estimate: float
@@ -35,6 +37,7 @@ class Verdict:
     seed: int | None = None
     label: str = "value"
     details: dict = field(default_factory=dict)
+    measure: str = ""
 
     @property
     def passed(self) -> bool:
@@ -113,10 +116,10 @@ def decide(estimate: float, interval: tuple[float, float] | None, *, lower: floa
 
 
 def exact_verdict(value: float, *, lower: float | None = None, upper: float | None = None,
-                  tol: float = 0.0, label: str = "value", details: dict | None = None) -> Verdict:
+                  tol: float = 0.0, label: str = "value", details: dict | None = None, measure: str = "") -> Verdict:
     """A Verdict for a scalar computed exactly (e.g. from logits): PASS or FAIL as `decide` with no
     interval, method "exact", n 0, alpha 0; `tol` is recorded in details. Raises ValueError as
     `decide` does."""
     outcome = decide(value, None, lower=lower, upper=upper, tol=tol)
     return Verdict(outcome, float(value), None, check_bounds(lower, upper), 0, "exact", 0.0, None, label,
-                   dict(details or {}, tol=tol))
+                   dict(details or {}, tol=tol), measure)
