@@ -109,11 +109,31 @@ def test_new(worldprior_model):
 """)
     result = run(pytester, BASE, BASE)
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*FAIL: no stored baseline for check #1 (entropy on 'Q: Are bugs real?\\nA:') of test_new in *"
+    result.stdout.fnmatch_lines(["*FAIL: no stored baseline for the check entropy on 'Q: Are bugs real?\\nA:' of test_new in *"
                                  "test_checks.json; record it with --worldprior-update-baselines*"])
     warned = run(pytester, BASE, BASE, "-o", "worldprior_missing_baseline=warn")
     assert warned.ret == 0
-    warned.stdout.fnmatch_lines(["*MissingBaselineWarning: no stored baseline for check #1*"])
+    warned.stdout.fnmatch_lines(["*MissingBaselineWarning: no stored baseline for the check entropy*"])
+
+
+def test_a_check_inserted_before_others_leaves_them_matched(pytester):
+    # Stored checks are keyed by kind and prompt within the test, not by position: a check added at the top of
+    # a test is the only one without an entry, and the check after it is still compared with its own.
+    pytester.makepyfile(test_checks=CHECKS)
+    record(pytester)
+    inserted = CHECKS.replace(
+        "def test_entropy(worldprior_model, worldprior_baseline):\n",
+        "def test_entropy(worldprior_model, worldprior_baseline):\n"
+        "    assert_uniform_choice(worldprior_model, 'Pick a random number from 1 to 10:', NUMBERS, max_top_share=1.0)\n")
+    pytester.makepyfile(test_checks=inserted)
+    result = run(pytester, BASE, BASE, "-o", "worldprior_missing_baseline=warn", "--worldprior-report", "report.json")
+    assert result.ret == 0
+    output = result.stdout.str()
+    assert "no stored baseline for the check uniform_choice on 'Pick a random number from 1 to 10:' of test_entropy" in output
+    assert "no stored baseline for the check entropy" not in output
+    verdicts = json.loads((pytester.path / "report.json").read_text())["verdicts"]
+    entropy = next(v for v in verdicts if v["test"].endswith("test_entropy") and v["check"] == "entropy")
+    assert "next-token entropy (nats, T=1): stored 3.08, now 3.08" in entropy["verdict"]["details"]["stored_baseline"]["gates"][0]
 
 
 def test_unused_entries_are_reported_then_removed_and_deselected_ones_kept(pytester):

@@ -69,7 +69,7 @@ class CurrentTest:
     measurements: dict[str, dict] = field(default_factory=dict)
     values: dict[str, dict] = field(default_factory=dict)
     memo: dict[str, object] = field(default_factory=dict)  # recorded results, to answer the model's own call
-    number: int = 0  # checks seen so far
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (check, prompt) -> how many so far
     used: bool = False
 
 
@@ -228,7 +228,11 @@ class BaselineSession:
             return None
         if examples.in_generated_example():  # generated examples vary from run to run: nothing to pair
             return None
-        number, test.number = test.number, test.number + 1
+        # A stored check is found by its kind and prompt (the k-th of that pair in the test), not by its
+        # position: a check added, removed or moved elsewhere in the test leaves the others matched.
+        pair = (check, str(prompt))
+        occurrence = test.seen.get(pair, 0)
+        test.seen[pair] = occurrence + 1
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
         if own is not None and math.isfinite(own[0]):
             new.update(estimate=float(own[0]), interval=_storable(own[1]))
@@ -239,9 +243,11 @@ class BaselineSession:
             test.checks.append(new)
             return None
         stored_checks = (test.stored or {}).get("checks", [])
-        stored = stored_checks[number] if number < len(stored_checks) else None
-        if stored is None or (stored["check"], stored["prompt"]) != (check, str(prompt)):
-            return self._missing(f"check #{number + 1} ({check} on {str(prompt)!r})", test)
+        same = [c for c in stored_checks if (c["check"], c["prompt"]) == pair]
+        stored = same[occurrence] if occurrence < len(same) else None
+        if stored is None:
+            which = f" (the {_ordinal(occurrence + 1)} of its kind on that prompt)" if occurrence else ""
+            return self._missing(f"the check {check} on {str(prompt)!r}{which}", test)
         test.used = True
         lines, outcomes = [], []
         gate = test.gates.get(check)
@@ -321,6 +327,10 @@ class BaselineSession:
                 f"vocabulary (sha256 {stored[:12]}) is not {model.info().reference}'s ({(ours or 'unknown')[:12]}). "
                 "Leave prior_kl out of --worldprior-fail-on for this model, or record the baseline again with a model "
                 "that shares its tokenizer.")
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
 def stored_model_name(test: CurrentTest) -> str:
