@@ -41,6 +41,9 @@ class VerdictRecord:
     # The baseline's side of a comparison, where the check measured one: {"value": float, "unit": str}
     # (unit as a table reads it: "nats", "share", "on '7'"); the reports read it, never the details.
     baseline_value: dict | None = None
+    # The checked model's own quantities for the lineage table, as the assertion measured them:
+    # [{"name", "value", "interval"}] (checks.Quantity.as_dict; names are the kind's declared rows).
+    quantities: list = field(default_factory=list)
 
 
 class Recorder:

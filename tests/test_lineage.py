@@ -3,6 +3,7 @@ directions built from verdict records (the suite run on the toy lineage is in te
 
 import pytest
 
+from pytest_worldprior.checks import Quantity
 from pytest_worldprior.report import lineage
 
 USES_MODEL = "def test_model(worldprior_model):\n    pass\n"
@@ -42,9 +43,16 @@ def test_each_checkpoint_runs_as_the_model_against_the_first(pytester):
                                  "*::test_pair?toy-collapsed? PAIR toy-collapsed toy-base", "PASSED"])
 
 
-def record(test, model, check, estimate, interval=None, **details):
+ROW = {"entropy": "next-token entropy (nats)", "uniform_choice": "top-answer share", "attractor": "snap-back share"}
+
+
+def record(test, model, check, estimate, interval=None, *more):
+    """A verdict record whose quantities are the kind's first row (estimate, interval) and `more`, as
+    Quantity values or (name, value, interval) triples."""
+    quantities = [Quantity(ROW[check], estimate, interval)] + [q if isinstance(q, Quantity) else Quantity(*q) for q in more]
     return {"test": test, "number": 1, "check": check, "model": model, "prompt": "p", "extra": {},
-            "verdict": {"estimate": estimate, "interval": interval, "details": details, "outcome": "PASS"}}
+            "verdict": {"estimate": estimate, "interval": interval, "details": {}, "outcome": "PASS"},
+            "quantities": [q.as_dict() for q in quantities]}
 
 
 def test_rows_put_each_checkpoints_own_value_side_by_side_with_directions():
@@ -75,7 +83,7 @@ def test_direction(a, b, expected):
 
 def test_a_checkpoint_that_was_not_measured_shows_a_dash_and_no_arrow():
     checkpoints = ["base", "chat"]
-    records = [record("s.py::test_choice[base-coin-chat]", "chat", "uniform_choice", 0.9, top_probability=0.9, off_set_mass=0.2)]
+    records = [record("s.py::test_choice[base-coin-chat]", "chat", "uniform_choice", 0.9, None, ("in-set mass", 0.8, None))]
     rows = lineage.rows(records, checkpoints)
     assert [r["measure"] for r in rows] == ["top-answer share", "in-set mass"]
     assert rows[1]["values"][1]["estimate"] == pytest.approx(0.8)
@@ -84,11 +92,15 @@ def test_a_checkpoint_that_was_not_measured_shows_a_dash_and_no_arrow():
 
 
 def test_attractor_rows_pool_the_injections_with_intervals():
+    """The attractor check records its lineage rows: the snap-back share with its Wilson interval, the mean
+    influence total with bounds from the per-injection intervals; the lineage reads them as recorded."""
+    from pytest_worldprior.assertions.attractor import _quantities
+
     side = {"n": 64, "snap_back": 0.25, "snap_back_count": 16, "per_injection": [
         {"influence_total": 4.0, "influence_total_interval": [3.0, 5.0]},
         {"influence_total": 8.0, "influence_total_interval": [6.0, 10.0]}]}
-    rec = record("s.py::test_toast[base]", "base", "attractor", 0.1, candidate=side)
-    rec["verdict"]["alpha"] = 0.001
+    rec = record("s.py::test_toast[base]", "base", "attractor", None)
+    rec["quantities"] = [q.as_dict() for q in _quantities(side, 0.001)]
     snap, influence = lineage.measures(rec)
     assert snap[0] == "snap-back share" and snap[1] == 0.25
     from scipy.stats import binomtest  # Wilson = binomtest's "wilson" interval
@@ -102,9 +114,8 @@ def test_lineage_chart_takes_an_interval_one_rounding_step_off_its_estimate():
     from pytest_worldprior.report import html_charts
 
     estimate = 0.5339624544240162
-    side = {"n": 32, "snap_back": 0.0, "snap_back_count": 0, "per_injection": [
-        {"influence_total": estimate, "influence_total_interval": [0.533962454424016, 0.533962454424016]}]}
-    records = [record(f"s.py::test_scene[{c}-debate]", c, "attractor", 0.0, candidate=side) for c in ("a", "b")]
+    influence = ("influence, mean total (nats)", estimate, (0.533962454424016, 0.533962454424016))
+    records = [record(f"s.py::test_scene[{c}-debate]", c, "attractor", 0.0, None, influence) for c in ("a", "b")]
     rows = lineage.rows(records, ["a", "b"])
     assert rows[1]["values"][0]["interval"][0] < estimate  # the case this test is about
     [figure] = html_charts.lineage_bars(rows, ["a", "b"])
@@ -156,20 +167,35 @@ def test_the_json_report_names_the_baseline_seed(pytester, tmp_path):
 
 def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_beside_the_matching_temperature():
     """distinct@10 and the chi-square from uniform from a closed set's probabilities, distinct@10 from a
-    mode-share check's details, gamma and 1/gamma beside the matching temperature (issue 16)."""
+    mode-share check's details, gamma and 1/gamma beside the matching temperature (issue 16): measured by
+    the assertions' own helpers, laid out by the lineage in the order the check kinds declare."""
+    import numpy as np
+
+    from pytest_worldprior.assertions.choices import _closed_set_quantities
+    from pytest_worldprior.assertions.temperature import _quantities as temperature_rows
+    from pytest_worldprior.measures import ChoiceDistribution
+
+    def as_record(test, model, check, quantities):
+        rec = record(test, model, "entropy", None)
+        return rec | {"check": check, "quantities": [q.as_dict() for q in quantities]}
+
     checkpoints = ["base", "tuned"]
-    records = [record(f"s.py::test_choice[{c}-coin]", c, "uniform_choice", p[0], top_probability=max(p),
-                      off_set_mass=0.1, probabilities=p) for c, p in (("base", [0.5, 0.5]), ("tuned", [1.0, 0.0]))]
-    records += [record(f"s.py::test_opening[{c}-bugs]", c, "mode_share", 0.1,
-                       distinct_at_k={"k": 10, "estimate": d, "interval": [d - 0.5, d + 0.5]})
+    records = []
+    for c, p in (("base", [0.5, 0.5]), ("tuned", [1.0, 0.0])):
+        dist = ChoiceDistribution(("a", "b"), np.array(p), 0.9 * np.array(p), 0.1, " ")
+        records.append(as_record(f"s.py::test_choice[{c}-coin]", c, "uniform_choice", _closed_set_quantities(dist)))
+    for c, t, g in (("base", 1.0, 1.0), ("tuned", 2.1, 2.0)):
+        details = {"matching_temperature": t, "sharpening_exponent": g, "sharpening_temperature": 1 / g,
+                   "sharpening_interval": [g - 0.1, g + 0.1]}
+        records.append(as_record(f"s.py::test_temperature[{c}-bugs]", c, "temperature", temperature_rows(0.5, details)))
+    records += [as_record(f"s.py::test_opening[{c}-bugs]", c, "mode_share",
+                          [Quantity("commonest-opening share", 0.1), Quantity("distinct@10 openings", d, (d - 0.5, d + 0.5))])
                 for c, d in (("base", 9.0), ("tuned", 2.0))]
-    records += [record(f"s.py::test_temperature[{c}-bugs]", c, "temperature", t, matching_temperature=t,
-                       sharpening_exponent=g, sharpening_temperature=1 / g, sharpening_interval=[g - 0.1, g + 0.1])
-                for c, t, g in (("base", 1.0, 1.0), ("tuned", 2.1, 2.0))]
     rows = {(r["measure"], r["check"]): r for r in lineage.rows(records, checkpoints)}
     estimates = lambda measure, check: [v["estimate"] for v in rows[(measure, check)]["values"]]
     assert estimates("distinct@10 answers", "uniform_choice") == [pytest.approx(2 * (1 - 0.5 ** 10)), 1.0]
     assert estimates("chi-square from uniform", "uniform_choice") == [0.0, 1.0]
+    assert estimates("in-set mass", "uniform_choice") == [pytest.approx(0.9), pytest.approx(0.9)]
     assert estimates("distinct@10 openings", "mode_share") == [9.0, 2.0]
     assert rows[("distinct@10 openings", "mode_share")]["changes"][0]["direction"] == "down"
     assert estimates("sharpening exponent γ", "temperature") == [1.0, 2.0]
@@ -180,12 +206,22 @@ def test_the_fields_measures_appear_as_rows_distinct_at_10_chi_square_and_gamma_
     matching = next(i for i, line in enumerate(lines) if line.startswith("matching temperature"))
     assert lines[matching + 1].startswith("sharpening exponent γ") and lines[matching + 2].startswith("implied temperature 1/γ")
     assert "chi-square from uniform" in text and "distinct@10 answers" in text and "distinct@10 openings" in text
-    # In its own block each comes after the check's first row, whichever block the tests ran first.
+    # In its own block each comes in the order its kind declares, whichever block the tests ran first.
     assert text.index("top-answer share") < text.index("distinct@10 answers") < text.index("chi-square from uniform")
 
 
+def test_a_quantity_the_kind_does_not_declare_is_refused():
+    from pytest_worldprior.checks import check_quantities
+
+    with pytest.raises(ValueError, match="not a lineage row of the check kind 'entropy'"):
+        check_quantities("entropy", [Quantity("entropy, reworded", 1.0)])
+    assert check_quantities("my_own_check", [Quantity("anything", 1.0)]) == [{"name": "anything", "value": 1.0, "interval": None}]
+
+
 def test_the_implied_temperature_is_open_above_when_gammas_interval_reaches_zero():
-    rec = record("s.py::test_temperature[tuned-bugs]", "tuned", "temperature", 0.5, matching_temperature=2.1,
-                 sharpening_exponent=0.5, sharpening_temperature=2.0, sharpening_interval=[-1.0, 2.0])
-    implied = [m for m in lineage.measures(rec) if m[0] == "implied temperature 1/γ"]
-    assert implied == [("implied temperature 1/γ", 2.0, [0.5, None])]
+    from pytest_worldprior.assertions.temperature import _quantities as temperature_rows
+
+    details = {"matching_temperature": 2.1, "sharpening_exponent": 0.5, "sharpening_temperature": 2.0,
+               "sharpening_interval": [-1.0, 2.0]}
+    implied = [q for q in temperature_rows(0.5, details) if q.name == "implied temperature 1/γ"]
+    assert implied == [Quantity("implied temperature 1/γ", 2.0, (0.5, None))]

@@ -166,3 +166,10 @@ def test_a_reworded_label_changes_only_the_label():
     label_column = full[0].index("measure")
     assert [line[:label_column] for line in full] == [line[:label_column] for line in full_reworded]
     assert [line.split()[-4:] for line in full[2:]] == [line.split()[-4:] for line in full_reworded[2:]]
+    # The lineage table reads the recorded quantities, so it too is the same, and has the rows.
+    from pytest_worldprior.report import lineage
+
+    checkpoints = ["callable:seven", "callable:spread"]
+    rows = lineage.rows(records, checkpoints)
+    assert rows == lineage.rows(reworded, checkpoints)
+    assert {row["measure"] for row in rows} >= {"commonest-opening share", "top-answer share", "in-set mass"}

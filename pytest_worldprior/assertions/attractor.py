@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 from scipy import stats as scipy_stats
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
     assertion,
@@ -124,7 +125,23 @@ def assert_no_attractor(
         verdict = _influence_verdict(run, base_run, min_influence_nats, min_influence_ratio, alpha, seed, details) or verdict
     own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
     side = None if base_run is None else (base_run.snap_back_rate, "snap-back")
-    return conclude("attractor", model, prompt, verdict, _attractor_story(run, base_run), own, baseline_value=side)
+    return conclude(checks.ATTRACTOR, model, prompt, verdict, _attractor_story(run, base_run), own, baseline_value=side,
+                    quantities=_quantities(details["candidate"], alpha))
+
+
+def _quantities(side: dict, alpha: float) -> list[Quantity]:
+    """The lineage rows of one side's details (pooled over the injections): the snap-back share with its
+    Wilson interval (Wilson 1927) at level 1 - alpha, and where the influence curve was measured the mean
+    influence total (nats) with bounds from the per-injection intervals (they hold together when each does)."""
+    interval = stats.wilson_interval(side["snap_back_count"], side["n"], alpha) if side.get("n") else None
+    rows = [Quantity("snap-back share", side.get("snap_back"), interval)]
+    entries = [entry for entry in side["per_injection"] if "influence_total" in entry]
+    if entries:
+        bounds = [entry.get("influence_total_interval") for entry in entries]
+        mean = None if any(b is None or None in b for b in bounds) else (
+            sum(b[0] for b in bounds) / len(bounds), sum(b[1] for b in bounds) / len(bounds))
+        rows.append(Quantity("influence, mean total (nats)", sum(e["influence_total"] for e in entries) / len(entries), mean))
+    return rows
 
 
 def _look(model, prompt, lines, earlier, seed, look, size, influence_paths, settings) -> measures.AttractorRun:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..measures.closed_set import MIN_IN_SET_MASS, ends_answer
 from ..stats import Outcome, Verdict
 from .conclude import (
@@ -72,6 +73,7 @@ def assert_uniform_choice(
     if route == "exact":
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | base_details
+        quantities = _closed_set_quantities(dist)
         verdict = stats.exact_verdict(dist.top_probability, upper=bound, label=f"share of top answer {dist.top!r}", details=details,
                                       measure=f"top-answer share {dist.top!r}")
         own = (verdict.estimate, None, verdict.label)  # what a stored baseline compares, whichever limit decides
@@ -86,10 +88,12 @@ def assert_uniform_choice(
         inside = int(counts.sum())
         details = {"choices": list(choices), "counts": counts.tolist(), "off_set_count": outside,
                    "in_set_share": inside / n} | base_details
+        quantities = [Quantity("in-set mass", inside / n, stats.wilson_interval(inside, n, alpha))]
         if inside == 0 or inside / n < min_in_set_mass:  # no answer at all: nothing to judge, whatever the floor
             verdict, own = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed)), None
         else:
             interval = stats.wilson_interval(int(counts[top]), inside, alpha)
+            quantities.insert(0, Quantity("top-answer share", counts[top] / inside, interval))
             if inside >= 2 and len(choices) >= 2:
                 details["chi_square_p"] = stats.chi_square_test(counts)[1]
             details["normalised_entropy"] = float(stats.plugin_entropy(counts) / np.log(len(choices)))
@@ -106,7 +110,17 @@ def assert_uniform_choice(
     if framing is not None:
         verdict.details["framing"] = framing
     side = None if base is None else (base.top_probability, f"on {base.top!r}")
-    return conclude("uniform_choice", model, prompt, verdict, own=own, baseline_value=side)
+    return conclude(checks.UNIFORM_CHOICE, model, prompt, verdict, own=own, baseline_value=side, quantities=quantities)
+
+
+def _closed_set_quantities(dist: measures.ChoiceDistribution) -> list[Quantity]:
+    """The lineage rows of an exact closed-set distribution: the top answer's share and the in-set mass,
+    distinct@10 (NoveltyBench, Zhang et al. 2025, arXiv 2504.05228: exact from the probabilities, k = 10
+    whatever the number of answers, so questions compare on one scale) and the chi-square divergence from
+    uniform (West and Potts 2025, arXiv 2505.00047), both over the renormalised answer probabilities."""
+    return [Quantity("top-answer share", dist.top_probability), Quantity("in-set mass", dist.in_set_mass),
+            Quantity(f"distinct@{measures.DISTINCT_K} answers", measures.expected_distinct(dist.probabilities, measures.DISTINCT_K)),
+            Quantity("chi-square from uniform", measures.chi_square_from_uniform(dist.probabilities))]
 
 
 @assertion(max_kl="max_kl_target_model_nats", mode="method")
@@ -146,6 +160,7 @@ def assert_distribution_close(
             verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details)
         else:
             kl = float(stats.kl_divergence(target, dist.probabilities))
+            quantities = [Quantity("KL(target || model) over the answers (nats)", kl)]
             verdict = stats.exact_verdict(kl, upper=max_kl_target_model_nats, label=label, details=details,
                                           measure="KL(target || model)")
     else:
@@ -156,11 +171,12 @@ def assert_distribution_close(
             verdict = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed))
         else:
             estimate, interval = _sampled_kl(target, counts, alpha, seed)
+            quantities = [Quantity("KL(target || model) over the answers (nats)", estimate, interval)]
             verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, inside, "bootstrap", alpha,
                                       seed, label, details, measure="KL(target || model)")
     if verdict.details.get("rarely_answers"):  # no value of its own for a stored baseline to compare
-        return conclude("distribution_close", model, prompt, verdict, own=None)
-    return conclude("distribution_close", model, prompt, verdict)
+        return conclude(checks.DISTRIBUTION_CLOSE, model, prompt, verdict, own=None)
+    return conclude(checks.DISTRIBUTION_CLOSE, model, prompt, verdict, quantities=quantities)
 
 
 def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None) -> Verdict:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from .. import examples, recording, session, stats
 from ..backends.base import Backend
+from ..checks import Quantity, check_quantities
 from ..jsonsafe import jsonable
 from ..session import inconclusive_policy, set_inconclusive_policy  # noqa: F401 (public here too)
 from ..stats import Outcome, Verdict
@@ -168,19 +169,22 @@ _OWN = object()  # conclude's default: the verdict's own estimate and interval
 
 
 def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequence[str] = (), own=_OWN,
-             baseline_value: tuple[float, str] | None = None) -> Verdict:
+             baseline_value: tuple[float, str] | None = None, quantities: Sequence[Quantity] = ()) -> Verdict:
     """Record the verdict; raise on FAIL (and on INCONCLUSIVE, by policy) with a message that shows the
     numbers, `story` (check-specific lines), the seed and a line that reproduces the check, written from
     the call as `@assertion` bound it (also kept in `verdict.details["reproduce"]`).
 
     `own` is the model's own quantity, (estimate, interval or None, label), where the verdict's is relative
     to a baseline (None: no such quantity): stored baselines record and compare it. `baseline_value` is the
-    baseline's side, (value, unit), where the check measured one: the reports show it.
+    baseline's side, (value, unit), where the check measured one: the reports show it. `quantities` are the
+    model's own quantities for the lineage table (names from the kind's rows in checks.KINDS; ValueError
+    for another).
 
     Under --worldprior-fdr a sampled check's own FAIL is deferred: recorded, not raised; the session's
     Benjamini-Hochberg step decides it with the run's other sampled checks."""
     __tracebackhide__ = True
     own = (verdict.estimate, verdict.interval, verdict.label) if own is _OWN else own
+    rows = jsonable(check_quantities(check, quantities))
     call = _CALL.get()
     if call is not None:
         method = call.bound.arguments.get("method")
@@ -203,7 +207,7 @@ def conclude(check: str, model: Backend, prompt, verdict: Verdict, story: Sequen
     extra = {} if own is None else {"own": jsonable({"estimate": own[0], "interval": own[1], "label": own[2]})}
     side = None if baseline_value is None else jsonable({"value": baseline_value[0], "unit": baseline_value[1]})
     run.recorder.add(recording.VerdictRecord(check, reference, str(prompt), dict(verdict.as_dict(), outcome=outcome.value),
-                                             extra=extra, baseline_value=side))
+                                             extra=extra, baseline_value=side, quantities=rows))
     if outcome is Outcome.PASS:
         return verdict
     first = verdict.describe()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
     assertion,
@@ -85,8 +86,9 @@ def assert_entropy_within(
         sampled = measures.sampled_next_token_entropy(model, prompt, n, temperature=temperature, seed=seed, alpha=alpha)
         verdict = sampled_verdict(sampled.estimate, sampled.interval, min_nats, max_nats, n, sampled.method, alpha, seed, label,
                                   details, measure=measure)
-    return conclude("entropy", model, prompt, verdict,
-                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"))
+    return conclude(checks.ENTROPY, model, prompt, verdict,
+                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"),
+                    quantities=[Quantity("next-token entropy (nats)", verdict.estimate, verdict.interval)])
 
 
 @assertion()
@@ -147,5 +149,6 @@ def assert_sequence_entropy_within(
                                         f"(nats, T={temperature:g})", details, measure="Δ " + measure))
     if len(verdicts) == 2:
         details["checks"] = [v.describe() for v in verdicts]
-    return conclude("sequence_entropy", model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label),
-                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"))
+    return conclude(checks.SEQUENCE_ENTROPY, model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label),
+                    baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"),
+                    quantities=[Quantity("continuation entropy (nats)", ours.estimate, ours.interval)])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
     assertion,
@@ -63,8 +64,13 @@ def assert_mode_share_within(
         verdict = sampled_verdict(ours.share - theirs.share, interval, None, max_top_share_increase, n, "newcombe", alpha, seed,
                                    f"commonest-{what} share minus the baseline's ({ours.mode!r})", details,
                                    measure=f"Δ {what} share")
-    return conclude("mode_share", model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"),
-                    baseline_value=None if baseline is None else (details["baseline"]["share"], "share"))
+    quantities = [Quantity("commonest-opening share", ours.share, ours.interval)]
+    if details["distinct_at_k"]:
+        distinct = details["distinct_at_k"]
+        quantities.append(Quantity(f"distinct@{distinct['k']} openings", distinct["estimate"], tuple(distinct["interval"])))
+    return conclude(checks.MODE_SHARE, model, prompt, verdict, own=(ours.share, ours.interval, f"share of the commonest {what}"),
+                    baseline_value=None if baseline is None else (details["baseline"]["share"], "share"),
+                    quantities=quantities)
 
 
 def _distinct(result: measures.ModeShare, alpha: float) -> dict | None:

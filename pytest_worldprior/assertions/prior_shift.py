@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
     assertion,
@@ -57,4 +58,5 @@ def assert_prior_shift_within(
     if verdict.passed and max_shifted_share is not None:
         verdict = stats.exact_verdict(shift.shifted_share, upper=max_shifted_share, label="share of shifted positions",
                                       details=details, measure="shifted-token share")
-    return conclude("prior_shift", model, "; ".join(map(str, prompts)), verdict, own=None)
+    quantities = [Quantity("prior KL(model || first) (nats)", shift.mean_kl), Quantity("shifted-token share", shift.shifted_share)]
+    return conclude(checks.PRIOR_SHIFT, model, "; ".join(map(str, prompts)), verdict, own=None, quantities=quantities)

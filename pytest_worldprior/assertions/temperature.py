@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import measures, stats
+from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
     assertion,
@@ -58,7 +59,8 @@ def assert_temperature_sensitive(
         low, high = (measures.surprisal_draws(model, prompt, temperature=t, seed=seed) for t in (temps[0], temps[-1]))
         verdict = sequential_verdict(lambda k: high(k) - low(k), min_gain_nats, None, n, alpha, seed, label,
                                      measure="entropy gain (nats)")
-        return conclude("temperature", model, prompt, verdict)
+        return conclude(checks.TEMPERATURE, model, prompt, verdict,
+                        quantities=[Quantity("entropy gain over T (nats)", verdict.estimate, verdict.interval)])
     curve = measures.entropy_curve(model, prompt, temps)
     details = {"temperatures": temps, "entropy": curve.tolist()}
     gain = float(curve[-1] - curve[0])
@@ -74,8 +76,30 @@ def assert_temperature_sensitive(
         verdict = stats.exact_verdict(needed if needed is not None else float("inf"), upper=bound, label=label, details=details,
                                       measure="matching temperature")
     side = (details["baseline_entropy_at_1"], "nats at T=1") if "baseline_entropy_at_1" in details else None
-    return conclude("temperature", model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"),
-                    baseline_value=side)
+    return conclude(checks.TEMPERATURE, model, prompt, verdict, own=(gain, None, f"entropy gain T={temps[0]:g}->{temps[-1]:g} (nats)"),
+                    baseline_value=side, quantities=_quantities(gain, details))
+
+
+def _quantities(gain: float, details: dict) -> list[Quantity]:
+    """The lineage rows: the gain, and where a baseline was compared the matching temperature, the
+    sharpening exponent γ and the implied temperature 1/γ (with γ's regression interval turned round)."""
+    rows = [Quantity("entropy gain over T (nats)", gain)]
+    if "matching_temperature" in details:
+        rows.append(Quantity("matching temperature", details["matching_temperature"]))
+    if details.get("sharpening_exponent") is not None:
+        interval = details.get("sharpening_interval")
+        rows.append(Quantity("sharpening exponent γ", details["sharpening_exponent"], tuple(interval) if interval else None))
+        rows.append(Quantity("implied temperature 1/γ", details.get("sharpening_temperature"), _reciprocal(interval)))
+    return rows
+
+
+def _reciprocal(interval: list | None) -> tuple | None:
+    """1/γ's interval from γ's: (1/high, 1/low) when γ's is positive; open above ((1/high, None)) when it
+    reaches 0 or below, where 1/γ is unbounded; None without an interval."""
+    if not interval or None in interval:
+        return None
+    low, high = interval
+    return (1.0 / high if high > 0 else None, 1.0 / low if low > 0 else None)
 
 
 def _sharpening(model: Backend, baseline: Backend, prompt: Prompt, alpha: float) -> dict:

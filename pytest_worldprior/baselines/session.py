@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import examples, recording
+from .. import checks, examples, recording
 from ..jsonsafe import jsonable
 from ..stats.outcome import Outcome, worst
 from . import files, gates
@@ -236,7 +236,7 @@ class BaselineSession:
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
         if own is not None and math.isfinite(own[0]):
             new.update(estimate=float(own[0]), interval=_storable(own[1]))
-        topk, no_topk = self._next_token(model, prompt) if check != "prior_shift" else (None, None)
+        topk, no_topk = self._next_token(model, prompt) if check != checks.PRIOR_SHIFT else (None, None)
         if topk is not None:
             new["next_token"] = topk.as_dict()
         if self.update:

@@ -2,7 +2,8 @@
 
 The command line beats the ini file, which beats the default; the ready suite's limits (`limits`) take
 the ini file's items and then the command line's. The cache folder also reads the environment
-variable WORLDPRIOR_CACHE_DIR (see cache.py for its order). Values stay plain strings, ints and bools so
+variable WORLDPRIOR_CACHE_DIR, between the two (the option, then the variable, then the ini key:
+files.resolve_cache_dir). Values stay plain strings, ints and bools so
 pytest-xdist can send them to its workers.
 """
 

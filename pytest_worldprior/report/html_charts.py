@@ -17,6 +17,8 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 
+from .. import checks
+
 ALLOWED_BARS = 12  # answer sets up to this size are grouped bars; larger ones (1-100) are lines
 
 
@@ -26,7 +28,7 @@ def temperature_curves(records: Iterable[dict], baseline: str) -> list[str]:
     curves: dict[str, dict[str, tuple[list, list]]] = {}
     for record in records:
         details = record["verdict"]["details"]
-        if record["check"] != "temperature" or "temperatures" not in details or "entropy" not in details:
+        if record["check"] != checks.TEMPERATURE or "temperatures" not in details or "entropy" not in details:
             continue
         by_model = curves.setdefault(record["prompt"], {})
         by_model.setdefault(record["model"], (details["temperatures"], details["entropy"]))
@@ -51,7 +53,7 @@ def answer_histograms(records: Iterable[dict]) -> list[str]:
     for record in records:
         details = record["verdict"]["details"]
         shares = _shares(details)
-        if record["check"] != "uniform_choice" or shares is None:
+        if record["check"] != checks.UNIFORM_CHOICE or shares is None:
             continue
         choices = tuple(str(c).strip("'\"") for c in details["choices"])  # 'heads' printed by Python is heads
         label = f"{record['model']}, {details['framing']}" if "framing" in details else record["model"]
@@ -72,7 +74,7 @@ def target_histograms(records: Iterable[dict]) -> list[str]:
     groups: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
     for record in records:
         details = record["verdict"]["details"]
-        if record["check"] != "distribution_close" or "probabilities" not in details or "target" not in details:
+        if record["check"] != checks.DISTRIBUTION_CLOSE or "probabilities" not in details or "target" not in details:
             continue
         choices, series = groups.setdefault(record["prompt"], ([str(c) for c in details["choices"]], {}))
         series.setdefault(record["model"], details["probabilities"])
@@ -93,7 +95,7 @@ def influence_curves(records: Iterable[dict]) -> list[str]:
     groups: dict[str, dict[tuple[str, str], list[float]]] = {}
     for record in records:
         details = record["verdict"]["details"]
-        if record["check"] != "attractor":
+        if record["check"] != checks.ATTRACTOR:
             continue
         for role in ("candidate", "baseline"):
             side = details.get(role)

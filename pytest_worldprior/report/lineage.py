@@ -16,8 +16,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .. import stats
-from ..measures.novelty import DISTINCT_K, chi_square_from_uniform, expected_distinct
+from .. import checks
 from . import phenomena
 from .terminal import ordered
 
@@ -26,82 +25,13 @@ ARROWS = {"up": "↑", "down": "↓", "same": "=", "unresolved": "~"}
 
 
 def measures(record: dict) -> list[tuple[str, float | None, list | None]]:
-    """(measure, value, interval or None) of the checked model's own quantities in one verdict record.
-
-    Units: entropies and KL in nats, temperatures as T, shares and masses as probabilities, distinct@k as a
-    number of answer classes, chi-square and the sharpening exponent γ dimensionless. distinct@10 (NoveltyBench,
-    Zhang et al. 2025, arXiv 2504.05228) is exact from a closed set's probabilities (k = 10 whatever the number
-    of answers, so questions compare on one scale) and estimated from all the samples of a mode-share check;
-    the chi-square divergence from uniform (West and Potts 2025, arXiv 2505.00047) is exact; γ (Verbalized
-    Sampling, Zhang et al. 2025, arXiv 2510.01171) comes with its regression interval. The attractor
-    rows pool the check's injections: the snap-back share with its Wilson interval (Wilson 1927), the mean
-    influence total with bounds from the per-injection intervals.
-    """
-    verdict, check = record["verdict"], record["check"]
-    details = verdict.get("details") or {}
-    own = (record.get("extra") or {}).get("own") or {}
-    if check == "entropy":
-        return [("next-token entropy (nats)", verdict["estimate"], verdict["interval"])]
-    if check == "sequence_entropy":
-        return [("continuation entropy (nats)", own.get("estimate"), own.get("interval"))]
-    if check == "mode_share":
-        rows = [("commonest-opening share", own.get("estimate"), own.get("interval"))]
-        distinct = details.get("distinct_at_k")
-        if distinct:
-            rows.append((f"distinct@{distinct['k']} openings", distinct["estimate"], distinct["interval"]))
-        return rows
-    if check == "temperature":
-        rows = [("entropy gain over T (nats)", own.get("estimate"), own.get("interval"))]
-        if "matching_temperature" in details:
-            rows.append(("matching temperature", details["matching_temperature"], None))
-        if details.get("sharpening_exponent") is not None:
-            interval = details.get("sharpening_interval")
-            rows.append(("sharpening exponent γ", details["sharpening_exponent"], interval))
-            rows.append(("implied temperature 1/γ", details.get("sharpening_temperature"), _reciprocal(interval)))
-        return rows
-    if check == "uniform_choice":
-        rows = [("top-answer share", details.get("top_probability", verdict["estimate"]), verdict["interval"])]
-        if details.get("off_set_mass") is not None:
-            rows.append(("in-set mass", 1.0 - details["off_set_mass"], None))
-        if details.get("probabilities"):
-            rows.append((f"distinct@{DISTINCT_K} answers", expected_distinct(details["probabilities"], DISTINCT_K), None))
-            rows.append(("chi-square from uniform", chi_square_from_uniform(details["probabilities"]), None))
-        return rows
-    if check == "distribution_close":
-        return [("KL(first || model) over the answers (nats)", verdict["estimate"], verdict["interval"])]
-    if check == "prior_shift":
-        rows = [("prior KL(model || first) (nats)", verdict["estimate"], verdict["interval"])]
-        if details.get("shifted_share") is not None:
-            rows.append(("shifted-token share", details["shifted_share"], None))
-        return rows
-    if check == "attractor" and "candidate" in details:
-        side = details["candidate"]
-        interval = (list(stats.wilson_interval(side["snap_back_count"], side["n"], verdict.get("alpha", 1e-3)))
-                    if side.get("n") else None)
-        rows = [("snap-back share", side.get("snap_back"), interval)]
-        entries = [entry for entry in side["per_injection"] if "influence_total" in entry]
-        if entries:
-            rows.append(("influence, mean total (nats)", sum(e["influence_total"] for e in entries) / len(entries),
-                         _mean_interval([e.get("influence_total_interval") for e in entries])))
-        return rows
-    return []
-
-
-def _reciprocal(interval: list | None) -> list | None:
-    """1/γ's interval from γ's: [1/high, 1/low] when γ's is positive; open above ([1/high, None]) when it
-    reaches 0 or below, where 1/γ is unbounded; None without an interval."""
-    if not interval or None in interval:
-        return None
-    low, high = interval
-    return [1.0 / high if high > 0 else None, 1.0 / low if low > 0 else None]
-
-
-def _mean_interval(intervals: list) -> list | None:
-    """Bounds for a mean of several quantities from an interval on each (they hold together when each
-    does); None when any is exact or missing."""
-    if not intervals or any(i is None or None in i for i in intervals):
-        return None
-    return [sum(i[0] for i in intervals) / len(intervals), sum(i[1] for i in intervals) / len(intervals)]
+    """(measure, value, interval or None) of the checked model's own quantities in one verdict record, in
+    the order its check kind declares them (checks.KINDS rows): what the assertion measured and recorded
+    as `quantities` (checks.Quantity), read here, never recomputed. Units are in the names (nats, T,
+    shares and masses as probabilities, distinct@10 as a number of answer classes, chi-square and γ
+    dimensionless); each assertion's docstring gives the quantity's source."""
+    found = sorted(record.get("quantities") or [], key=lambda q: checks.row_order(record["check"], q["name"]))
+    return [(q["name"], q["value"], q["interval"]) for q in found]
 
 
 def _case(test: str | None, checkpoints: Sequence[str]) -> str:
@@ -154,8 +84,10 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
                    for a, b in zip(values, values[1:])]
         result.append({**row, "values": values, "changes": changes})
     measure_order = {measure: i for i, measure in enumerate(dict.fromkeys(r["measure"] for r in result))}
-    # Stable: within a phenomenon and measure, the cases keep the order of the tests.
-    return sorted(result, key=lambda r: (phenomena.order(r["phenomenon"]), measure_order[r["measure"]]))
+    # Stable: within a phenomenon, by the declared rows (checks.KINDS), and within a measure the cases keep
+    # the order of the tests.
+    return sorted(result, key=lambda r: (phenomena.order(r["phenomenon"]), checks.row_order(r["check"], r["measure"]),
+                                         measure_order[r["measure"]]))
 
 
 def direction(a: dict, b: dict) -> str | None:

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
+from .. import checks
+
 # "Flatter" means a normalised entropy higher by more than this (1 = uniform over the answers).
 FLATTER_MARGIN = 0.01
 
@@ -169,7 +171,7 @@ def attractor_lines(records: Iterable[dict]) -> list[str]:
     """Per attractor check, per model and injection: snap-back, influence curve, story restart."""
     lines = []
     for record in ordered(records):
-        if record["check"] != "attractor":
+        if record["check"] != checks.ATTRACTOR:
             continue
         details = record["verdict"]["details"]
         lines.append(f"{record['test']}  prompt {record['prompt']!r}")
@@ -214,7 +216,7 @@ def framing_contrasts(records: Iterable[dict]) -> list[dict]:
     groups: dict[tuple[str, tuple[str, ...]], dict[str, dict]] = {}
     for record in ordered(records):
         details = record["verdict"].get("details") or {}
-        if record["check"] != "uniform_choice" or "framing" not in details:
+        if record["check"] != checks.UNIFORM_CHOICE or "framing" not in details:
             continue
         choices = tuple(c.strip("'\"") for c in details["choices"])  # 'heads' printed by Python is heads
         if "top" in details:
