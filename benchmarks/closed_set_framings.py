@@ -1,13 +1,15 @@
-"""In-set mass of each random-choice framing on each model: how often the model gives an allowed answer
-at all, under the closed-set end rule (issue 16; pytest_worldprior/measures/closed_set.py).
+"""In-set mass and flatness of each random-choice framing on each model: how often the model gives an
+allowed answer at all, under the closed-set end rule (issue 16; pytest_worldprior/measures/closed_set.py),
+and how flat its answers are among the allowed ones, H/Hmax (the entropy of the renormalised answer
+distribution over log k: 1 uniform, 0 one answer; issue 25: is the interpreter framing flatter?).
 
     python benchmarks/closed_set_framings.py
     python benchmarks/closed_set_framings.py --models gemma3-270m --questions coin --framings interpreter,direct
 
 Prints one Markdown table: a row per question and framing (the suite's, then the alternatives), a column
-per model, each cell the in-set mass (raw.sum()
-of the exact choice distribution), with "*" where it is below MIN_IN_SET_MASS, the floor under which the
-suite's check is INCONCLUSIVE. "-" where a framing does not apply (a chat turn to a model without a chat
+per model, each cell "in-set mass / H/Hmax" (raw.sum() and normalised_entropy of the exact choice
+distribution), with "*" where the mass is below MIN_IN_SET_MASS, the floor under which the
+suite's check is INCONCLUSIVE (its H/Hmax is then a share among answers seldom given). "-" where a framing does not apply (a chat turn to a model without a chat
 template). Exact, from logits; about 10-20 s per cell for the gemma models on 2 CPU cores (1-100: about 2 minutes);
 the whole table took 39 min on 2 shared cores. Each cell's progress goes to stderr.
 """
@@ -46,7 +48,8 @@ ALTERNATIVES = {
                     "interpreter-before": bare_interpreter(CALLS["number-1-10"]),
                     "interpreter-print": f">>> import random\n>>> print({CALLS['number-1-10']})\n",
                     "shell": f'$ python3 -c "import random; print({CALLS["number-1-10"]})"\n'},
-    "number-1-100": {},  # a minute a cell on gemma: the suite's framings only
+    "number-1-100": {"direct-before": "Pick a random number from 1 to 100:",  # about a minute a cell on gemma
+                     "interpreter-before": bare_interpreter(CALLS["number-1-100"])},
     "d6": {"direct-before": "I rolled a six-sided die. It landed on", "interpreter-before": bare_interpreter(CALLS["d6"])},
     "coin": {"direct-answer-line": "Flip a coin: heads or tails?\nAnswer:", "interpreter-before": bare_interpreter(CALLS["coin"])},
     "name": {"direct-answer-line": f"Pick a random name from {', '.join(NAMES)}.\nAnswer:",
@@ -87,13 +90,14 @@ def main() -> None:
                 cell = "-"
                 if chat or not isinstance(prompt, list):
                     start = time.perf_counter()
-                    mass = choice_distribution(model, prompt, answers(question, prompt)).in_set_mass
-                    cell = f"{mass:.3f}{'*' if mass < MIN_IN_SET_MASS else ''}"
-                    print(f"{name} {question} {framing}: in-set mass {cell} ({time.perf_counter() - start:.0f} s)",
+                    found = choice_distribution(model, prompt, answers(question, prompt))
+                    mass = found.in_set_mass
+                    cell = f"{mass:.3f}{'*' if mass < MIN_IN_SET_MASS else ''} / {found.normalised_entropy:.2f}"
+                    print(f"{name} {question} {framing}: in-set mass / H/Hmax {cell} ({time.perf_counter() - start:.0f} s)",
                           file=sys.stderr, flush=True)
                 table.setdefault((question, framing), {})[name] = cell
         model.close()
-    print(f"in-set mass per framing (* below the floor MIN_IN_SET_MASS = {MIN_IN_SET_MASS})\n")
+    print(f"in-set mass / H/Hmax per framing (* mass below the floor MIN_IN_SET_MASS = {MIN_IN_SET_MASS})\n")
     print("| question | framing | " + " | ".join(models) + " |")
     print("|---|---|" + "---|" * len(models))
     for (question, framing), cells in table.items():

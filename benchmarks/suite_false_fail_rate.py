@@ -13,7 +13,13 @@ after the first seed); the sampled ones are drawn anew.
 The --worldprior-fdr figures come from the same runs: the verdict records of each checkpoint's run are
 judged by the plugin's own Benjamini-Hochberg step (plugin/fdr.py, as a run with the option does at
 its end) at each Q of --fdr. Results are appended, one JSON line per seed, to --out, so an interrupted
-run resumes where it stopped.
+run resumes where it stopped. Per phenomenon (checks.KINDS), each line also says whether any of its checks
+FAILed, so detection is counted per phenomenon.
+
+All seeds run in this one process (pytest.main once per seed): Python, torch and transformers are imported
+once, not once a seed, which was most of a toy-pair seed's time; each run is its own pytest session
+(its own WorldpriorSession, so nothing of one seed's run reaches the next). --subprocess runs each seed in
+a fresh interpreter instead, as before.
 """
 
 from __future__ import annotations
@@ -29,27 +35,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEPENDENT = 100_000
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports transformers: no hub at run time
 
 
-def run_seed(checkpoints: list[str], seed: int, extra: list[str]) -> tuple[dict, float]:
+def run_seed(checkpoints: list[str], seed: int, extra: list[str], in_process: bool = True) -> tuple[dict, float]:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
         models = ([f"--worldprior-lineage={','.join(checkpoints)}"] if len(checkpoints) > 1
                   else [f"--worldprior-model={checkpoints[0]}", f"--worldprior-baseline={checkpoints[0]}"])
-        command = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider", "--no-header",
-                   *models, f"--worldprior-seed={seed}",
-                   f"--worldprior-baseline-seed={seed + INDEPENDENT}", f"--worldprior-report={report}", *extra]
+        arguments = ["suites/", "-q", "-p", "no:cacheprovider", "--no-header", *models, f"--worldprior-seed={seed}",
+                     f"--worldprior-baseline-seed={seed + INDEPENDENT}", f"--worldprior-report={report}", *extra]
         started = time.monotonic()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                              env=dict(os.environ, HF_HUB_OFFLINE="1", COLUMNS="200"))
+        if in_process:
+            import contextlib
+            import io
+
+            import pytest
+
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                code = pytest.main(arguments)
+            outcome = f"exit {int(code)}\n{output.getvalue()[-3000:]}"
+        else:
+            done = subprocess.run([sys.executable, "-m", "pytest", *arguments], cwd=ROOT, capture_output=True, text=True,
+                                  env=dict(os.environ, COLUMNS="200"))
+            outcome = f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         seconds = time.monotonic() - started
         if not report.exists():
-            raise SystemExit(f"seed {seed}: no report (exit {done.returncode})\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise SystemExit(f"seed {seed}: no report ({outcome})")
         return json.loads(report.read_text()), seconds
 
 
 def summarise(document: dict, checkpoints: list[str], fdr_levels: list[float]) -> dict:
-    from pytest_worldprior import stats
+    from pytest_worldprior import checks, stats
     from pytest_worldprior.plugin import fdr
 
     per_checkpoint = {}
@@ -60,7 +78,11 @@ def summarise(document: dict, checkpoints: list[str], fdr_levels: list[float]) -
         entry = {"checks": len(records), "fail": len(failed), "fail_tests": sorted(set(failed))[:50],
                  "inconclusive": sum(r["verdict"]["outcome"] == "INCONCLUSIVE" for r in records),
                  "sampled_fail": sum(r["verdict"]["outcome"] == "FAIL" and r["verdict"]["interval"] is not None
-                                     for r in records)}
+                                     for r in records),
+                 "sampled": sum(stats.judged_together(r["verdict"]) for r in records),
+                 "fail_by_phenomenon": {p: sum(r["verdict"]["outcome"] == "FAIL" for r in records
+                                               if checks.phenomenon(r["check"]) == p)
+                                        for p in dict.fromkeys(checks.phenomenon(r["check"]) for r in records)}}
         for q in fdr_levels:
             copies = json.loads(json.dumps(records))
             for record in copies:  # as a run under --worldprior-fdr records it: sampled FAILs deferred
@@ -82,8 +104,10 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--fdr", default="0.05,0.01", help="false discovery rates to judge the records at")
     parser.add_argument("--out", default=None, help="JSON lines, one per seed (default: a file named after the checkpoints)")
+    parser.add_argument("--subprocess", action="store_true", help="each seed in a fresh interpreter (slower: imports again)")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, after --")
     args = parser.parse_args()
+    os.chdir(ROOT)  # the suite's path, and its ini file, are the repository's
     checkpoints = args.checkpoints.split(",")
     levels = [float(q) for q in args.fdr.split(",") if q]
     out = Path(args.out or f"suite_false_fail_{'_'.join(checkpoints)}.jsonl")
@@ -91,7 +115,7 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         if seed in done:
             continue
-        document, seconds = run_seed(checkpoints, seed, args.pytest_args)
+        document, seconds = run_seed(checkpoints, seed, args.pytest_args, in_process=not args.subprocess)
         line = {"seed": seed, "seconds": round(seconds, 1), "checkpoints": summarise(document, checkpoints, levels)}
         with out.open("a") as handle:
             handle.write(json.dumps(line) + "\n")
@@ -116,6 +140,15 @@ def report(out: Path, checkpoints: list[str], levels: list[float]) -> None:
     from tabulate import tabulate
 
     print(tabulate(rows, header, tablefmt="github"))
+    from pytest_worldprior import checks
+
+    seen = {p for line in lines for c in checkpoints for p in line["checkpoints"][c].get("fail_by_phenomenon", {})}
+    phenomena = [p for p in (*checks.PHENOMENA, checks.OTHER) if p in seen]
+    if phenomena:  # per phenomenon: the share of runs in which at least one of its checks FAILed
+        rows = [[checkpoint] + [f"{sum(line['checkpoints'][checkpoint].get('fail_by_phenomenon', {}).get(p, 0) > 0 for line in lines)}/{n}"
+                                for p in phenomena] for checkpoint in checkpoints]
+        print()
+        print(tabulate(rows, ["runs with a FAIL, by phenomenon"] + phenomena, tablefmt="github"))
     print(f"mean seconds per seed: {sum(line['seconds'] for line in lines) / n:.0f}")
 
 
