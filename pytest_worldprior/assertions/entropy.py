@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+
+import numpy as np
 
 from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
 from ..checks import Quantity
-from ..stats import Verdict
+from ..measures.entropy import KnownPath, overlap, sequence_paths
+from ..stats import Outcome, Verdict
+from ..stats.degenerate import known_paths_interval
 from .conclude import (
     assertion,
     check_mode,
@@ -114,7 +119,14 @@ def assert_sequence_entropy_within(
     same token count covers about, not exactly, the same text; the mean lengths are in the details. The
     baseline samples with `baseline_seed` (default: --worldprior-baseline-seed if set, else the same seed;
     another makes the samples independent); `seed` defaults to the session's (--worldprior-seed; 0 outside
-    pytest)."""
+    pytest).
+
+    Where every path is alike (a collapsed model) there is no spread to build a t or Welch interval on:
+    the model's interval is then stats.degenerate's all-equal bound overlapped with the certain bound
+    from the drawn paths' exact probabilities (measures.sequence_entropy; a side's interval is subtracted
+    from the other's, method "all-equal"); and where that does not decide, up to MORE_PATH_LOOKS further
+    looks of n paths add their distinct paths to the known ones (_more_paths; no alpha spent, the bound is
+    certain). A model whose paths differ is judged exactly as before, on the same samples."""
     __tracebackhide__ = True
     if (baseline is None) != (max_drop_nats is None):
         raise ValueError("a baseline and max_drop_nats go together: give both, or neither")
@@ -130,25 +142,78 @@ def assert_sequence_entropy_within(
     measure = (f"{max_new_tokens}-token entropy (nats)" if temperature == 1
                else f"{max_new_tokens}-token entropy, T={temperature:g}")
     details = {"mean_length": ours.mean_length}
-    verdicts = []
-    if min_nats is not None:
-        verdicts.append(sampled_verdict(ours.estimate, ours.interval, min_nats, None, n, ours.method, alpha, seed, label,
-                                        details, measure=measure))
+    theirs = None
     if baseline is not None:
         base_settings = dict(settings, seed=seed if baseline_seed is None else baseline_seed)
         theirs = measures.sequence_entropy(baseline, prompt, n, **base_settings)
         details.update(baseline_entropy=theirs.estimate, baseline=baseline.info().reference,
                        baseline_mean_length=theirs.mean_length)
-        if ours.standard_error is None or theirs.standard_error is None:  # a side's paths all alike: its exact bound
-            interval, method = (ours.interval[0] - theirs.interval[1], ours.interval[1] - theirs.interval[0]), "all-equal"
-        else:
-            interval, method = stats.welch_difference_interval(ours.estimate, ours.standard_error, n, theirs.estimate,
-                                                               theirs.standard_error, n, alpha), "welch"
-        verdicts.append(sampled_verdict(ours.estimate - theirs.estimate, interval, -max_drop_nats, None, n, method, alpha,
-                                        seed, f"entropy minus the baseline's of {max_new_tokens}-token continuations "
-                                        f"(nats, T={temperature:g})", details, measure="Δ " + measure))
+
+    def judge(estimate: float, interval: tuple[float, float], drawn: int) -> list[Verdict]:
+        verdicts = []
+        if min_nats is not None:
+            verdicts.append(sampled_verdict(estimate, interval, min_nats, None, drawn, ours.method, alpha, seed, label,
+                                            details, measure=measure))
+        if theirs is not None:
+            if ours.standard_error is None or theirs.standard_error is None:  # a side's paths all alike: its exact bound
+                difference, method = (interval[0] - theirs.interval[1], interval[1] - theirs.interval[0]), "all-equal"
+            else:
+                difference, method = stats.welch_difference_interval(estimate, ours.standard_error, n, theirs.estimate,
+                                                                     theirs.standard_error, n, alpha), "welch"
+            verdicts.append(sampled_verdict(estimate - theirs.estimate, difference, -max_drop_nats, None, drawn, method,
+                                            alpha, seed, f"entropy minus the baseline's of {max_new_tokens}-token "
+                                            f"continuations (nats, T={temperature:g})", details, measure="Δ " + measure))
+        return verdicts
+
+    estimate, interval, drawn = ours.estimate, ours.interval, n
+    verdicts = judge(estimate, interval, drawn)
+    if ours.known_paths is not None:  # every path alike: what the logits know of the drawn paths, and more paths
+        details["known_mass"] = ours.known_mass
+        if worst(*verdicts).outcome is Outcome.INCONCLUSIVE:
+            estimate, interval, drawn, verdicts = _more_paths(model, prompt, ours, n, max_new_tokens, temperature, seed,
+                                                              judge, details)
     if len(verdicts) == 2:
         details["checks"] = [v.describe() for v in verdicts]
-    return conclude(checks.SEQUENCE_ENTROPY, model, prompt, worst(*verdicts), own=(ours.estimate, ours.interval, label),
+    return conclude(checks.SEQUENCE_ENTROPY, model, prompt, worst(*verdicts), own=(estimate, interval, label),
                     baseline_value=None if baseline is None else (details["baseline_entropy"], "nats"),
-                    quantities=[Quantity("continuation entropy (nats)", ours.estimate, ours.interval)])
+                    quantities=[Quantity("continuation entropy (nats)", estimate, interval)])
+
+
+# Where every path of a collapsed sample is the same and neither bound decides, at most this many further
+# looks of n fresh paths each (so at most 4n paths, the 4 looks of sequential_verdict).
+MORE_PATH_LOOKS = 3
+
+
+def _more_paths(model: Backend, prompt: Prompt, ours, n: int, max_new_tokens: int, temperature: float, seed: int,
+                judge, details: dict) -> tuple[float, tuple[float, float], int, list[Verdict]]:
+    """Where every path of the first look was alike and the check is INCONCLUSIVE: draw further looks of
+    n paths (measures.sequence_paths, seed derived from (seed, look), so a run repeats with its seed) until
+    `judge(estimate, interval, paths drawn)` decides, at most MORE_PATH_LOOKS.
+
+    Each look's new distinct paths join those of the first look in the prefix tree of
+    stats.degenerate.known_paths_interval: a path drawn once has its probability and its value known
+    exactly, so the mass left unknown only shrinks. That bound is certain, so the looks spend no alpha (no
+    Bonferroni split over them): the interval is the first look's (all-equal bound at the check's alpha,
+    overlapped with the certain one) overlapped with the certain bound of all paths so far, and it can
+    miss only where the first look's missed. The estimate is the mean of every path drawn (unbiased like
+    the first look's), kept inside the interval. Returns (estimate, interval, paths drawn, verdicts) and
+    leaves `more_paths` (paths drawn after the first look) and `known_mass` in details."""
+    most = math.log(len(model.token_texts()))  # no step holds more than log V nats
+    paths = {path.tokens: path for path in map(KnownPath._make, ours.known_paths)}  # stored results give plain tuples
+    total, drawn = ours.estimate * n, n
+    for look in range(1, MORE_PATH_LOOKS + 1):
+        look_seed = int(np.random.SeedSequence([seed, look]).generate_state(1)[0])
+        for path in sequence_paths(model, prompt, n, max_new_tokens=max_new_tokens, temperature=temperature,
+                                   seed=look_seed):
+            path = KnownPath._make(path)
+            total += path.count * math.fsum(path.entropies)
+            paths.setdefault(path.tokens, path)
+        drawn += n
+        low, high, known = known_paths_interval(paths.values(), max_new_tokens, most)
+        interval = overlap(ours.interval, (low, high))
+        estimate = min(max(total / drawn, interval[0]), interval[1])
+        details.update(more_paths=drawn - n, known_mass=known)
+        verdicts = judge(estimate, interval, drawn)
+        if worst(*verdicts).outcome is not Outcome.INCONCLUSIVE:
+            break
+    return estimate, interval, drawn, verdicts

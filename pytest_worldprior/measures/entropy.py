@@ -6,15 +6,17 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 from scipy import stats as scipy_stats
 
 from .. import stats
 from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
 from ..stats.checks import check_int, check_temperature
+from ..stats.degenerate import known_paths_interval
 from ..stats.reported_logprobs import ROUNDING, ZERO_MASS_BELOW, reported_logprobs, top_mass
 from .paths import reduce_along
 
@@ -61,6 +63,10 @@ class SampledEntropy:
     seed: int
     mean_length: float = 1.0
     standard_error: float | None = None  # of the estimate, where it is a mean of independent values
+    # sequence_entropy when every path had the same entropy: the mass of the drawn paths, known exactly
+    # from the logits, and those paths (KnownPath); None otherwise
+    known_mass: float | None = None
+    known_paths: tuple | None = None
 
 
 @cached_measurement
@@ -120,27 +126,89 @@ def sequence_entropy(
     """Entropy of whole continuations by the chain rule: mean over sampled paths of sum_t H_T(p(. | y<t)).
 
     Unbiased like mean(-log p(y)) but with much lower variance; the output length is reported beside it.
-    When every path has the same entropy the interval is stats.degenerate's exact bound (method
-    "chain-rule-all-equal", standard_error None)."""
+    Each distinct path is teacher-forced once (a path drawn twice has the same rows).
+
+    When every path has the same entropy v (a collapsed model) there is no spread for a t interval
+    (method "chain-rule-all-equal", standard_error None). Two bounds hold then, and the interval is where
+    they overlap: stats.degenerate's all_equal_mean_interval (the value v has probability at least
+    m = (alpha/2)^(1/n); the rest lies in [0, max_new_tokens log V]), at level 1 - alpha, and
+    stats.degenerate's known_paths_interval from the drawn paths' exact probabilities, certain (no
+    level to spend), which decides where the drawn path holds most of the mass however few the draws.
+    Should they not overlap (the first missed, probability at most alpha), the certain one. The drawn
+    paths are kept in `known_paths` (and their exactly known mass in `known_mass`) so that a check can
+    add more paths to them (`sequence_paths`)."""
     check_temperature(temperature)
     samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-    paths = [list(s.token_ids) for s in samples]
-    # Each path's entropy as soon as its rows are made: only a few paths' distributions are held at once.
-    per_path = np.array(reduce_along(paths, lambda rows: _path_entropy(rows, temperature), (model, [prompt] * n)))
-    lengths = float(np.mean([len(p) for p in paths]))
-    if np.ptp(per_path) == 0:  # every path the same entropy (a collapsed model): the exact bound decides
-        most = max_new_tokens * np.log(len(model.token_texts()))  # no path holds more than log V per token
-        interval = stats.all_equal_mean_interval(float(per_path[0]), n, alpha, 0.0, float(most))
-        return SampledEntropy(float(per_path[0]), interval, n, "chain-rule-all-equal", temperature, seed, lengths, None)
+    paths = _distinct_paths(model, prompt, samples, temperature)
+    value = {path.tokens: float(np.sum(path.entropies)) for path in paths}
+    per_path = np.array([value[tuple(s.token_ids)] for s in samples])
+    lengths = float(np.mean([len(s.token_ids) for s in samples]))
+    if np.ptp(per_path) == 0:  # every path the same entropy (a collapsed model): the exact bounds decide
+        most = float(np.log(len(model.token_texts())))  # no step holds more than log V
+        interval = stats.all_equal_mean_interval(float(per_path[0]), n, alpha, 0.0, max_new_tokens * most)
+        low, high, known = known_paths_interval(paths, max_new_tokens, most)
+        interval = overlap(interval, (low, high))
+        return SampledEntropy(float(per_path[0]), interval, n, "chain-rule-all-equal", temperature, seed, lengths, None,
+                              known, paths)
     low, high = stats.t_interval(per_path, alpha)
     standard_error = float(scipy_stats.sem(per_path))
     return SampledEntropy(float(per_path.mean()), (low, high), n, "chain-rule-t", temperature, seed, lengths, standard_error)
 
 
-def _path_entropy(rows: np.ndarray, temperature: float) -> float:
-    """sum_t H_T of a path's next-token rows [tokens, V], nats; 0 for an empty path. A row at a time, so
-    the working copies are of one row, not of the whole path."""
-    return float(np.sum([stats.entropy_from_logprobs(row, temperature) for row in rows])) if len(rows) else 0.0
+class KnownPath(NamedTuple):
+    """One distinct sampled continuation as the logits see it (a plain tuple, so results stay picklable
+    and storable): per step, the entropy H_T of the next-token distribution and the log-probability of the
+    token taken under it (nats), and whether the text ended there (an end-of-sequence token)."""
+
+    tokens: tuple[int, ...]
+    entropies: tuple[float, ...]
+    logprobs: tuple[float, ...]
+    ended: bool
+    count: int  # how many of the draws were this path
+
+
+@cached_measurement
+def sequence_paths(model: Backend, prompt: Prompt, n: int, *, max_new_tokens: int = 16, temperature: float = 1.0,
+                   seed: int = 0) -> tuple[KnownPath, ...]:
+    """n sampled continuations, as their distinct paths with per-step entropies and log-probabilities
+    from teacher forcing (KnownPath): what stats.degenerate.known_paths_interval bounds the continuation
+    entropy with. A check draws these to add paths to a collapsed sample (assertions.entropy)."""
+    check_temperature(temperature)
+    samples = model.sample(prompt, n, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    return _distinct_paths(model, prompt, samples, temperature)
+
+
+def _distinct_paths(model: Backend, prompt: Prompt, samples, temperature: float) -> tuple[KnownPath, ...]:
+    """The distinct paths among `samples`, in order of first appearance, each teacher-forced once.
+
+    H_T per row as before (stats.entropy_from_logprobs, one row at a time). The drawn token's
+    log-probability is read from its row: at T = 1 the row is already log p (continuation_logprobs),
+    so it costs nothing; at another T it is one log-softmax of the row / T."""
+    counts = Counter(tuple(s.token_ids) for s in samples)
+    ended = {tuple(s.token_ids) for s in samples if s.finish_reason == "eos"}
+    tokens = list(counts)
+    order = iter(tokens)
+
+    def steps(rows: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        path = next(order)  # reduce_along calls this on the paths in their order
+        entropies = tuple(float(stats.entropy_from_logprobs(row, temperature)) for row in rows)
+        if temperature == 1:
+            logprobs = tuple(float(row[token]) for row, token in zip(rows, path))
+        else:
+            logprobs = tuple(float(special.log_softmax(row / temperature)[token]) for row, token in zip(rows, path))
+        return entropies, logprobs
+
+    # Each path's values as soon as its rows are made: only a few paths' distributions are held at once.
+    found = reduce_along(tokens, steps, (model, [prompt] * len(tokens)))
+    return tuple(KnownPath(path, entropies, logprobs, path in ended, counts[path])
+                 for path, (entropies, logprobs) in zip(tokens, found))
+
+
+def overlap(first: tuple[float, float], second: tuple[float, float]) -> tuple[float, float]:
+    """Where two intervals for one quantity overlap; `second` alone where they do not (it is the certain
+    one: the first, a confidence interval, then missed)."""
+    low, high = max(first[0], second[0]), min(first[1], second[1])
+    return (float(low), float(high)) if low <= high else (float(second[0]), float(second[1]))
 
 
 def _miller_madow_of_labels(labels: np.ndarray, axis: int = -1) -> np.ndarray:
