@@ -51,7 +51,7 @@ KINDS = {kind.name: kind for kind in (
               ("entropy gain over T (nats)", "matching temperature", "sharpening exponent γ", "implied temperature 1/γ")),
     CheckKind(UNIFORM_CHOICE, "Biased randomness", "share",
               ("top-answer share", "in-set mass", "distinct@10 answers", "chi-square from uniform")),
-    CheckKind(DISTRIBUTION_CLOSE, "Prior shift", "nats", ("KL(target || model) over the answers (nats)",)),
+    CheckKind(DISTRIBUTION_CLOSE, "Prior shift", "nats", ("KL(target || model) over the answers (nats)", "in-set mass")),
     # prior_shift's gate is prior_kl, on every check's next-token distribution
     CheckKind(PRIOR_SHIFT, "Prior shift", "nats", ("prior KL(model || first) (nats)", "shifted-token share"), gated=False),
     CheckKind(ATTRACTOR, "Attractor states", "share", ("snap-back share", "influence, mean total (nats)")),

@@ -124,3 +124,14 @@ MAX_PRIOR_KL_MODEL_BASELINE_NATS = 2.0
 # of the sky), renormalised over the set. Half a nat is the candidate giving an answer the baseline
 # favours about 60 % of its mass (e^-0.5) or less; moving more than that on a fact is drift.
 MAX_CLOSED_SET_KL_TARGET_MODEL_NATS = 0.5
+# ... and the candidate must still answer those questions where the baseline does (its in-set mass at or
+# above MIN_IN_SET_MASS): its in-set mass may fall at most this many nats below the baseline's,
+# ln(baseline's / candidate's) <= 3.0, about 20 times less often. Without this rule a candidate that stops
+# answering would be INCONCLUSIVE ("rarely answers"), and that is the largest drift there is. Measured on
+# the default pair: gemma3-270m-dpo answers "Q: Is the sun a star?\nA:" with Yes or No with probability
+# 1e-12, where gemma3-270m does with 0.12 (ln ratio 25), and the sky question 9e-16 against 0.091 (32);
+# both FAIL. On "boiling" it answers 0.10 against 0.48 (1.5: above the floor, judged by the KL).
+# 3.0 is just above ln(1 / MIN_IN_SET_MASS): a candidate at or above the floor is judged by the KL alone,
+# and one below it FAILs where the baseline answers about 20 times as often (the library's default,
+# pytest_worldprior.measures.closed_set.MAX_IN_SET_DROP_NATS).
+MAX_CLOSED_SET_IN_SET_DROP_NATS = 3.0

@@ -1,17 +1,19 @@
 """Closed-set answers (issue 16): an answer ends where the text moves on, never inside a list ("1, 2, 3" is
 not the answer "1"), and a model that rarely answers is INCONCLUSIVE, not judged on renormalised noise.
-The rule on strings and on the toy pair; on both real tokenizers (marked real_model)."""
+The rule on strings and on the toy pair; on both real tokenizers (marked real_model). For drift from a
+baseline that answers (issue 25, item 3), a candidate that stops answering FAILs instead."""
 
 import re
 
 import numpy as np
 import pytest
+from test_backend_contract import Bigram
+from test_backend_contract import table as bigram_table
 
-from pytest_worldprior import Inconclusive, assert_distribution_close, assert_uniform_choice, load_model
+from pytest_worldprior import Inconclusive, assert_distribution_close, assert_uniform_choice, load_model, session
 from pytest_worldprior.backends.callable import CallableBackend
 from pytest_worldprior.measures import choice_distribution
 from pytest_worldprior.measures.closed_set import MIN_IN_SET_MASS, _ending_tokens, ends_answer
-from pytest_worldprior import session
 from pytest_worldprior.report import terminal as report
 
 NUMBER = "Pick a random number from 1 to 10:"
@@ -119,6 +121,109 @@ def test_the_report_shows_in_set_mass_and_leaves_rarely_answered_framings_out_of
     [line] = report.choice_lines(records)
     assert re.fullmatch(r"toy-base, 1-10: direct '\d+' 0\.\d\d \(H/Hmax 0\.\d\d, in-set 0\.\d\d\) \| "
                         r"interpreter rarely answers \(in-set 0\.\d+, not judged\)", line), line
+
+
+# ---- drift: a candidate that stops answering (issue 25, item 3) -------------------------------------------
+# Bigram models over twelve word tokens (test_backend_contract): after "Pick a colour:" one names a colour and
+# ends with "."; the other goes on with " the cat sat." and names a colour about once in 200.
+
+PICK = "Pick a colour:"
+COLOURS = ["red", "blue", "green"]
+ANSWERS = {"<unk>": [" red", " blue", " green"], " red": ["."], " blue": ["."], " green": ["."]}
+
+
+@pytest.fixture(scope="module")
+def answering():
+    return Bigram("answers", bigram_table(6.0, ANSWERS))
+
+
+@pytest.fixture(scope="module")
+def silent():
+    return Bigram("silent", bigram_table(6.0, {"<unk>": [" the"], " the": [" cat"], " cat": [" sat"], " sat": ["."]}))
+
+
+def _masses(text: str) -> tuple[float, float]:
+    """The baseline's and the model's in-set mass as the failure's first line gives them."""
+    found = re.search(r"the baseline's in-set mass (\S+), at most e\^\S+ times the model's\): in-set (?:mass|share of "
+                      r"samples that are allowed answers) (\S+) ", text)
+    return float(found.group(1)), float(found.group(2))
+
+
+def test_a_candidate_that_stops_answering_fails_the_drift_check_with_both_masses(answering, silent):
+    base = choice_distribution(answering, PICK, COLOURS)
+    mass = choice_distribution(silent, PICK, COLOURS).in_set_mass
+    assert mass < MIN_IN_SET_MASS <= base.in_set_mass and np.log(base.in_set_mass / mass) > 3.0
+    with pytest.raises(Inconclusive, match="the model rarely answers"):  # without the baseline's mass: the floor alone
+        assert_distribution_close(silent, PICK, COLOURS, base.probabilities)
+    with pytest.raises(AssertionError) as raised:
+        assert_distribution_close(silent, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass)
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith("FAIL: the model stops answering where the baseline answers (the baseline's in-set mass ")
+    assert first.endswith(" (exact)")
+    shown_base, shown_model = _masses(first)
+    assert shown_base == pytest.approx(base.in_set_mass, rel=1e-2) and shown_model == pytest.approx(mass, rel=1e-2)
+    assert "baseline_in_set_mass=0." in str(raised.value)  # the reproduce line has the baseline's mass
+    record = session.current().recorder.records[-1]
+    assert record.verdict["measure"] == "in-set mass" and record.verdict["outcome"] == "FAIL"
+    assert record.baseline_value == {"value": base.in_set_mass, "unit": "in-set mass"}
+    assert record.verdict["details"]["in_set_drop_nats"] == pytest.approx(np.log(base.in_set_mass / mass))
+    # A limit the drop stays within: the floor's INCONCLUSIVE again, not a FAIL.
+    with pytest.raises(Inconclusive, match="the model rarely answers"):
+        assert_distribution_close(silent, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass,
+                                  max_in_set_drop_nats=float(np.log(base.in_set_mass / mass)) + 0.5)
+
+
+def test_a_sampled_candidate_that_stops_answering_fails_only_when_its_interval_is_below_the_limit(answering):
+    base = choice_distribution(answering, PICK, COLOURS)
+    never = CallableBackend(lambda prompt, n, temperature, seed: [" the cat sat."] * n, name="never")
+    # 0 answers in 512: Wilson upper end 0.021 at alpha 0.001, below the limit 0.97 x e^-3 = 0.048
+    with pytest.raises(AssertionError) as raised:
+        assert_distribution_close(never, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass, n=512)
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith("FAIL: the model stops answering where the baseline answers")
+    assert "in-set share of samples that are allowed answers 0.00 [0.00, 0.02] < min 0.05" in first and "n=512, wilson" in first
+    assert _masses(first)[0] == pytest.approx(base.in_set_mass, rel=1e-2)
+    # 0 in 64: the interval [0, 0.14] reaches above the limit; not decided, and the model rarely answers
+    with pytest.raises(Inconclusive, match="the model rarely answers in this framing: share of samples"):
+        assert_distribution_close(never, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass, n=64)
+
+
+def test_a_candidate_that_answers_as_often_as_its_baseline_is_not_failed_by_the_rule(answering):
+    base = choice_distribution(answering, PICK, COLOURS)
+    red = Bigram("red", bigram_table(6.0, dict(ANSWERS, **{"<unk>": [" red"]})))  # answers as often, mostly "red"
+    assert choice_distribution(red, PICK, COLOURS).in_set_mass == pytest.approx(base.in_set_mass, rel=0.05)
+    verdict = assert_distribution_close(answering, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass)
+    assert verdict.passed and verdict.measure == "KL(target || model)" and verdict.details["in_set_drop_nats"] == pytest.approx(0)
+    verdict = assert_distribution_close(red, PICK, COLOURS, base.probabilities, max_kl_target_model_nats=5.0,
+                                        baseline_in_set_mass=base.in_set_mass)
+    assert verdict.passed and abs(verdict.details["in_set_drop_nats"]) < 0.05
+    # its answers drifted: the KL decides, as without the baseline's mass
+    with pytest.raises(AssertionError, match=r"^FAIL: KL\(target \|\| model\) over the answers \(nats\) "):
+        assert_distribution_close(red, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass)
+
+
+def test_a_baseline_that_rarely_answers_keeps_the_comparison_inconclusive(answering, silent):
+    rare = choice_distribution(silent, PICK, COLOURS)
+    assert rare.in_set_mass < MIN_IN_SET_MASS
+    with pytest.raises(Inconclusive, match="^INCONCLUSIVE: the model rarely answers in this framing: in-set mass"):
+        assert_distribution_close(silent, PICK, COLOURS, rare.probabilities, baseline_in_set_mass=rare.in_set_mass)
+    with pytest.raises(Inconclusive) as raised:  # the candidate answers; the target is the baseline's rare answers
+        assert_distribution_close(answering, PICK, COLOURS, rare.probabilities, baseline_in_set_mass=rare.in_set_mass)
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith("INCONCLUSIVE: the baseline rarely answers in this framing: in-set mass 0.00")
+    assert "vs min 0.05" in first
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"max_in_set_drop_nats": 3.0}, ValueError,
+     r"max_in_set_drop_nats=3.0 was given without baseline_in_set_mass: .*Give baseline_in_set_mass= too"),
+    ({"baseline_in_set_mass": 0.5, "max_in_set_drop_nats": -1.0}, ValueError, "max_in_set_drop_nats must be 0 or more"),
+    ({"baseline_in_set_mass": 2.0}, ValueError, r"baseline_in_set_mass is a probability, in \[0, 1\]"),
+    ({"baseline_in_set_mass": 0.5, "max_in_set_drop_nats": "3"}, TypeError, "max_in_set_drop_nats must be a number"),
+])
+def test_the_answering_arguments_are_checked(answering, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        assert_distribution_close(answering, PICK, COLOURS, [0.4, 0.3, 0.3], **kwargs)
 
 
 # ---- the real tokenizers ------------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
 from ..checks import Quantity
-from ..measures.closed_set import MIN_IN_SET_MASS, ends_answer
+from ..measures.closed_set import MAX_IN_SET_DROP_NATS, MIN_IN_SET_MASS, ends_answer
 from ..stats import Outcome, Verdict
 from .conclude import (
     assertion,
@@ -132,6 +134,8 @@ def assert_distribution_close(
     *,
     max_kl_target_model_nats: float = 0.1,
     min_in_set_mass: float = MIN_IN_SET_MASS,
+    baseline_in_set_mass: float | None = None,
+    max_in_set_drop_nats: float | None = None,
     method: str = "auto",
     n: int = 512,
     seed: int | None = None,
@@ -141,21 +145,49 @@ def assert_distribution_close(
     `max_kl_target_model_nats` nats.
 
     This direction punishes a model that gives little mass where the target wants some (lost coverage).
-    As in `assert_uniform_choice`, a model whose in-set mass (sampled: share of samples that are allowed
-    answers) is below `min_in_set_mass` is INCONCLUSIVE, not judged. Raises ValueError for a target that
-    is not len(choices) probabilities summing to 1, fewer than 2 or repeated choices, or n, seed or alpha
-    with method='exact'. Sampled, the answers are seeded with `seed` (default: the session's,
-    --worldprior-seed; 0 outside pytest)."""
+    As in `assert_uniform_choice`, a model whose in-set mass (the probability that it gives an allowed
+    answer at all; sampled: the share of the n samples that are allowed answers) is below
+    `min_in_set_mass` is INCONCLUSIVE, not judged on its few answers.
+
+    Where the target is a baseline's answer distribution, give that baseline's in-set mass as
+    `baseline_in_set_mass` (a probability: `choice_distribution(baseline, prompt, choices).in_set_mass`):
+    the check then also compares how often the two answer at all. A model that no longer answers a
+    question its baseline answers has drifted: where the baseline's in-set mass is at or above
+    `min_in_set_mass`, the model's may fall at most `max_in_set_drop_nats` below it, ln(baseline's in-set
+    mass / model's) <= max_in_set_drop_nats (natural log; default MAX_IN_SET_DROP_NATS, 3.0: about 20
+    times less often), else FAIL with both in-set masses in the message, whether or not the model is
+    above the floor. Sampled, the model's in-set share has a Wilson interval and FAILs only when the
+    whole interval lies below baseline_in_set_mass x e^-max_in_set_drop_nats (INCONCLUSIVE where it
+    straddles that limit). A baseline below the floor answers too rarely for its distribution to be a
+    target: the verdict is INCONCLUSIVE and names the baseline (unless the model rarely answers too,
+    which is said first).
+
+    Raises ValueError for a target that is not len(choices) probabilities summing to 1, fewer than 2 or
+    repeated choices, `max_in_set_drop_nats` given without `baseline_in_set_mass`, a negative
+    `max_in_set_drop_nats`, a `baseline_in_set_mass` outside [0, 1], or n, seed or alpha with
+    method='exact' (docs/arguments.md); TypeError for a value of the wrong type. Sampled, the answers are
+    seeded with `seed` (default: the session's, --worldprior-seed; 0 outside pytest)."""
     __tracebackhide__ = True
     route = "exact" if uses_logits(model, method) else "sampled"
     check_mode(route, None)
     target = np.asarray(target, dtype=float)
     if target.shape != (len(choices),) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
         raise ValueError(f"target must be {len(choices)} non-negative probabilities summing to 1, got {target.tolist()}")
+    if baseline_in_set_mass is None and max_in_set_drop_nats is not None:
+        raise ValueError(f"max_in_set_drop_nats={max_in_set_drop_nats!r} was given without baseline_in_set_mass: it is "
+                         "how far below the baseline's in-set mass the model's may fall. Give baseline_in_set_mass= too "
+                         "(choice_distribution(baseline, prompt, choices).in_set_mass), or drop max_in_set_drop_nats")
+    if max_in_set_drop_nats is None:
+        max_in_set_drop_nats = MAX_IN_SET_DROP_NATS
+    elif max_in_set_drop_nats < 0:
+        raise ValueError(f"max_in_set_drop_nats must be 0 or more (nats: ln(baseline's in-set mass / model's)), got "
+                         f"{max_in_set_drop_nats!r}")
     label = "KL(target || model) over the answers (nats)"
+    quantities = []
     if route == "exact":
         dist = measures.choice_distribution(model, prompt, choices)
         details = dist.as_dict() | {"target": target.tolist()}
+        in_set, in_set_interval = dist.in_set_mass, None
         if dist.in_set_mass < min_in_set_mass:
             verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details)
         else:
@@ -167,6 +199,7 @@ def assert_distribution_close(
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         inside = int(counts.sum())
         details = {"counts": counts.tolist(), "off_set_count": outside, "in_set_share": inside / n, "target": target.tolist()}
+        in_set, in_set_interval = inside / n, stats.wilson_interval(inside, n, alpha)
         if inside == 0 or inside / n < min_in_set_mass:  # no answer at all: nothing to judge, whatever the floor
             verdict = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed))
         else:
@@ -174,9 +207,46 @@ def assert_distribution_close(
             quantities = [Quantity("KL(target || model) over the answers (nats)", estimate, interval)]
             verdict = sampled_verdict(estimate, interval, None, max_kl_target_model_nats, inside, "bootstrap", alpha,
                                       seed, label, details, measure="KL(target || model)")
-    if verdict.details.get("rarely_answers"):  # no value of its own for a stored baseline to compare
-        return conclude(checks.DISTRIBUTION_CLOSE, model, prompt, verdict, own=None)
-    return conclude(checks.DISTRIBUTION_CLOSE, model, prompt, verdict, quantities=quantities)
+    own = (verdict.estimate, verdict.interval, verdict.label)  # the KL, for a stored baseline, where it was judged
+    side = None
+    if baseline_in_set_mass is not None:
+        verdict = _answering_drift(verdict, in_set, in_set_interval, baseline_in_set_mass, max_in_set_drop_nats,
+                                   min_in_set_mass, route, n, alpha, seed)
+        if verdict.measure in ("in-set mass", "in-set share") and verdict.details.get("rarely_answers") != "the baseline":
+            side = (baseline_in_set_mass, "in-set mass")  # the row compares how often the two answer
+    if not quantities or verdict.details.get("rarely_answers"):  # no KL, or one against a target of rare answers
+        own, quantities = None, []
+    quantities.append(Quantity("in-set mass", in_set, in_set_interval))  # how often it answers at all, judged or not
+    return conclude(checks.DISTRIBUTION_CLOSE, model, prompt, verdict, own=own, baseline_value=side, quantities=quantities)
+
+
+def _answering_drift(verdict: Verdict, in_set: float, interval: tuple[float, float] | None, baseline: float,
+                     max_drop: float, floor: float, route: str, n: int, alpha: float, seed: int | None) -> Verdict:
+    """`verdict` (the KL, or the model rarely answers) with the answering rule of `assert_distribution_close`
+    applied: the model's in-set mass `in_set` (sampled: its share of the n samples, with the Wilson
+    `interval`) against the `baseline`'s, which must be at least `floor` to be a target at all. FAIL where
+    the model's lies (sampled: wholly) below baseline x e^-max_drop; a sampled interval that straddles
+    that limit makes a passing verdict INCONCLUSIVE."""
+    drop = math.log(baseline / in_set) if in_set > 0 and baseline > 0 else None  # None: infinite or undefined
+    extra = {"baseline_in_set_mass": baseline, "in_set_drop_nats": drop, "max_in_set_drop_nats": max_drop}
+    details = dict(verdict.details, **extra)
+    if baseline < floor:
+        if verdict.details.get("rarely_answers"):  # the model rarely answers: that is said first
+            return replace(verdict, details=details)
+        return _rarely_answers("the baseline", baseline, floor, details)
+    limit = baseline * math.exp(-max_drop)
+    label = (f"the model stops answering where the baseline answers (the baseline's in-set mass {baseline:.3g}, at "
+             f"most e^{max_drop:g} times the model's): in-set "
+             + ("mass" if route == "exact" else "share of samples that are allowed answers"))
+    answering = {key: value for key, value in details.items() if key not in ("rarely_answers", "min_in_set_mass")}
+    if route == "exact":
+        lost = stats.exact_verdict(in_set, lower=limit, label=label, details=answering, measure="in-set mass")
+    else:
+        lost = sampled_verdict(in_set, interval, limit, None, n, "wilson", alpha, seed, label, answering,
+                               measure="in-set share")
+    if lost.failed or (lost.inconclusive and verdict.passed):
+        return lost
+    return replace(verdict, details=details)
 
 
 def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None) -> Verdict:

@@ -157,6 +157,7 @@ KINDS: dict[str, Callable[[str, Any], Any]] = {
     "prefixes": count, "influence_paths": count,
     "alpha": alpha, "temperature": temperature, "temperatures": temperatures, "method": method,
     "max_top_share": share, "max_off_set_mass": share, "min_in_set_mass": share, "max_shifted_share": share,
+    "baseline_in_set_mass": share, "max_in_set_drop_nats": number,
     "max_snap_back_share": share,
     "min_nats": number, "max_nats": number, "max_drop_nats": number, "min_gain_nats": number,
     "max_matching_temperature": temperature, "max_kl_target_model_nats": number, "max_kl_model_baseline_nats": number,

@@ -24,7 +24,8 @@ is unsure of is left in the off-set mass.
 A prompt ending in a space would make every answer improbable (" 7" is one token, "7" after a lone " " is
 rare), so the space moves into the answers, as lm-evaluation-harness does.
 
-`MIN_IN_SET_MASS` is the floor under which the answers are too rare to judge (see there).
+`MIN_IN_SET_MASS` is the floor under which the answers are too rare to judge, and `MAX_IN_SET_DROP_NATS`
+how far below a baseline's the in-set mass may fall (see there).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ CLOSING_QUOTES = "'\"\u2019\u201d`"
 # less, the model writes another ">>>" line), those it takes up 0.059 or more; 0.05 keeps the second and
 # drops the first. Rows close to it (0.04-0.07) are decided by wording, not by the floor's exact value.
 MIN_IN_SET_MASS = 0.05
+# Drift from a baseline that answers (`assert_distribution_close` with `baseline_in_set_mass=`): the model's
+# in-set mass may fall at most this many nats below the baseline's, ln(baseline's / model's) <= 3.0, a
+# factor e^3 (about 20). A question the baseline answers and the tuned model no longer answers is the
+# largest drift there is, and the floor above would only call it INCONCLUSIVE. 3.0 is just above
+# ln(1 / MIN_IN_SET_MASS) = 3.00: no baseline answers with more than probability 1, so a model at or above
+# the floor is never failed by this rule (its answers are judged by the KL), and a model below the floor
+# FAILs where its baseline answers about 20 times as often and stays INCONCLUSIVE where it does not.
+MAX_IN_SET_DROP_NATS = 3.0
 
 
 @dataclass(frozen=True)
