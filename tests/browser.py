@@ -3,7 +3,8 @@
 `measure(page)` copies the page, adds a script that writes its measurements into the DOM once the page
 has loaded, and reads them back from Chromium's --dump-dom: the page's scroll width against its client
 width, the bottom of the gate header against the window's height, and for each chart (an `<img>` in a
-`figure.chart`) its drawn size and how many of its pixels are not white (drawn on a canvas). Chromium
+`figure.chart`) its drawn size, how many of its pixels are not white (drawn on a canvas), its caption's
+text and the rows its caption lists as below the in-set floor (`ul.below-floor`, as rendered). Chromium
 runs with the flags that keep it off the network (no background, component or sync connections).
 
 Chromium is the Debian package `chromium`; `chromium_or_fail()` says how to install it when it is missing.
@@ -40,7 +41,10 @@ window.addEventListener('load', () => {
       for (let i = 0; i < data.length; i += 4)
         if (data[i + 3] > 0 && (data[i] < 235 || data[i + 1] < 235 || data[i + 2] < 235)) ink++;
     }
-    return {alt: img.alt, width: box.width, height: box.height, natural: img.naturalWidth, natural_height: img.naturalHeight, ink};
+    const figure = img.closest('figure'), caption = figure ? figure.querySelector('figcaption') : null;
+    const below_floor = figure ? [...figure.querySelectorAll('ul.below-floor li')].map(li => li.innerText) : [];
+    return {alt: img.alt, width: box.width, height: box.height, natural: img.naturalWidth, natural_height: img.naturalHeight, ink,
+            caption: caption ? caption.innerText : null, below_floor};
   });
   const out = document.createElement('script');
   out.type = 'application/json'; out.id = 'measurements';
@@ -76,7 +80,8 @@ def _run(args: list[str], tmp: Path, timeout: float) -> str:
 def measure(page: Path, tmp: Path, width: int = 1280, height: int = 900, timeout: float = 60) -> dict:
     """Load a copy of `page` (with the probe) at width x height px and return the probe's measurements:
     scroll_width, client_width, window_height, gate_bottom, gate_text and charts (alt, width, height,
-    natural, natural_height, ink: pixels not white) per chart image."""
+    natural, natural_height, ink: pixels not white, caption: the figcaption's text, below_floor: the texts
+    of its `ul.below-floor` items) per chart image."""
     probed = tmp / f"probed-{page.name}"
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8")
     dom = _run([f"--window-size={width},{height}", "--virtual-time-budget=10000", "--dump-dom", probed.as_uri()], tmp, timeout)

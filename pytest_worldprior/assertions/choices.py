@@ -82,8 +82,9 @@ def assert_uniform_choice(
         if verdict.passed and max_off_set_mass is not None and dist.off_set_mass > max_off_set_mass:
             verdict = stats.exact_verdict(dist.off_set_mass, upper=max_off_set_mass, label="mass outside the allowed answers",
                                           details=details, measure="off-set mass")
-        if dist.in_set_mass < min_in_set_mass:
+        if dist.in_set_mass < min_in_set_mass:  # its shares among answers it seldom gives are noise: no lineage row
             verdict, own = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details), None
+            quantities = [Quantity("in-set mass", dist.in_set_mass)]
     else:
         counts, outside = _sampled_choice_counts(model, prompt, choices, n, seed)
         top = int(np.argmax(counts))

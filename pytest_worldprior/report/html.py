@@ -4,7 +4,8 @@ First the gate: PASS or FAIL, the count of PASS, FAIL and INCONCLUSIVE verdicts 
 skipped tests and its exit code, where the session gave them), the models with their fingerprints, the
 seed and the versions. With --worldprior-lineage the lineage table and its charts come next. Then one
 section per phenomenon: its verdict table, each interval drawn as a bar against its threshold, and the
-charts that compare the models (html_charts). Charts are SVG images in data URIs; every text is escaped.
+charts that compare the models (html_charts; a closed-set row below the in-set floor is drawn hatched
+and listed under its chart). Charts are SVG images in data URIs; every text is escaped.
 
     python -m pytest_worldprior.report.html report.json -o report.html
 
@@ -55,6 +56,7 @@ tr.inconclusive .interval,tr.inconclusive .estimate{fill:#bf8700} .estimate{fill
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px;margin-top:8px}
 figure.chart{margin:0;min-width:0} figure.chart.wide{grid-column:1/-1}
 figure.chart img{display:block;width:100%;height:auto} figcaption{font-size:12px;color:#57606a}
+ul.below-floor{margin:2px 0 0;padding-left:18px;color:#7d4e00}
 details pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}
 """
 

@@ -7,6 +7,16 @@ lineage's checkpoints side by side per measure.
 Every function takes verdict records as the JSON report holds them (report.schema.json) and returns
 HTML `<figure>` elements; records without the data a chart needs draw nothing. matplotlib is imported
 on first use (the [html] extra).
+
+A closed-set row (an answer histogram, or a model or target of the prior-shift chart) whose in-set mass
+(the probability of giving an allowed answer at all; sampled, the share of samples that were one) is
+below the floor is renormalised noise, not a choice: its bars are drawn grey and hatched with the mass
+written on them, and the figure's caption lists it (`<ul class='below-floor'>`, one item per row:
+"below the in-set floor: MODEL on 'PROMPT' (in-set mass M, floor F)"). The floor is the record's
+details["min_in_set_mass"], else the library's default (measures.closed_set.MIN_IN_SET_MASS); the mark
+follows the mass, whatever the verdict made of it. A baseline below the floor (details
+"baseline_in_set_mass"; "target_in_set_mass" for the target of a prior-shift check) is listed too, once:
+a lineage run checks its first checkpoint against itself, and that row is listed already.
 """
 
 from __future__ import annotations
@@ -48,8 +58,9 @@ def temperature_curves(records: Iterable[dict], baseline: str) -> list[str]:
 
 def answer_histograms(records: Iterable[dict]) -> list[str]:
     """One chart per answer set of the random-choice checks: each answer's probability (sampled: its share
-    of the allowed answers drawn) for every model and framing, with the uniform share as a line."""
-    groups: dict[tuple[str, ...], dict[str, list[float]]] = {}
+    of the allowed answers drawn) for every model and framing, with the uniform share as a line. A row
+    below the in-set floor is hatched (module docstring)."""
+    groups: dict[tuple[str, ...], _Rows] = {}
     for record in records:
         details = record["verdict"]["details"]
         shares = _shares(details)
@@ -57,36 +68,110 @@ def answer_histograms(records: Iterable[dict]) -> list[str]:
             continue
         choices = tuple(str(c).strip("'\"") for c in details["choices"])  # 'heads' printed by Python is heads
         label = f"{record['model']}, {details['framing']}" if "framing" in details else record["model"]
-        groups.setdefault(choices, {}).setdefault(label, shares)
+        rows = groups.setdefault(choices, _Rows())
+        if label in rows.series:
+            continue
+        rows.add(label, shares, record["prompt"], _in_set(record), _floor(details))
+        base = details.get("baseline_in_set_mass")
+        if isinstance(base, (int, float)):  # its answers are not drawn, but the candidate's limit came from them
+            named = isinstance(details.get("baseline"), str)
+            who = f"the baseline {details['baseline']}" if named else "the baseline"
+            own = None  # its row in this chart, where it is checked too (a lineage run checks the first checkpoint itself)
+            if named:
+                own = f"{details['baseline']}, {details['framing']}" if "framing" in details else details["baseline"]
+            rows.note_below(f"{who} of {label}", record["prompt"], base, _floor(details), suffix="its answers not drawn", row=own)
     charts = []
-    for choices, series in groups.items():
-        def draw(ax, _, choices=choices, series=series):
-            _bars(ax, choices, series)
+    for choices, rows in groups.items():
+        def draw(ax, _, choices=choices, rows=rows):
+            _bars(ax, choices, rows.series, rows.below)
             ax.axhline(1 / len(choices), color="black", linestyle=":", linewidth=1, label="uniform")
             ax.set_ylabel("probability within the allowed answers")
-        charts.append(figure(f"Answers to {_question(choices)}", [None], draw, width=11 if len(choices) > ALLOWED_BARS else 7))
+        charts.append(figure(f"Answers to {_question(choices)}", [None], draw, width=11 if len(choices) > ALLOWED_BARS else 7,
+                             notes=rows.notes))
     return charts
 
 
 def target_histograms(records: Iterable[dict]) -> list[str]:
     """One chart, one axis per prompt of the closed-set prior-shift checks: the answer distribution of every
-    model against the check's target."""
-    groups: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
+    model against the check's target. A model or target below the in-set floor is hatched (module docstring)."""
+    groups: dict[str, tuple[list[str], _Rows]] = {}
     for record in records:
         details = record["verdict"]["details"]
         if record["check"] != checks.DISTRIBUTION_CLOSE or "probabilities" not in details or "target" not in details:
             continue
-        choices, series = groups.setdefault(record["prompt"], ([str(c) for c in details["choices"]], {}))
-        series.setdefault(record["model"], details["probabilities"])
-        series.setdefault("target", details["target"])
+        _, rows = groups.setdefault(record["prompt"], ([str(c) for c in details["choices"]], _Rows()))
+        floor = _floor(details)
+        if record["model"] not in rows.series:
+            rows.add(record["model"], details["probabilities"], record["prompt"], _in_set(record), floor)
+        if "target" not in rows.series:
+            target_mass = details.get("target_in_set_mass", details.get("baseline_in_set_mass"))
+            who = f"the target ({details['baseline']})" if isinstance(details.get("baseline"), str) else "the target"
+            rows.add("target", details["target"], record["prompt"], target_mass, floor, who=who)
     if not groups:
         return []
 
     def draw(ax, prompt):
-        _bars(ax, *groups[prompt])
+        choices, rows = groups[prompt]
+        _bars(ax, choices, rows.series, rows.below)
         ax.set_ylabel("probability")
 
-    return [figure("Closed-set answers against the target", list(groups), draw)]
+    notes = [note for _, rows in groups.values() for note in rows.notes]
+    return [figure("Closed-set answers against the target", list(groups), draw, notes=notes)]
+
+
+class _Rows:
+    """The rows (series) of one closed-set chart, those below the in-set floor (label: in-set mass) and the
+    caption's list of them."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, list[float]] = {}
+        self.below: dict[str, float] = {}
+        self._notes: list[tuple[str | None, str]] = []  # (the row it is about where that row may be drawn, note)
+
+    def add(self, label: str, values: list[float], prompt: str, mass: float | None, floor: float, who: str | None = None) -> None:
+        self.series[label] = list(values)
+        if mass is not None and mass < floor:
+            self.below[label] = mass
+            self.note_below(who or label, prompt, mass, floor)
+
+    def note_below(self, who: str, prompt: str, mass: float, floor: float, suffix: str = "", row: str | None = None) -> None:
+        """List `who` where `mass` is below `floor`; a note about a `row` that is drawn and marked itself goes."""
+        if mass < floor:
+            note = (f"below the in-set floor: {who} on '{_shorten(prompt, 60)}' "
+                    f"(in-set mass {_mass(mass)}, floor {floor:g}{'; ' + suffix if suffix else ''})")
+            self._notes.append((row, note))
+
+    @property
+    def notes(self) -> list[str]:
+        return list(dict.fromkeys(note for row, note in self._notes if row is None or row not in self.below))
+
+
+def _in_set(record: dict) -> float | None:
+    """A closed-set record's in-set mass: exact, the probability of an allowed answer at all; sampled, the
+    share of samples that were one; None where the record has neither."""
+    details = record["verdict"]["details"]
+    if isinstance(details.get("in_set_mass"), (int, float)):
+        return details["in_set_mass"]
+    if isinstance(details.get("off_set_mass"), (int, float)):
+        return 1.0 - details["off_set_mass"]
+    if isinstance(details.get("in_set_share"), (int, float)):
+        return details["in_set_share"]
+    if details.get("rarely_answers") == "the model":  # its verdict's estimate is the in-set mass
+        return record["verdict"]["estimate"]
+    return None
+
+
+def _floor(details: dict) -> float:
+    """The in-set floor the check used: the record's min_in_set_mass, else the library's default."""
+    if isinstance(details.get("min_in_set_mass"), (int, float)):
+        return details["min_in_set_mass"]
+    from ..measures.closed_set import MIN_IN_SET_MASS
+
+    return MIN_IN_SET_MASS
+
+
+def _mass(mass: float) -> str:
+    return f"{mass:.2g}"
 
 
 def influence_curves(records: Iterable[dict]) -> list[str]:
@@ -172,26 +257,53 @@ def _question(choices: Sequence[str]) -> str:
     return ", ".join(choices) if len(choices) <= 6 else f"{', '.join(choices[:5])}, ... ({len(choices)} answers)"
 
 
-def _bars(ax, choices: Sequence[str], series: dict[str, list[float]]) -> None:
-    """Grouped bars, one group per answer and one bar per series; lines for a large answer set."""
+def _bars(ax, choices: Sequence[str], series: dict[str, list[float]], below: dict[str, float] | None = None) -> None:
+    """Grouped bars, one group per answer and one bar per series; lines for a large answer set. A series in
+    `below` (label: its in-set mass) is drawn grey and hatched in its colour (as a line: faded and dotted),
+    its mass in its legend label and written on its tallest bar (highest point)."""
+    below = below or {}
+    marks = []  # (x, height, mass) where a mass is written
+    for i, (label, values) in enumerate(series.items()):
+        colour = f"C{i % 10}"
+        mass = below.get(label)
+        shown = label if mass is None else f"{label} (in-set mass {_mass(mass)})"
+        top = max(range(len(values)), key=values.__getitem__) if values else None
+        if len(choices) > ALLOWED_BARS:
+            if mass is None:
+                ax.plot(range(len(choices)), values, marker=".", linewidth=1, color=colour, label=shown)
+            else:
+                ax.plot(range(len(choices)), values, marker="x", markersize=3, linestyle=":", linewidth=1, color=colour, alpha=0.5,
+                        label=shown)
+                marks.append((top, values[top], mass))
+        else:
+            width = 0.8 / len(series)
+            xs = [j + i * width for j in range(len(choices))]
+            if mass is None:
+                ax.bar(xs, values, width, color=colour, label=shown)
+            else:
+                ax.bar(xs, values, width, color="#eaeef2", edgecolor=colour, hatch="////", linewidth=0.8, label=shown)
+                marks.append((xs[top], values[top], mass))
     if len(choices) > ALLOWED_BARS:
-        for label, values in series.items():
-            ax.plot(range(len(choices)), values, marker=".", linewidth=1, label=label)
         step = max(1, len(choices) // 20)
         ax.set_xticks(range(0, len(choices), step), [choices[i] for i in range(0, len(choices), step)], fontsize=7)
     else:
         width = 0.8 / len(series)
-        for i, (label, values) in enumerate(series.items()):
-            ax.bar([j + i * width for j in range(len(choices))], values, width, label=label)
         ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(choices))], choices, fontsize=8)
+    ceiling = ax.get_ylim()[1]
+    for x, height, mass in marks:  # inside a tall bar, above a short one
+        inside = height >= 0.45 * ceiling
+        ax.text(x, height / 2 if inside else height + 0.02 * ceiling, f"in-set mass {_mass(mass)}", rotation=90, fontsize=6,
+                ha="center", va="center" if inside else "bottom", bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     ax.set_xlabel("answer")
 
 
-def figure(title: str, panels: list, draw, *, columns: int = 3, width: float | None = None, legend_per_axis: bool = False) -> str:
+def figure(title: str, panels: list, draw, *, columns: int = 3, width: float | None = None, legend_per_axis: bool = False,
+           notes: Sequence[str] = ()) -> str:
     """A `<figure>` with one chart: one axis per panel (draw(ax, panel) fills it; a panel not None is the
     axis' title), in `columns` columns, one legend for all (or one per axis, where the axes show different
     series). The chart is an SVG image with its text kept as text; its ids are salted with the title, so
-    the same input gives the same bytes."""
+    the same input gives the same bytes. `notes` (the rows below the in-set floor) are listed in the
+    caption, `<ul class='below-floor'>`."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
@@ -224,8 +336,10 @@ def figure(title: str, panels: list, draw, *, columns: int = 3, width: float | N
             pyplot.close(chart)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     wide = " wide" if size[0] > 7.5 else ""  # several panels, or many answers: the whole row
+    listed = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    listed = f"<ul class='below-floor'>{listed}</ul>" if listed else ""
     return (f"<figure class='chart{wide}'><img alt='{html.escape(title, quote=True)}' src='data:image/svg+xml;base64,{data}'>"
-            f"<figcaption>{html.escape(title)}</figcaption></figure>")
+            f"<figcaption>{html.escape(title)}{listed}</figcaption></figure>")
 
 
 def _shorten(text: str, limit: int = 70) -> str:
