@@ -153,6 +153,13 @@ def test_under_fdr_junit_and_pytest_give_every_test_its_final_verdict(pytester):
     counts = {word: sum(result == word for result, _ in finals.values()) for word in ("passed", "failed", "xfailed")}
     result.assert_outcomes(**counts)
     assert result.ret == (pytest.ExitCode.TESTS_FAILED if counts["failed"] else pytest.ExitCode.OK)
+    # A FAIL the step decided says what a FAIL says without it (numbers, seed, reproduce line) and its p-values.
+    assert counts["failed"]
+    result.stdout.fnmatch_lines(["*--worldprior-fdr: the run's sampled checks judged together:*",
+                                 "*FAIL: share of top answer * [[]*, *[]] *(n=*, wilson, alpha=*, seed=*)*",
+                                 "*model:  callable:*", "*p-value *, Benjamini-Hochberg adjusted * (q 0.001; FAIL;*",
+                                 "*reproduce: *assert_uniform_choice(*"])
+    assert "reproduce: " in (pytester.path / "junit.xml").read_text()
 
 
 @pytest.mark.parametrize("value", ["0", "1", "-0.1", "five"])

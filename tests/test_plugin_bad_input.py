@@ -110,6 +110,15 @@ def test_remote_code_is_not_run_unless_asked(pytester, toy_dir):
     assert "needs its own Python code" in err and "--worldprior-trust-remote-code" in err
 
 
+def test_a_dtype_the_loader_does_not_know_is_refused_before_collection(pytester):
+    err = run_expecting_usage_error(pytester, "--worldprior-dtype", "fp16")
+    assert "--worldprior-dtype / worldprior_dtype must be one of float32, float16, bfloat16" in err
+    from pytest_worldprior.backends.hf.loading import _DTYPES
+    from pytest_worldprior.plugin.settings import DTYPES
+
+    assert set(DTYPES) == set(_DTYPES)  # the option accepts what the loader knows
+
+
 def test_seed_that_is_not_an_integer(pytester):
     err = run_expecting_usage_error(pytester, "--worldprior-seed", "abc")
     assert "--worldprior-seed / worldprior_seed must be an integer, got 'abc'" in err

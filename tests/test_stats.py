@@ -31,6 +31,8 @@ def test_exact_verdict():
     assert v.describe() == "FAIL: entropy 0.30 < min 0.50 (exact)"
     assert stats.exact_verdict(0.4999999, lower=0.5, tol=1e-6).passed
     assert stats.exact_verdict(1.0, lower=0.5, upper=2).describe().startswith("PASS: value 1.00 in [0.50, 2.00]")
+    # a value and a bound that would print alike get more digits, never '0.08 < min 0.08'
+    assert stats.exact_verdict(0.0812, lower=0.0834, label="entropy").describe() == "FAIL: entropy 0.0812 < min 0.0834 (exact)"
 
 
 # ---------------------------------------------------------------- decide

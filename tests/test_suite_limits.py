@@ -125,3 +125,12 @@ def test_a_bad_item_says_what_is_wrong_and_how_to_fix_it(item, message):
     with pytest.raises(pytest.UsageError) as error:
         suite_limits(Config(option=item), DEFAULTS)
     assert str(error.value) == f"pytest-worldprior: {message}"
+
+
+def test_limits_on_the_command_line_without_the_suite_are_refused_not_ignored(pytester):
+    pytester.makepyfile("def test_own():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--worldprior-limits", "MAX_ENTROPY_DROP_NATS = 2.0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--worldprior-limits changes the ready suite's limits, but no collected test takes them" in result.stderr.str()
+    pytester.makeini("[pytest]\nworldprior_limits = MAX_ENTROPY_DROP_NATS = 2.0\n")  # a project's standing setting
+    assert pytester.runpytest("-p", "no:cacheprovider").ret == pytest.ExitCode.OK

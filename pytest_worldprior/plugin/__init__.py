@@ -187,6 +187,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         run.seeds = replace(run.seeds, per_test=marked)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """--worldprior-limits changes the ready suite's limits: where no collected test takes them (none uses
+    the suite's `limits` fixture), it is refused rather than ignored. The ini key is a project's standing
+    configuration and may stay set while other tests run. Under pytest-xdist the workers collect, not the
+    controller, and a worker cannot stop the run cleanly, so only a run without workers checks."""
+    config = session.config
+    if not config.getoption("worldprior_limits", None) or hasattr(config, "workerinput") or not session.items:
+        return
+    if not any("limits" in getattr(item, "fixturenames", ()) for item in session.items):
+        raise pytest.UsageError(
+            "pytest-worldprior: --worldprior-limits changes the ready suite's limits, but no collected test takes them "
+            "(the `limits` fixture of suites/conftest.py): run it with the suite (pytest suites/ or --worldprior-suite), "
+            "or drop --worldprior-limits; your own tests take their limits as arguments")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
     """Load, before the first test runs, every model that the collected tests will use."""

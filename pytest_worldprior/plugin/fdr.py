@@ -21,6 +21,7 @@ import pytest
 
 from .. import stats
 from ..stats.outcome import Outcome, worst
+from ..stats.verdicts import Verdict
 
 
 
@@ -56,6 +57,26 @@ def apply(records: list[dict], q: float) -> FdrResult:
     return FdrResult(q, len(judged), tuple(failed), changed, tuple(t for t in tests if t))
 
 
+def describe(record: dict) -> str:
+    """A settled verdict as a failure says it without the step: the verdict's line (value, interval,
+    threshold, n, method, alpha, seed), the model and prompt, the step's p-values, and the reproduce line."""
+    verdict = record["verdict"]
+    fields = {name: verdict[name] for name in Verdict.__dataclass_fields__ if name in verdict}
+    fields["outcome"] = Outcome(verdict["outcome"])
+    for name in ("interval", "threshold"):
+        if isinstance(fields.get(name), list):
+            fields[name] = tuple(fields[name])
+    lines = [Verdict(**fields).describe(), f"  model:  {record.get('model')}", f"  prompt: {record.get('prompt')!r}"]
+    fdr = verdict["details"].get("fdr")
+    if fdr:
+        lines.append(f"  p-value {fdr['p_value']:.3g}, Benjamini-Hochberg adjusted {fdr['adjusted_p_value']:.3g} "
+                     f"(q {fdr['q']:g}; {'FAIL' if fdr['rejected'] else 'not carried'}; "
+                     f"{'FAIL' if fdr['failed_on_its_own'] else 'no FAIL'} on its own)")
+    if verdict["details"].get("reproduce"):
+        lines.append(f"  reproduce: {verdict['details']['reproduce']}")
+    return "\n".join(lines)
+
+
 def settle(config: pytest.Config, result: FdrResult, records: list[dict], inconclusive: str) -> None:
     """Give each test the step changed its final outcome in pytest's terminal report and in the JUnit
     file's testcase, before either is written: FAIL -> failed; INCONCLUSIVE -> as the INCONCLUSIVE
@@ -68,9 +89,8 @@ def settle(config: pytest.Config, result: FdrResult, records: list[dict], inconc
         final = worst(*(r["verdict"]["outcome"] for r in own))
         word = ("failed" if final is Outcome.FAIL or (final is Outcome.INCONCLUSIVE and inconclusive == "fail")
                 else "xfailed" if final is Outcome.INCONCLUSIVE and inconclusive == "xfail" else "passed")
-        message = "; ".join(f"{r['verdict']['outcome']}: {r['verdict']['label']}" for r in own
-                            if r["verdict"]["outcome"] != Outcome.PASS.value)
-        message = f"--worldprior-fdr: the run's sampled checks judged together: {message}"
+        message = "\n".join(describe(r) for r in own if r["verdict"]["outcome"] != Outcome.PASS.value)
+        message = f"--worldprior-fdr: the run's sampled checks judged together:\n{message}"
         report = _move_report(terminal, test, word, message) if terminal is not None else None
         if junit is not None:
             _settle_testcase(junit, test, word, message, own, was_failed=report is not None and report[1] == "failed")

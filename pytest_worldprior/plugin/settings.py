@@ -34,6 +34,8 @@ class Option:
         return "worldprior_" + self.name
 
 
+DTYPES = ("float32", "float16", "bfloat16")  # what --worldprior-dtype accepts; the HF loader maps each to torch's
+
 OPTIONS = (
     Option("model", "model under test: HF directory, .gguf file, short name, or a served model openai+http://HOST:PORT/v1#NAME (default: %(default)s)", "gemma3-270m-dpo"),
     Option("baseline", "model to compare against, same forms as --worldprior-model (default: %(default)s)", "gemma3-270m"),
@@ -187,6 +189,9 @@ def _convert(option: Option, raw: object) -> object:
         return _checkpoints(option, value)
     if option.name == "inconclusive" and value not in ("xfail", "fail", "warn"):
         raise ValueError(f"{option.flag} / {option.ini} must be xfail, fail or warn, got {raw!r}")
+    if option.name == "dtype" and value not in DTYPES:  # the HF backend's names (backends/hf/loading.py)
+        raise ValueError(f"{option.flag} / {option.ini} must be one of {', '.join(DTYPES)} (float32 is the default and "
+                         f"exact), got {raw!r}")
     if option.name == "missing_baseline" and value not in ("fail", "warn"):
         raise ValueError(f"{option.flag} / {option.ini} must be fail or warn, got {raw!r}")
     if option.name == "baselines_dir" and (not value or Path(value).name != value or value in (".", "..")):

@@ -58,10 +58,11 @@ class Verdict:
 
     def describe(self) -> str:
         """One line, e.g. 'FAIL: mode share 0.92 [0.85, 0.96] > max 0.50 (n=64, wilson, ...)'."""
-        text = f"{self.outcome.value}: {self.label} {_fmt(self.estimate)}"
+        digits = _digits(self.estimate, self.threshold)
+        text = f"{self.outcome.value}: {self.label} {_fmt(self.estimate, digits)}"
         if self.interval is not None:
-            text += f" [{_fmt(self.interval[0])}, {_fmt(self.interval[1])}]"
-        text += " " + _describe_threshold(self.threshold, self.outcome)
+            text += f" [{_fmt(self.interval[0], digits)}, {_fmt(self.interval[1], digits)}]"
+        text += " " + _describe_threshold(self.threshold, self.outcome, digits)
         exact = self.interval is None
         extra = ([] if exact and not self.n else [f"n={self.n}"]) + [self.method]
         extra += [] if exact else [f"alpha={self.alpha:g}"]
@@ -70,21 +71,37 @@ class Verdict:
         return f"{text} ({', '.join(extra)})"
 
 
-def _fmt(x: float | None) -> str:
-    return "-" if x is None else (f"{x:.2f}" if 0.01 <= abs(x) < 1000 or x == 0 else f"{x:.3g}")
+def _fmt(x: float | None, digits: int = 2) -> str:
+    """Two decimals in the usual range, three significant digits outside it; `digits` more where two
+    numbers of one line would otherwise print alike."""
+    if x is None:
+        return "-"
+    if digits > 2:
+        return f"{x:.{digits + 1}g}"
+    return f"{x:.2f}" if 0.01 <= abs(x) < 1000 or x == 0 else f"{x:.3g}"
 
 
-def _describe_threshold(threshold, outcome: Outcome) -> str:
+def _digits(estimate: float, threshold) -> int:
+    """The fewest digits (2, 4, then 6) at which the estimate does not print like a different bound, so a
+    line never reads '0.08 < min 0.08'."""
+    bounds = [b for b in (threshold if isinstance(threshold, tuple) else (threshold,)) if b is not None and b != estimate]
+    for digits in (2, 4):
+        if all(_fmt(b, digits) != _fmt(estimate, digits) for b in bounds):
+            return digits
+    return 6
+
+
+def _describe_threshold(threshold, outcome: Outcome, digits: int = 2) -> str:
     if not isinstance(threshold, tuple):
-        return f"vs threshold {_fmt(threshold)}"
+        return f"vs threshold {_fmt(threshold, digits)}"
     lo, hi = threshold
     ok, bad = outcome is Outcome.PASS, outcome is Outcome.FAIL
     if lo is not None and hi is not None:
         word = "in" if ok else "outside" if bad else "vs"
-        return f"{word} [{_fmt(lo)}, {_fmt(hi)}]"
+        return f"{word} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
     if hi is not None:
-        return f"{'<=' if ok else '>' if bad else 'vs'} max {_fmt(hi)}"
-    return f"{'>=' if ok else '<' if bad else 'vs'} min {_fmt(lo)}"
+        return f"{'<=' if ok else '>' if bad else 'vs'} max {_fmt(hi, digits)}"
+    return f"{'>=' if ok else '<' if bad else 'vs'} min {_fmt(lo, digits)}"
 
 
 def decide(estimate: float, interval: tuple[float, float] | None, *, lower: float | None = None,
