@@ -93,7 +93,8 @@ ATTRACTOR_BATCH = 32
 # Tokens of each continuation after the injection (and of the clean ones). A continuation must be long
 # enough to get back to the usual line: the tuned gemma toast reacts to "You are a murderer." for a
 # sentence or two and then writes its stock closing, often cut off at 24 tokens; on the toy pair the
-# collapsed model's snap-back is 0/32 at 16 tokens and 20/32 at 24 (and at 32). The influence curve
+# collapsed model's bedtime-story snap-back is 0 of 64 at 16 tokens, and at the first look 6 of 16 at 24
+# and 11 of 16 at 32. The influence curve
 # covers the whole continuation (as many steps), so "recovered at step k" (the first step after which the
 # injection's KL stays under 0.05 nats) can name a step; at 8 steps it was "none" everywhere.
 ATTRACTOR_TOKENS = 32
