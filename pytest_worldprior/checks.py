@@ -56,6 +56,9 @@ KINDS = {kind.name: kind for kind in (
     CheckKind(PRIOR_SHIFT, "Prior shift", "nats", ("prior KL(model || first) (nats)", "shifted-token share"), gated=False),
     CheckKind(ATTRACTOR, "Attractor states", "share", ("snap-back share", "influence, mean total (nats)")),
 )}
+# Lineage rows that span orders of magnitude (a mass that falls from 1e-3 to 1e-4 has changed tenfold):
+# compared between checkpoints by ratio, and shown with significant digits, not decimals.
+RATIO_ROWS = frozenset({"in-set mass"})
 PRIOR_KL = "prior_kl"  # the gate on a check's next-token distribution against the stored one (nats), not a kind
 
 

@@ -81,6 +81,17 @@ def test_direction(a, b, expected):
     assert lineage.direction(as_value(a), as_value(b)) == expected
 
 
+def test_a_mass_that_falls_fivefold_is_down_however_small_and_shows_its_digits():
+    checkpoints = ["base", "tuned"]
+    records = [record(f"s.py::test_q[{c}-yes-no]", c, "uniform_choice", 0.5, None, ("in-set mass", m, None))
+               for c, m in (("base", 0.0014), ("tuned", 0.00029))]
+    mass = next(r for r in lineage.rows(records, checkpoints) if r["measure"] == "in-set mass")
+    assert mass["changes"][0]["direction"] == "down"
+    assert lineage.direction({"estimate": 0.5, "interval": None}, {"estimate": 0.501, "interval": None}, ratio=True) == "same"
+    line = next(line for line in lineage.table([mass], checkpoints).splitlines() if line.startswith("in-set mass"))
+    assert "0.0014" in line and "0.00029" in line and "↓" in line
+
+
 def test_a_checkpoint_that_was_not_measured_shows_a_dash_and_no_arrow():
     checkpoints = ["base", "chat"]
     records = [record("s.py::test_choice[base-coin-chat]", "chat", "uniform_choice", 0.9, None, ("in-set mass", 0.8, None))]

@@ -138,8 +138,8 @@ def _quantities(side: dict, alpha: float) -> list[Quantity]:
     entries = [entry for entry in side["per_injection"] if "influence_total" in entry]
     if entries:
         bounds = [entry.get("influence_total_interval") for entry in entries]
-        mean = None if any(b is None or None in b for b in bounds) else (
-            sum(b[0] for b in bounds) / len(bounds), sum(b[1] for b in bounds) / len(bounds))
+        mean = None if any(b is None or None in b for b in bounds) else (  # a KL total is never below 0
+            max(0.0, sum(b[0] for b in bounds) / len(bounds)), sum(b[1] for b in bounds) / len(bounds))
         rows.append(Quantity("influence, mean total (nats)", sum(e["influence_total"] for e in entries) / len(entries), mean))
     return rows
 

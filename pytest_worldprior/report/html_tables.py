@@ -100,8 +100,9 @@ def lineage_table(rows: list[dict], checkpoints: Sequence[str]) -> str:
             cells = [_text(row["measure"]), _text(row["case"]), *(_text(_cell(v)) for v in row["values"])]
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td class='change'>{_text(arrows)}</td></tr>")
     head = "".join(f"<th>{_text(name)}</th>" for name in ("measure", "case", *checkpoints, "change"))
-    legend = (f"change per step ({' → '.join(checkpoints)}): ↑ up, ↓ down, = same (within {EXACT_TOLERANCE}), "
-              "~ intervals overlap")
+    legend = (f"change per step ({' → '.join(checkpoints)}): ↑ up, ↓ down, = same (within {EXACT_TOLERANCE}; a mass "
+              f"within a factor {1 + EXACT_TOLERANCE:g}), ~ intervals overlap; - not measured (a row that rarely answers "
+              "keeps only its in-set mass)")
     return (f"<table class='lineage'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<p class='legend'>{_text(legend)}</p>")
 

@@ -80,7 +80,8 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
     result = []
     for row in table.values():
         values = [{"checkpoint": c, **row["values"].get(c, {"estimate": None, "interval": None})} for c in checkpoints]
-        changes = [{"from": a["checkpoint"], "to": b["checkpoint"], "direction": direction(a, b)}
+        ratio = row["measure"] in checks.RATIO_ROWS
+        changes = [{"from": a["checkpoint"], "to": b["checkpoint"], "direction": direction(a, b, ratio=ratio)}
                    for a, b in zip(values, values[1:])]
         result.append({**row, "values": values, "changes": changes})
     measure_order = {measure: i for i, measure in enumerate(dict.fromkeys(r["measure"] for r in result))}
@@ -90,13 +91,16 @@ def rows(records: Iterable[dict], checkpoints: Sequence[str]) -> list[dict]:
                                          measure_order[r["measure"]]))
 
 
-def direction(a: dict, b: dict) -> str | None:
-    """'up', 'down', 'same' (within EXACT_TOLERANCE), 'unresolved' (intervals overlap) or None."""
+def direction(a: dict, b: dict, *, ratio: bool = False) -> str | None:
+    """'up', 'down', 'same' (within EXACT_TOLERANCE), 'unresolved' (intervals overlap) or None. With
+    `ratio` (a row of checks.RATIO_ROWS, such as a mass) the tolerance is relative: 'same' within a factor
+    1 + EXACT_TOLERANCE, so 0.0014 -> 0.0003 is 'down' however small both are."""
     if a["estimate"] is None or b["estimate"] is None:
         return None
     low_a, high_a = a["interval"] or (a["estimate"], a["estimate"])
     low_b, high_b = b["interval"] or (b["estimate"], b["estimate"])
-    if abs(b["estimate"] - a["estimate"]) <= EXACT_TOLERANCE:
+    gap = abs(b["estimate"] - a["estimate"])
+    if gap <= (EXACT_TOLERANCE * max(abs(a["estimate"]), abs(b["estimate"])) if ratio else EXACT_TOLERANCE):
         return "same"  # below what the table shows, sampled or not (a zero-width interval included)
     if a["interval"] is None and b["interval"] is None:
         return "up" if b["estimate"] > a["estimate"] else "down"
@@ -109,11 +113,13 @@ def direction(a: dict, b: dict) -> str | None:
     return "unresolved"
 
 
-def _cell(value: dict) -> str:
+def _cell(value: dict, ratio: bool = False) -> str:
+    """A value as the table shows it: three decimals; a small value of a ratio row (a mass of 1e-3 or less)
+    with two significant digits, so that its change is seen, as its arrow says."""
     estimate, interval = value["estimate"], value["interval"]
     if estimate is None:
         return "-"
-    text = f"{estimate:.3f}"
+    text = f"{estimate:.2g}" if ratio and estimate != 0 and abs(estimate) < 0.01 else f"{estimate:.3f}"
     if interval is not None:
         low, high = (f"{x:.2f}" if x is not None else "?" for x in interval)
         text += f" [{low}, {high}]"
@@ -125,11 +131,12 @@ def table(lineage_rows: list[dict], checkpoints: Sequence[str]) -> str:
     the arrows of the steps between them."""
     blocks = []
     for phenomenon in dict.fromkeys(row["phenomenon"] for row in lineage_rows):
-        body = [[row["measure"], row["case"], *(_cell(v) for v in row["values"]),
+        body = [[row["measure"], row["case"], *(_cell(v, row["measure"] in checks.RATIO_ROWS) for v in row["values"]),
                  " ".join(ARROWS.get(c["direction"], " ") for c in row["changes"])]
                 for row in lineage_rows if row["phenomenon"] == phenomenon]
         headers = [phenomenon, "case", *checkpoints, "change"]
         blocks.append(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True))
-    legend = (f"change per step ({' -> '.join(checkpoints)}): ↑ up, ↓ down, = same (within {EXACT_TOLERANCE}), "
-              "~ intervals overlap")
+    legend = (f"change per step ({' -> '.join(checkpoints)}): ↑ up, ↓ down, = same (within {EXACT_TOLERANCE}; a mass "
+              f"within a factor {1 + EXACT_TOLERANCE:g}), ~ intervals overlap; - not measured (a row that rarely answers "
+              "keeps only its in-set mass)")
     return "\n\n".join(blocks + [legend])
