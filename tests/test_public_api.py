@@ -196,6 +196,19 @@ def test_a_lambda_key_is_not_reproducible(toy_collapsed):
         assert line.endswith(f"  # does not reproduce: key is {why}")
 
 
+def test_a_module_level_function_imported_again_still_reproduces(toy_collapsed):
+    # pytester's in-process runs import a module afresh: new function objects, same module and name.
+    import types
+
+    from pytest_worldprior.measures import first_words
+
+    again = types.FunctionType(first_words.__code__, first_words.__globals__, first_words.__name__, first_words.__defaults__)
+    again.__qualname__, again.__module__ = first_words.__qualname__, first_words.__module__
+    message = _failure(lambda: assert_mode_share_within(toy_collapsed, STORY, max_top_share=0.5, key=again, n=16))
+    line = next(text for text in message.splitlines() if "reproduce:" in text)
+    assert "key=first_words" in line and "does not reproduce" not in line
+
+
 class _Stub(Backend):
     """A backend that only has a fingerprint: what the reproduce line reads."""
 

@@ -106,7 +106,7 @@ class _Writer:
             parts = module.split(".")
             for size in range(1, len(parts) + 1):
                 candidate = ".".join(parts[:size])
-                if _resolve(sys.modules.get(candidate), qualname) is function:
+                if _same_function(_resolve(sys.modules.get(candidate), qualname), function):
                     if candidate != "builtins":
                         statement = f"from {candidate} import {top}"
                         if statement not in self.imports:
@@ -124,3 +124,13 @@ def _resolve(module, qualname: str):
             return None
         value = getattr(value, part, None)
     return value
+
+
+def _same_function(found, function) -> bool:
+    """`found` (what the name leads to in a loaded module) is `function`, or the same module-level function
+    of a fresh import of its module (same module and qualified name: a module imported again, as pytester
+    does between in-process runs, makes new function objects that do the same)."""
+    if found is function:
+        return True
+    return (found is not None and getattr(found, "__qualname__", None) == getattr(function, "__qualname__", 0)
+            and getattr(found, "__module__", None) == getattr(function, "__module__", 0))
