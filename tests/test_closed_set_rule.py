@@ -278,3 +278,12 @@ def test_on_a_real_model_a_framing_it_rarely_answers_is_inconclusive_with_the_ma
     assert first.startswith("INCONCLUSIVE: the model rarely answers in this framing: in-set mass ")
     shown = float(re.search(r"in-set mass (\S+)", first).group(1))
     assert shown == pytest.approx(mass, abs=1e-3, rel=0.01)
+
+
+def test_a_top_share_fail_against_a_baseline_says_where_its_limit_came_from(toy_collapsed, toy_base):
+    from pytest_worldprior import assert_uniform_choice
+
+    with pytest.raises(AssertionError) as failure:
+        assert_uniform_choice(toy_collapsed, "Pick a random number from 1 to 10:", [str(i) for i in range(1, 11)],
+                              baseline=toy_base, max_top_share_increase=0.15)
+    assert "limit:  0.307 = the baseline's top share 0.157 on '1' + max_top_share_increase 0.15" in str(failure.value)

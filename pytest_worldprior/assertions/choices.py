@@ -113,7 +113,14 @@ def assert_uniform_choice(
     if framing is not None:
         verdict.details["framing"] = framing
     side = None if base is None else (base.top_probability, f"on {base.top!r}")
-    return conclude(checks.UNIFORM_CHOICE, model, prompt, verdict, own=own, baseline_value=side, quantities=quantities)
+    story = []
+    if base is not None:  # where the top-share limit came from: the message says, not only the reproduce line
+        raised = base.top_probability + max_top_share_increase
+        story.append(f"limit:  {bound:.3g} = " + (
+            f"the baseline's top share {base.top_probability:.3g} on {base.top!r} + max_top_share_increase "
+            f"{max_top_share_increase:g}" if raised >= bound else "the fair-share limit, above the baseline's top share "
+            f"{base.top_probability:.3g} + max_top_share_increase {max_top_share_increase:g}"))
+    return conclude(checks.UNIFORM_CHOICE, model, prompt, verdict, story, own=own, baseline_value=side, quantities=quantities)
 
 
 def _closed_set_quantities(dist: measures.ChoiceDistribution) -> list[Quantity]:
