@@ -343,5 +343,10 @@ def figure(title: str, panels: list, draw, *, columns: int = 3, width: float | N
 
 
 def _shorten(text: str, limit: int = 70) -> str:
+    """The text on one line, at most `limit` characters: its start and its end around "…", since prompts
+    that share a preamble (an interpreter transcript) differ at the end."""
     text = " ".join(text.split())  # a prompt's newlines in one title line
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
