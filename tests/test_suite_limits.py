@@ -54,6 +54,10 @@ def test_the_ini_key_changes_a_suite_limit_its_verdict_and_the_limit_shown(suite
     assert (before["outcome"], after["outcome"]) == ("FAIL", "PASS")
     assert before["estimate"] == pytest.approx(after["estimate"])  # the same measurement, another limit
     assert after["threshold"][0] == pytest.approx(before["threshold"][0] - 3)  # the baseline's entropy minus 4, not 1
+    # the report says which limits the run changed
+    settings = {name: json.loads((tmp_path / name).read_text())["settings"] for name in ("default.json", "changed.json")}
+    assert "limits" not in settings["default.json"]
+    assert settings["changed.json"]["limits"]["MAX_ENTROPY_DROP_NATS"] == 4
 
 
 def test_a_bad_limit_in_the_ini_file_is_a_usage_error(suite):

@@ -30,7 +30,8 @@ def document(records: Iterable[dict], models: Mapping[str, dict], settings: Mapp
         "settings": {key: settings[key] for key in ("model", "baseline", "seed", "device", "dtype")}
         | ({"lineage": list(settings["lineage"])} if settings.get("lineage") else {})
         | ({"baseline_seed": settings["baseline_seed"]} if settings.get("baseline_seed") is not None else {})
-        | ({"fdr": settings["fdr"]} if settings.get("fdr") is not None else {}),
+        | ({"fdr": settings["fdr"]} if settings.get("fdr") is not None else {})
+        | ({"limits": jsonable(dict(settings["limits"]))} if settings.get("limits") else {}),
         "models": {reference: dict(models[reference]) for reference in sorted(models)},
         "summary": {"checks": len(records), **{o: outcomes.get(o, 0) for o in ("PASS", "FAIL", "INCONCLUSIVE")}},
         "framing_contrasts": jsonable(framing_contrasts(records), finite=True),
