@@ -58,7 +58,7 @@ def test_a_model_that_rarely_answers_is_inconclusive_with_the_mass_in_the_messag
     first = str(raised.value).splitlines()[0]
     assert first.startswith("INCONCLUSIVE: the model rarely answers in this framing: in-set mass ")
     assert "vs min 0.05" in first and "(exact)" in first
-    with pytest.raises(Inconclusive, match="the model rarely answers in this framing: in-set mass"):
+    with pytest.raises(Inconclusive, match="the model rarely answers to this question: in-set mass"):
         assert_distribution_close(toy_base, COIN, ["heads", "tails"], [0.5, 0.5])
     # The floor is an argument: 0 judges whatever mass there is.
     assert assert_uniform_choice(toy_base, COIN, ["heads", "tails"], max_top_share=1.0, min_in_set_mass=0.0).passed
@@ -184,7 +184,7 @@ def test_a_sampled_candidate_that_stops_answering_fails_only_when_its_interval_i
     assert "in-set share of samples that are allowed answers 0.00 [0.00, 0.02] < min 0.05" in first and "n=512, wilson" in first
     assert _masses(first)[0] == pytest.approx(base.in_set_mass, rel=1e-2)
     # 0 in 64: the interval [0, 0.14] reaches above the limit; not decided, and the model rarely answers
-    with pytest.raises(Inconclusive, match="the model rarely answers in this framing: share of samples"):
+    with pytest.raises(Inconclusive, match="the model rarely answers to this question: share of samples"):
         assert_distribution_close(never, PICK, COLOURS, base.probabilities, baseline_in_set_mass=base.in_set_mass, n=64)
 
 
@@ -205,12 +205,12 @@ def test_a_candidate_that_answers_as_often_as_its_baseline_is_not_failed_by_the_
 def test_a_baseline_that_rarely_answers_keeps_the_comparison_inconclusive(answering, silent):
     rare = choice_distribution(silent, PICK, COLOURS)
     assert rare.in_set_mass < MIN_IN_SET_MASS
-    with pytest.raises(Inconclusive, match="^INCONCLUSIVE: the model rarely answers in this framing: in-set mass"):
+    with pytest.raises(Inconclusive, match="^INCONCLUSIVE: the model rarely answers to this question: in-set mass"):
         assert_distribution_close(silent, PICK, COLOURS, rare.probabilities, baseline_in_set_mass=rare.in_set_mass)
     with pytest.raises(Inconclusive) as raised:  # the candidate answers; the target is the baseline's rare answers
         assert_distribution_close(answering, PICK, COLOURS, rare.probabilities, baseline_in_set_mass=rare.in_set_mass)
     first = str(raised.value).splitlines()[0]
-    assert first.startswith("INCONCLUSIVE: the baseline rarely answers in this framing: in-set mass 0.00")
+    assert first.startswith("INCONCLUSIVE: the baseline rarely answers to this question: in-set mass 0.00")
     assert "vs min 0.05" in first
 
 

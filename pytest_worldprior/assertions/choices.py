@@ -197,7 +197,7 @@ def assert_distribution_close(
         details = dist.as_dict() | {"target": target.tolist()}
         in_set, in_set_interval = dist.in_set_mass, None
         if dist.in_set_mass < min_in_set_mass:
-            verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details)
+            verdict = _rarely_answers("the model", dist.in_set_mass, min_in_set_mass, details, where=QUESTION)
         else:
             kl = float(stats.kl_divergence(target, dist.probabilities))
             quantities = [Quantity("KL(target || model) over the answers (nats)", kl)]
@@ -209,7 +209,8 @@ def assert_distribution_close(
         details = {"counts": counts.tolist(), "off_set_count": outside, "in_set_share": inside / n, "target": target.tolist()}
         in_set, in_set_interval = inside / n, stats.wilson_interval(inside, n, alpha)
         if inside == 0 or inside / n < min_in_set_mass:  # no answer at all: nothing to judge, whatever the floor
-            verdict = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed))
+            verdict = _rarely_answers("the model", inside / n, min_in_set_mass, details, sampled=(inside, n, alpha, seed),
+                                      where=QUESTION)
         else:
             estimate, interval = _sampled_kl(target, counts, alpha, seed)
             quantities = [Quantity("KL(target || model) over the answers (nats)", estimate, interval)]
@@ -241,7 +242,7 @@ def _answering_drift(verdict: Verdict, in_set: float, interval: tuple[float, flo
     if baseline < floor:
         if verdict.details.get("rarely_answers"):  # the model rarely answers: that is said first
             return replace(verdict, details=details)
-        return _rarely_answers("the baseline", baseline, floor, details)
+        return _rarely_answers("the baseline", baseline, floor, details, where=QUESTION)
     limit = baseline * math.exp(-max_drop)
     label = (f"the model stops answering where the baseline answers (the baseline's in-set mass {baseline:.3g}, at "
              f"most e^{max_drop:g} times the model's): in-set "
@@ -257,16 +258,22 @@ def _answering_drift(verdict: Verdict, in_set: float, interval: tuple[float, flo
     return replace(verdict, details=details)
 
 
-def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None) -> Verdict:
+QUESTION = "to this question"  # how the drift check's rarely-answers label says where (it has no framing)
+
+
+def _rarely_answers(who: str, in_set: float, floor: float, details: dict, *, sampled: tuple | None = None,
+                    where: str = "in this framing") -> Verdict:
     """INCONCLUSIVE: `who` gives an allowed answer with probability `in_set` (exact) or in that share of
     its samples (`sampled`: (inside, n, alpha, seed), with a Wilson interval), below `floor`, so the
-    shares among its few answers would be judged on renormalised noise. The label names the mass."""
+    shares among its few answers would be judged on renormalised noise. The label names the mass, and
+    `where` the way the question was put ("in this framing" for a random choice, "to this question" for
+    the closed-set drift check, which has no framing)."""
     details = dict(details, rarely_answers=who, min_in_set_mass=floor)
     if sampled is None:
-        label = f"{who} rarely answers in this framing: in-set mass"
+        label = f"{who} rarely answers {where}: in-set mass"
         return Verdict(Outcome.INCONCLUSIVE, in_set, None, (floor, None), 0, "exact", 0.0, None, label, details, "in-set mass")
     inside, n, alpha, seed = sampled
-    label = f"{who} rarely answers in this framing: share of samples that are allowed answers"
+    label = f"{who} rarely answers {where}: share of samples that are allowed answers"
     return Verdict(Outcome.INCONCLUSIVE, in_set, stats.wilson_interval(inside, n, alpha), (floor, None), n, "wilson",
                    alpha, seed, label, details, "in-set share")
 
