@@ -24,7 +24,6 @@ from ..stats.outcome import Outcome, worst
 from ..stats.verdicts import Verdict
 
 
-
 @dataclass(frozen=True)
 class FdrResult:
     q: float
