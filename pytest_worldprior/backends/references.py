@@ -130,7 +130,7 @@ def resolve_reference(reference: str, *, allow_pickle: bool = False, trust_remot
             raise ModelLoadError(f"Model path {reference!r} does not exist. Check the path, or " + _what_a_reference_is())
         raise ModelLoadError(
             f"Unknown model {reference!r}: it is neither an existing path nor a known short name. "
-            f"Valid short names: {', '.join(known_names())}."
+            f"Valid short names: {', '.join(known_names())}. {_NO_HUB}"
         )
     path = path.resolve()
     if path.is_file():
@@ -230,5 +230,9 @@ def _what_a_reference_is() -> str:
         "a model reference is a Hugging Face model directory, a .gguf file, an OpenAI-compatible server "
         "(openai+http://HOST:PORT/v1#MODEL), or one of: "
         + ", ".join(known_names())
-        + "."
+        + f". {_NO_HUB}"
     )
+
+
+_NO_HUB = ("A model hub name (such as 'gpt2' or 'org/model') is not fetched: no weights are loaded from a hub at "
+           "run time. Download the model once and give its folder.")
