@@ -50,19 +50,22 @@ def summary(pair: str, seed: int, verdict: dict, seconds: float) -> dict:
     for role in ("candidate", "baseline"):
         entry = details[role]["per_injection"][0]
         side[role] = {"count": details[role]["snap_back_count"], "n": details[role]["n"],
+                      "return_probability": details[role].get("return_probability"),
                       "recurring": entry.get("recurring_lines", []), "prefixes": entry.get("prefixes", []),
                       "recovery_step": entry.get("recovery_step"), "influence": entry.get("influence")}
-    return {"pair": pair, "seed": seed, "outcome": verdict["outcome"], "estimate": verdict["estimate"],
+    return {"pair": pair, "seed": seed, "outcome": verdict["outcome"], "measure": verdict["measure"],
+            "estimate": verdict["estimate"],
             "interval": verdict["interval"], "looks": details["looks"], "seconds": round(seconds, 1), **side}
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| seed | pair | verdict | snap-back (candidate vs baseline) | increase [interval] | looks | s |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| seed | pair | verdict | snap-back (candidate vs baseline) | return probability (candidate vs baseline) "
+           "| increase [interval] | looks | s |", "|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["seed"], r["pair"])):
         low, high = r["interval"]
         out.append(f"| {r['seed']} | {r['pair']} | {r['outcome']} | {r['candidate']['count']}/{r['candidate']['n']} vs "
-                   f"{r['baseline']['count']}/{r['baseline']['n']} | {r['estimate']:+.3f} [{low:.3f}, {high:.3f}] | "
+                   f"{r['baseline']['count']}/{r['baseline']['n']} | {_probabilities(r)} | "
+                   f"{r['estimate']:+.3f} [{low:.3f}, {high:.3f}] | "
                    f"{r['looks']} | {r['seconds']:.0f} |")
     out += ["", "| pair | seeds | FAIL | INCONCLUSIVE | PASS | mean s |", "|---|---|---|---|---|---|"]
     for pair in sorted({r["pair"] for r in rows}):
@@ -71,6 +74,11 @@ def table(rows: list[dict]) -> str:
         out.append(f"| {pair} | {len(mine)} | {counts['FAIL']} | {counts['INCONCLUSIVE']} | {counts['PASS']} | "
                    f"{sum(r['seconds'] for r in mine) / len(mine):.0f} |")
     return "\n".join(out)
+
+
+def _probabilities(row: dict) -> str:
+    ours, theirs = row["candidate"].get("return_probability"), row["baseline"].get("return_probability")
+    return "-" if ours is None or theirs is None else f"{ours:.3f} vs {theirs:.3f}"
 
 
 def main() -> None:

@@ -54,7 +54,8 @@ KINDS = {kind.name: kind for kind in (
     CheckKind(DISTRIBUTION_CLOSE, "Prior shift", "nats", ("KL(target || model) over the answers (nats)", "in-set mass")),
     # prior_shift's gate is prior_kl, on every check's next-token distribution
     CheckKind(PRIOR_SHIFT, "Prior shift", "nats", ("prior KL(model || first) (nats)", "shifted-token share"), gated=False),
-    CheckKind(ATTRACTOR, "Attractor states", "share", ("snap-back share", "influence, mean total (nats)")),
+    CheckKind(ATTRACTOR, "Attractor states", "share",
+              ("snap-back share", "return probability (from logits)", "influence, mean total (nats)")),
 )}
 # Lineage rows that span orders of magnitude (a mass that falls from 1e-3 to 1e-4 has changed tenfold):
 # compared between checkpoints by ratio, and shown with significant digits, not decimals.

@@ -32,7 +32,8 @@ def attractor_check(limits, share: int = 1) -> dict:
     return {"max_snap_back_share_increase": limits.MAX_SNAP_BACK_SHARE_INCREASE, "n": limits.ATTRACTOR_SAMPLES // share,
             "batch": limits.ATTRACTOR_BATCH // share, "max_new_tokens": limits.ATTRACTOR_TOKENS,
             "steps": limits.ATTRACTOR_TOKENS, "prefixes": limits.ATTRACTOR_PREFIXES,
-            "influence_paths": limits.ATTRACTOR_INFLUENCE_PATHS, "key": measures.sentences}
+            "influence_paths": limits.ATTRACTOR_INFLUENCE_PATHS, "key": measures.sentences,
+            "recurring_share": limits.ATTRACTOR_RECURRING_SHARE}
 
 
 def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, limits):
@@ -53,7 +54,8 @@ def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline,
     # The toast check's clean side, as its first look drew it (read back from the results cache).
     check = attractor_check(limits)
     clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefixes=check["prefixes"], n=check["batch"],
-                                           max_new_tokens=check["max_new_tokens"], key=check["key"], seed=worldprior_seed)
+                                           max_new_tokens=check["max_new_tokens"], key=check["key"], seed=worldprior_seed,
+                                           min_share=check["recurring_share"])
     lines = measures.wordings([line for line, _ in recurring], [text for texts in clean for text in texts])
     limit = limits.MAX_RETURN_PULL
     found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=check["prefixes"],

@@ -75,19 +75,29 @@ MIN_IN_SET_MASS = 0.05
 
 # --- attractors --------------------------------------------------------------------------------------
 # The candidate may return to a recurring line of its clean text at most this much more often than the
-# baseline on the same injections (a share of continuations; Newcombe interval, alpha 0.001 split over the
-# looks). Measured (BENCHMARKS.md, issue 23): the base gemma3-270m repeats no line in its clean toasts at any
-# similarity threshold, so its rate is 0 by definition; the tuned gemma toast returns to its stock closing
-# in 0.40 of its continuations after the accusation (seed 0, over four of its openings) and in 0.78 after
-# the line the search finds. 0.1 is an increase of one continuation in ten: small enough that those FAIL
-# at the first looks, large enough that a model against itself PASSes at 128 continuations a side
-# (0/128 against 0/128: Newcombe [-0.095, 0.095] at alpha 0.001/4), which costs no more than the first look
-# where nothing recurs. The run-level false-FAIL rate of all sampled checks together is issue 25's.
-MAX_SNAP_BACK_SHARE_INCREASE = 0.1
+# baseline on the same injections (a share of continuations). On these white-box models each injected
+# continuation counts by its return probability along its path (measures.path_return), judged with a
+# Welch interval at alpha 0.001 split over the looks; a server's by its 0/1, with a Newcombe interval.
+# Measured (BENCHMARKS.md, issue 23): the base gemma3-270m repeats no line in its clean toasts at any
+# similarity threshold, so its return probability is 0 on every path, exactly, and a model against
+# itself with no line is decided at the first look whatever the margin (with 0/1 counts it needed 128
+# continuations a side to clear 0.1: Newcombe [-0.095, 0.095] at 0/128 against 0/128, so the margin could
+# not go lower). The tuned toasts return to their stock closing in 0.26-0.78 of their continuations
+# (gemma3-270m-dpo), 0.10-0.27 (gemma3-270m-sft). 0.05, one continuation in twenty, lets the weaker SFT
+# attractor FAIL where it returns in about 0.13 or more at 128 continuations; at 0.10 it stays INCONCLUSIVE
+# (0.104 [0.025, 0.182] at seed 7). The run-level false-FAIL rate of all sampled checks together is issue 25's.
+MAX_SNAP_BACK_SHARE_INCREASE = 0.05
+# A line of the clean text recurs (is something to return to) when at least this share of the clean
+# continuations holds it. The library's default is a quarter (measures.RECURRING_SHARE); the SFT
+# checkpoint's stock closing is in 0.16-0.25 of its 32 clean toasts in some seeds, and at a quarter it was
+# missed in 4 of 20 (nothing to return to: PASS). At 0.15 (five toasts of 32) the base model still repeats no
+# line: 2 of its 96 toasts hold a sentence another holds (BENCHMARKS.md, "The line rule and its false matches").
+ATTRACTOR_RECURRING_SHARE = 0.15
 # Continuations per side for the wedding toast (the scene with the known attractor), at most, drawn
 # ATTRACTOR_BATCH at a time: the check stops at the first look whose interval decides (4 looks,
-# Bonferroni). A model against itself needs all 128 to show an increase under 0.1; a clear snap-back is
-# decided earlier. The other scenes pool two lines of half as many each.
+# Bonferroni). A side whose clean text repeats no line returns with probability 0 exactly and draws
+# nothing after the first look; a clear snap-back is decided early. The other scenes pool two lines of half
+# as many each.
 ATTRACTOR_SAMPLES = 128
 ATTRACTOR_BATCH = 32
 # Tokens of each continuation after the injection (and of the clean ones). A continuation must be long

@@ -1,5 +1,6 @@
 """assert_no_attractor on the toy pair: the collapsed model snaps back, the base model does not."""
 
+import contextlib
 import os
 import re
 import subprocess
@@ -45,7 +46,8 @@ def test_paired_with_a_baseline(toy_base, toy_collapsed):
     with pytest.raises(AssertionError) as failure:
         assert_no_attractor(toy_collapsed, STORY, MURDERER, baseline=toy_base, seed=0)
     message = str(failure.value)
-    assert "FAIL: snap-back rate minus the baseline's" in message and "newcombe" in message
+    # The base toy repeats no line after its opening: its rate is 0 exactly, the interval the candidate's Wilson.
+    assert "FAIL: snap-back rate minus the baseline's" in message and "sequential-wilson" in message
     assert "baseline, clean prefix C = " in message
     # The same model and seed on both sides: identical samples, a difference of exactly 0.
     same = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, **QUICK)
@@ -66,17 +68,25 @@ def test_several_injections_are_pooled(toy_collapsed):
 def test_sequential_looks_stop_when_the_interval_decides(toy_collapsed, toy_base):
     """Batches of 32 per line (the default n // 4): a clear snap-back is decided before the last look (at the
     first on the project's machines; which look may differ elsewhere), with alpha split over the four possible
-    looks; a base model against itself goes on."""
+    looks; a model against itself goes on, unless nothing recurs on either side."""
     lines = [MURDERER, "Anyway, taxes."]
     with pytest.raises(AssertionError, match=r"n=\d+, sequential-wilson, alpha=0.001"):
         assert_no_attractor(toy_collapsed, STORY, lines, seed=0)
     details = session.current().recorder.records[-1].verdict["details"]
     assert details["looks"] < details["max_looks"] == 4 and details["alpha_per_look"] == 0.001 / 4
     assert details["batch"] == 32 and details["candidate"]["n"] == len(lines) * 32 * details["looks"]
+    # The collapsed toy against itself on another seed: both return about as often, and the check goes on.
+    with contextlib.suppress(Inconclusive):  # its outcome is not the point: the looks are
+        assert_no_attractor(toy_collapsed, STORY, MURDERER, baseline=toy_collapsed, seed=0, baseline_seed=1, n=64,
+                            batch=16, max_new_tokens=24)
+    verdict = session.current().recorder.records[-1].verdict
+    assert verdict["details"]["looks"] >= 2 and verdict["method"] == "sequential-newcombe"
+    assert verdict["details"]["candidate"]["n"] == verdict["details"]["baseline"]["n"] == 16 * verdict["details"]["looks"]
+    # The base toy against itself: neither side's clean text repeats a line, so both rates are 0 exactly and
+    # the first look decides.
     verdict = assert_no_attractor(toy_base, STORY, MURDERER, baseline=toy_base, seed=0, baseline_seed=1, n=64, batch=16,
                                   max_new_tokens=24)
-    assert verdict.details["looks"] >= 2 and verdict.method == "sequential-newcombe"
-    assert verdict.details["candidate"]["n"] == verdict.details["baseline"]["n"] == 16 * verdict.details["looks"]
+    assert verdict.details["looks"] == 1 and verdict.interval == (0.0, 0.0) and verdict.passed
     with pytest.raises(ValueError, match="batch must be an integer from 1 to n=64"):
         assert_no_attractor(toy_base, STORY, MURDERER, n=64, batch=65)
 

@@ -46,6 +46,7 @@ def assert_no_attractor(
     influence_paths: int | None = None,
     max_new_tokens: int = 32,
     key: Callable[[str], str | Iterable[str]] = measures.last_sentence,
+    recurring_share: float = measures.RECURRING_SHARE,
     separator: str = " ",
     seed: int | None = None,
     baseline_seed: int | None = None,
@@ -59,14 +60,21 @@ def assert_no_attractor(
     `prefix`. Each injection J follows each C, the continuations are spread evenly over the prefixes, and
     continuations of P + C + J are compared with continuations of P + C.
     Snap-back rate: the share of injected continuations that return to a recurring line of the clean
-    side: every class under `key` held by at least a quarter of the clean continuations (RECURRING_SHARE,
-    found over all prefixes together), matched by word-level similarity, so "then everyone was happy"
+    side: every class under `key` held by at least `recurring_share` of the clean continuations (default
+    RECURRING_SHARE, a quarter; found over all prefixes together), matched by word-level similarity, so "then everyone was happy"
     returns to "everyone was happy" (measures.line_match; docs/science.md). By default the class is
     `last_sentence`, where the text ends up; on real models use `measures.sentences`: a continuation is
     then in the class of every complete sentence it holds, as the ready suite does. Without a baseline the
     rate must stay under `max_snap_back_share`; with one, measured on the same injections, it may exceed
     the baseline's by at most `max_snap_back_share_increase`. The report gives the recurring lines and, per
     prefix, how many continuations returned.
+    Exact where logits allow: on a white-box model with key=`measures.sentences` (the baseline too, where
+    there is one), each injected continuation counts by its return probability along its path instead of
+    its 0/1 (measures.path_return: the model's own teacher-forced probability that a recurring line starts
+    at each sentence boundary, up to where the text itself returns; an unbiased estimate of the same rate,
+    with less spread), judged by its mean with a Student-t interval, or by the difference from the
+    baseline's with Welch's (Welch 1947). A side with no recurring line returns with probability 0 exactly.
+    Text-only backends and other keys count 0/1, with Wilson and Newcombe intervals.
     Sequential: each side draws `batch` continuations per injection at a time (default n // 4, at least
     8), up to `n` (the last look draws what is left), and the check stops at the first look whose
     interval decides; alpha is split evenly over the possible looks (Bonferroni), as in the other
@@ -100,8 +108,11 @@ def assert_no_attractor(
     if prefix is None and prefixes > prefix_draws:
         raise ValueError(f"prefixes={prefixes} is more than prefix_draws={prefix_draws}: the prefixes are the most frequent "
                          f"of the drafts. Raise prefix_draws to {prefixes} or more, or lower prefixes")
+    if not (isinstance(recurring_share, (int, float)) and not isinstance(recurring_share, bool) and 0 < recurring_share <= 1):
+        raise ValueError(f"recurring_share must be a share in (0, 1], got {recurring_share!r}: a line recurs when at least "
+                         "that share of the clean continuations holds it")
     settings = dict(position=position, prefix=prefix, prefix_draws=prefix_draws, prefixes=prefixes, separator=separator,
-                    steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha)
+                    steps=steps, max_new_tokens=max_new_tokens, key=key, alpha=alpha, min_share=recurring_share)
     base_seed = seed if baseline_seed is None else baseline_seed
     ours, theirs = [], []
     for look in range(looks):  # both sides draw a batch per look; stop when the snap-back interval decides
@@ -115,26 +126,40 @@ def assert_no_attractor(
                                      seed, {})
         if not verdict.inconclusive:
             break
-    details = {"injections": lines, "candidate": _attractor_details(run), "looks": look + 1, "max_looks": looks,
+    details = {"injections": lines, "candidate": _attractor_details(run, alpha), "looks": look + 1, "max_looks": looks,
                "alpha_per_look": look_alpha, "spending": "bonferroni", "batch": batch}
     if base_run is not None:
-        details["baseline"] = dict(_attractor_details(base_run), model=baseline.info().reference)
+        details["baseline"] = dict(_attractor_details(base_run, alpha), model=baseline.info().reference)
     verdict = replace(verdict, alpha=alpha, details=details,
                       method=("sequential-" if looks > 1 else "") + verdict.method)
     if verdict.passed and (min_influence_nats is not None or min_influence_ratio is not None):
         verdict = _influence_verdict(run, base_run, min_influence_nats, min_influence_ratio, alpha, seed, details) or verdict
-    own = (run.snap_back_rate, stats.wilson_interval(run.snap_back_count, run.n, alpha), "snap-back rate")
-    side = None if base_run is None else (base_run.snap_back_rate, "snap-back")
+    if run.path_returns is not None:
+        own = (float(run.path_returns.mean()), stats.t_interval(run.path_returns, alpha), "return probability")
+    else:
+        own = (run.snap_back_rate, _rate_interval(run, alpha), "snap-back rate")
+    side = None if base_run is None else _side_value(base_run)
     return conclude(checks.ATTRACTOR, model, prompt, verdict, _attractor_story(run, base_run), own, baseline_value=side,
                     quantities=_quantities(details["candidate"], alpha))
 
 
+def _side_value(run: measures.AttractorRun) -> tuple[float, str]:
+    """The baseline's side as the reports show it: what the verdict compared."""
+    if run.path_returns is not None:
+        return float(run.path_returns.mean()), "return probability"
+    return run.snap_back_rate, "snap-back"
+
+
 def _quantities(side: dict, alpha: float) -> list[Quantity]:
     """The lineage rows of one side's details (pooled over the injections): the snap-back share with its
-    Wilson interval (Wilson 1927) at level 1 - alpha, and where the influence curve was measured the mean
-    influence total (nats) with bounds from the per-injection intervals (they hold together when each does)."""
+    Wilson interval (Wilson 1927) at level 1 - alpha; where it was measured, the return probability along
+    the paths with its Student-t interval; and where the influence curve was measured the mean influence
+    total (nats) with bounds from the per-injection intervals (they hold together when each does)."""
     interval = stats.wilson_interval(side["snap_back_count"], side["n"], alpha) if side.get("n") else None
     rows = [Quantity("snap-back share", side.get("snap_back"), interval)]
+    if "return_probability" in side:
+        rows.append(Quantity("return probability (from logits)", side["return_probability"],
+                             tuple(side["return_probability_interval"])))
     entries = [entry for entry in side["per_injection"] if "influence_total" in entry]
     if entries:
         bounds = [entry.get("influence_total_interval") for entry in entries]
@@ -148,9 +173,11 @@ def _look(model, prompt, lines, earlier, seed, look, size, influence_paths, sett
     """One side's batch at one look. The first look draws the clean side (its recurring lines) and the
     influence paths; later looks reuse the first look's lines and draw only injected continuations."""
     first = not earlier
+    head = None if first else earlier[0].results[0]
     return measures.run_attractor(model, prompt, lines, seed=seed, look=look, n=size, **settings,
                                   influence_paths=influence_paths if first else 0,
-                                  lines=None if first else earlier[0].results[0].snap_back.recurring)
+                                  lines=None if first else head.snap_back.recurring,
+                                  wordings=None if first else head.wordings)
 
 
 def _check_prefix_choice() -> None:
@@ -173,14 +200,60 @@ def _check_batch(n, batch) -> int:
 
 
 def _snap_back_verdict(run, base_run, max_share, max_share_increase, alpha, seed, details) -> Verdict:
+    """The snap-back judged: by the return probability along each path (measures.path_return) where every
+    side has one (white-box, key=sentences): its mean with a Student-t interval, or the difference of the
+    two means with Welch's; else by the 0/1 counts, with a Wilson or Newcombe interval. A side whose clean
+    text repeats no line returns with probability 0 exactly (nothing to return to), either way."""
+    if run.path_returns is not None and (base_run is None or base_run.path_returns is not None):
+        return _path_return_verdict(run, base_run, max_share, max_share_increase, alpha, seed, details)
     if base_run is None:
-        interval = stats.wilson_interval(run.snap_back_count, run.n, alpha)
+        interval = _rate_interval(run, alpha)
         return sampled_verdict(run.snap_back_rate, interval, None, max_share, run.n, "wilson", alpha, seed,
                                 "snap-back rate (injected continuations that return to a recurring line)", details,
                                 measure="snap-back rate")
-    interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n, alpha)
+    if _returns_to_something(run) and _returns_to_something(base_run):
+        interval = stats.newcombe_difference_interval(run.snap_back_count, run.n, base_run.snap_back_count, base_run.n,
+                                                      alpha)
+        method = "newcombe"
+    else:  # a side with nothing to return to has the rate 0 exactly: the interval is the other side's
+        ours, theirs = _rate_interval(run, alpha), _rate_interval(base_run, alpha)
+        interval, method = (ours[0] - theirs[1], ours[1] - theirs[0]), "wilson"
     return sampled_verdict(run.snap_back_rate - base_run.snap_back_rate, interval, None, max_share_increase, run.n,
-                            "newcombe", alpha, seed, "snap-back rate minus the baseline's", details, measure="Δ snap-back rate")
+                            method, alpha, seed, "snap-back rate minus the baseline's", details, measure="Δ snap-back rate")
+
+
+def _returns_to_something(run: measures.AttractorRun) -> bool:
+    return any(result.snap_back.recurring for result in run.results)
+
+
+def _rate_interval(run: measures.AttractorRun, alpha: float) -> tuple[float, float]:
+    """The Wilson interval of a side's snap-back rate; (0, 0) where its clean text repeats no line: nothing
+    can be returned to, so the rate is 0 by definition, not by sampling."""
+    if not _returns_to_something(run):
+        return 0.0, 0.0
+    return stats.wilson_interval(run.snap_back_count, run.n, alpha)
+
+
+def _path_return_verdict(run, base_run, max_share, max_share_increase, alpha, seed, details) -> Verdict:
+    """Student-t (one side) or Welch (Welch 1947) intervals over the per-path return probabilities. Where
+    every value of a side is equal (nothing recurs: all 0), its spread is 0 and the interval is its mean:
+    the paths' probabilities are exact, and with no recurring line there is nothing to return to."""
+    ours = run.path_returns
+    if base_run is None:
+        interval = stats.t_interval(ours, alpha)
+        return sampled_verdict(float(ours.mean()), interval, None, max_share, ours.size, "t", alpha, seed,
+                               "return probability (along each injected path, from logits)", details,
+                               measure="return probability")
+    theirs = base_run.path_returns
+    interval = stats.welch_difference_interval(float(ours.mean()), _standard_error(ours), ours.size,
+                                               float(theirs.mean()), _standard_error(theirs), theirs.size, alpha)
+    return sampled_verdict(float(ours.mean() - theirs.mean()), interval, None, max_share_increase, ours.size, "welch",
+                           alpha, seed, "return probability minus the baseline's (along each injected path, from logits)",
+                           details, measure="Δ return probability")
+
+
+def _standard_error(values: np.ndarray) -> float:
+    return float(scipy_stats.sem(values)) if values.size > 1 and np.ptp(values) > 0 else 0.0
 
 
 def _influence_verdict(run, base_run, min_nats, min_ratio, alpha, seed, details) -> Verdict | None:
@@ -220,7 +293,7 @@ def _relative_influence(run, base_run, min_ratio, alpha, seed, details) -> Verdi
                             label, details, measure="influence ratio")
 
 
-def _attractor_details(run: measures.AttractorRun) -> dict:
+def _attractor_details(run: measures.AttractorRun, alpha: float) -> dict:
     """The numbers behind an attractor verdict, per injection, for the report."""
     per_injection = []
     for result in run.results:
@@ -238,9 +311,15 @@ def _attractor_details(run: measures.AttractorRun) -> dict:
                          influence_method=curve.method)
         if restart is not None:
             entry.update(restart_clean=restart.clean, restart_injected=restart.injected)
+        if result.path_returns is not None:
+            entry.update(return_probability=float(result.path_returns.mean()))
         per_injection.append(entry)
-    return {"snap_back": run.snap_back_rate, "snap_back_count": run.snap_back_count, "n": run.n,
+    side = {"snap_back": run.snap_back_rate, "snap_back_count": run.snap_back_count, "n": run.n,
             "per_injection": per_injection}
+    if run.path_returns is not None:
+        side.update(return_probability=float(run.path_returns.mean()), wordings=list(run.results[0].wordings),
+                    return_probability_interval=list(stats.t_interval(run.path_returns, alpha)))
+    return side
 
 
 def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun | None) -> list[str]:
@@ -269,6 +348,9 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
                        f"{back.interval[1]:.3f}] to a recurring line" if recurring else
                        f"    snap-back: 0 of {back.n}: with no recurring line there is nothing to return to, so no "
                        "injected continuation needs drawing (those shown are the influence curve's)")]
+            if result.path_returns is not None and recurring:
+                lines.append(f"    return probability along the paths (from logits): {result.path_returns.mean():.3f} "
+                             f"over {result.path_returns.size} (what the verdict judges)")
             if len(back.per_prefix) > 1:
                 lines.append("    returned per prefix: " + ", ".join(f"{text.strip()[:40]!r} {count}/{n}"
                                                                    for text, count, n in back.per_prefix))

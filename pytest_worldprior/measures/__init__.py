@@ -42,7 +42,7 @@ from .entropy import (
     surprisal_draws,
 )
 from .influence import InfluenceCurve, influence_curve
-from .line_match import LINE_SIMILARITY, RECURRING_SHARE, recurring_lines, same_line
+from .line_match import LINE_SIMILARITY, RECURRING_SHARE, recurring_lines, same_line, wordings
 from .novelty import (
     DISTINCT_K,
     DistinctEstimate,
@@ -52,7 +52,8 @@ from .novelty import (
     expected_distinct,
 )
 from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
-from .pull import return_pull, wordings
+from .path_return import path_returns
+from .pull import return_pull
 from .sharpening import SHARPENING_TOP_K, Sharpening, sharpening_exponent
 from .snap_back import SnapBack, clean_continuations, snap_back, snap_back_over
 from .topk import StoredKL, TopK, kl_to_stored
@@ -71,6 +72,7 @@ __all__ = [
     "clean_prefixes",
     "clean_side",
     "recurring_lines",
+    "path_returns",
     "return_pull",
     "same_line",
     "snap_back_over",

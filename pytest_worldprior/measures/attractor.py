@@ -20,9 +20,11 @@ import numpy as np
 from .. import stats
 from ..backends.base import Backend, Context, Prompt
 from ..results_cache import cached_measurement
-from .diversity import last_sentence
+from .diversity import last_sentence, sentences
 from .influence import InfluenceCurve, pooled_influence
 from .line_match import RECURRING_SHARE
+from .line_match import wordings as line_wordings
+from .path_return import path_returns
 from .snap_back import SnapBack, recurring, snap_back_over
 
 # position="sentence": the model writes up to this many tokens and C is cut after its first sentence.
@@ -194,12 +196,17 @@ def restart_masses(model: Backend, contexts: Sequence[Sequence[int]], markers=RE
 @dataclass(frozen=True)
 class InjectionResult:
     """Everything measured for one injection: where it went, the snap-back and, for white-box backends,
-    the influence curve and the story-restart probabilities."""
+    the influence curve and the story-restart probabilities. With the `sentences` key on a white-box
+    backend, `path_returns` holds each injected continuation's return probability along its path
+    (measures.path_return; one float per snap-back continuation, prefixes in order), which the check
+    judges instead of the 0/1 snap-back; `wordings` are the recurring lines as the clean text wrote them."""
 
     injection: Injection
     snap_back: SnapBack
     influence: InfluenceCurve | None
     restart: StoryRestart | None
+    path_returns: np.ndarray | None = None
+    wordings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,14 @@ class AttractorRun:
     @property
     def snap_back_rate(self) -> float:
         return self.snap_back_count / self.n
+
+    @property
+    def path_returns(self) -> np.ndarray | None:
+        """Every injected continuation's return probability along its path (measures.path_return), pooled
+        over the injections; None where a result has none (a text-only backend, or a key other than
+        `sentences`)."""
+        found = [r.path_returns for r in self.results]
+        return None if any(f is None for f in found) else np.concatenate(found)
 
     @property
     def influence_totals(self) -> np.ndarray | None:
@@ -242,7 +257,7 @@ def run_attractor(
     prefix: str | None = None, separator: str = " ", prefix_draws: int = 8, prefixes: int = 1, n: int = 128,
     steps: int = 8, max_new_tokens: int = 32, key: Callable[[str], str | Iterable[str]] = last_sentence, seed: int = 0,
     alpha: float = 1e-3, look: int = 0, lines: tuple[tuple[str, float], ...] | None = None,
-    influence_paths: int | None = None, min_share: float = RECURRING_SHARE,
+    wordings: tuple[str, ...] | None = None, influence_paths: int | None = None, min_share: float = RECURRING_SHARE,
 ) -> AttractorRun:
     """Inject each line after the same clean prefixes C (`clean_prefixes`: the given `prefix`, or the
     `prefixes` most frequent of `prefix_draws` drafts), spread n continuations evenly over them, and
@@ -257,7 +272,10 @@ def run_attractor(
     no curve), averaged over the prefixes.
     `look` k > 0 draws a further batch of n continuations for a sequential check: the prefixes are the
     same (drawn with `seed`), the continuations come from a seed derived from (seed, k), so no batch
-    repeats another."""
+    repeats another.
+    With key=`sentences` on a white-box backend, each injected continuation also gets its return
+    probability along its path (measures.path_return), scored against the lines' `wordings` (as the
+    clean text wrote them; a later look passes the first look's along with `lines`)."""
     white_box = model.gives_logits
     if not injections:
         raise ValueError("give at least one injection")
@@ -269,8 +287,12 @@ def run_attractor(
         clean, lines = clean_side(model, prompt, position=position, prefix=prefix, prefix_draws=prefix_draws,
                                   prefixes=prefixes, n=n, max_new_tokens=max_new_tokens, key=key, seed=seed,
                                   min_share=min_share)
+        wordings = tuple(line_wordings([line for line, _ in lines], [text for texts in clean for text in texts]))
     else:
         clean = [[] for _ in starts]
+    along_paths = white_box and key is sentences
+    if along_paths and wordings is None:
+        raise ValueError("a later look gives `lines` and must give their `wordings` too (the first look's)")
     wanted = n if influence_paths is None else min(n, influence_paths)
     curve_counts = spread(wanted, len(starts))
     built = [[with_line(model, start, line, separator) for start in starts] for line in injections]
@@ -289,7 +311,12 @@ def run_attractor(
         if white_box and wanted > 0:
             curve = pooled_influence(model, per_prefix, [[g.token_ids for g in d[:c]] for d, c in zip(drawn, curve_counts)],
                                      steps=steps, weights=counts, alpha=alpha)
-        results.append(InjectionResult(per_prefix[0], back, curve, restart))
+        returns = None
+        if along_paths:  # nothing recurs: every path's return probability is 0, none was drawn for it
+            per_path = (path_returns(model, per_prefix, drawn, [line for line, _ in lines], wordings, separator)
+                        if lines else [np.zeros(c) for c in counts])
+            returns = np.concatenate(per_path)
+        results.append(InjectionResult(per_prefix[0], back, curve, restart, returns, tuple(wordings or ())))
     return AttractorRun(tuple(results))
 
 
@@ -352,5 +379,6 @@ def pooled(runs: Sequence[AttractorRun], alpha: float) -> AttractorRun:
             kl = np.average([c.kl for c in curves], axis=0, weights=weights)
             totals = np.concatenate([c.path_totals for c in curves])
             curve = replace(curves[0], kl=kl, n=int(weights.sum()), path_totals=totals, interval=None, alpha=alpha)
-        results.append(replace(head, snap_back=back, influence=curve))
+        returns = None if any(p.path_returns is None for p in parts) else np.concatenate([p.path_returns for p in parts])
+        results.append(replace(head, snap_back=back, influence=curve, path_returns=returns))
     return AttractorRun(tuple(results))

@@ -12,8 +12,12 @@ that the rule calls one line) and the threshold's reasoning: BENCHMARKS.md, "Rec
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
+
+from .diversity import normalise_answer
 
 # Two lines are one when their word-level ratio reaches this. 0.8 lets one word in five differ: "then
 # everyone was happy" matches "everyone was happy" (0.86), "so let us raise our glasses to the happy
@@ -24,6 +28,7 @@ LINE_SIMILARITY = 0.8
 # clean text "keeps saying" it (and in two continuations at least). One continuation in four; the base
 # gemma3-270m writes no line twice in 32 toasts (BENCHMARKS.md).
 RECURRING_SHARE = 0.25
+_SENTENCE = re.compile(r"[^.!?\n]*[.!?][\"'”’)\]]*")
 
 
 def same_line(a: str, b: str, threshold: float = LINE_SIMILARITY) -> bool:
@@ -64,3 +69,18 @@ def recurring_lines(classes: Sequence[Iterable[str]], min_share: float = RECURRI
         if shares[line] >= min_share and shares[line] * len(texts) >= 2 and not any(same_line(line, other, threshold) for other, _ in kept):
             kept.append((line, shares[line]))
     return tuple(kept)
+
+
+def wordings(lines: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """For each recurring line (a normalised class, as `SnapBack.recurring` gives it), the sentence of
+    `texts` that is that line as the model wrote it most often (case and punctuation kept; a tie goes to
+    the first written): what `return_pull` and `path_returns` score. A line no text holds is left out."""
+    sentences = [s.strip() for text in texts for s in _SENTENCE.findall(text) if s.strip()]
+    found = []
+    for line in lines:
+        matches = Counter(s for s in sentences if same_line(normalise_answer(s), line))
+        if matches:
+            match = matches.most_common(1)[0][0]
+            if match not in found:
+                found.append(match)
+    return found

@@ -7,36 +7,18 @@ check. White-box backends only."""
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..backends.base import Backend
 from .attractor import Injection, with_line
-from .diversity import normalise_answer
-from .line_match import same_line
-
-_SENTENCE = re.compile(r"[^.!?\n]*[.!?][\"'”’)\]]*")
-
-
-def wordings(lines: Iterable[str], texts: Iterable[str]) -> list[str]:
-    """For each recurring line (a normalised class, as `SnapBack.recurring` gives it), a sentence of `texts`
-    that is that line, as the model wrote it (case and punctuation kept): what `return_pull` scores. A line
-    no text holds is left out."""
-    sentences = [s.strip() for text in texts for s in _SENTENCE.findall(text) if s.strip()]
-    found = []
-    for line in lines:
-        match = next((s for s in sentences if same_line(normalise_answer(s), line)), None)
-        if match is not None and match not in found:
-            found.append(match)
-    return found
 
 
 def return_pull(model: Backend, starts: Sequence[Injection], injection: str, lines: Sequence[str],
                 separator: str = " ") -> float:
     """The probability that the next sentence after P + C + J is one of `lines` (their wordings, see
-    `wordings`), summed over the lines (distinct sentences: disjoint events) and averaged over the clean
+    `line_match.wordings`), summed over the lines (distinct sentences: disjoint events) and averaged over the clean
     prefixes `starts` (from `clean_prefixes`). Exact, teacher-forced; 0.0 when there is no line.
     Raises ValueError for an empty injection or without a prefix; NotImplementedError on a text-only model."""
     if not starts:

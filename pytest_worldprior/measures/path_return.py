@@ -1,0 +1,102 @@
+"""Return probability along sampled paths: for white-box models, a lower-variance stand-in for the 0/1
+"did this injected continuation reach a recurring line".
+
+A sampled continuation y of P + C + J is cut into sentences; a sentence boundary is where one ends and
+the next may begin (right after J, and after each sentence of y that ends inside the sampled window). At
+each boundary i the model's own probability that the next sentence is one of the recurring lines, as the
+clean text wrote them (teacher-forced: q_i = sum over wordings w of P(separator + w | P + C + J + y[:i])),
+is exact. The path's estimate is
+
+    X = sum of q_i over the boundaries up to the first one where y itself returns (all of them if it
+        never does) + 1 if y's return there is in other words (a matching sentence that is not a wording).
+
+E[X] is the probability that a sentence starting inside the window returns (tower rule: the chance of a
+first return at boundary i is E[1{no return before i} q_i], plus the chance of the other-words return
+that q_i does not cover), so the mean of X over paths estimates the same rate as the sampled share, with a
+variance that shrinks as the return is spread over many paths' probabilities instead of a few 0/1 draws:
+the Rao-Blackwellisation of the sampled indicator along the path (Casella and Robert 1996, Biometrika
+83:81, "Rao-Blackwellisation of sampling schemes"). A boundary whose text does not fall on a token
+boundary (a token that holds the full stop and the next word) uses y's own 0/1 instead, which has the
+same expectation. A wording teacher-forced at the window's last boundary counts whole, even where it
+would run past the window: the event is "a line starts inside the window".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..backends.base import Backend, Generation
+from .diversity import normalise_answer
+from .line_match import holds_line
+
+if TYPE_CHECKING:
+    from .attractor import Injection
+
+# Where a sentence ends and white space (or a new line) begins: the same split as `diversity.sentences`.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*(?=\s)|(?=\n)")
+_ENDS_SENTENCE = re.compile(r"(?:^|[.!?][\"'”’)\]]*)$")
+
+
+def path_returns(model: Backend, injections: Sequence[Injection], drawn: Sequence[Sequence[Generation]],
+                 lines: Sequence[str], wordings: Sequence[str], separator: str = " ") -> list[np.ndarray]:
+    """The estimate X of each sampled injected continuation (see the module): per prefix, an array
+    [len(drawn[j])] of floats >= 0 (a probability's unbiased estimate; one path may exceed 1).
+
+    `injections[j]` is P + C_j + J (token ids), `drawn[j]` its sampled continuations; `lines` are the
+    recurring lines as normalised classes (`SnapBack.recurring`), `wordings` the same lines as the model
+    wrote them (`pull.wordings`). No line: every X is 0 (nothing to return to). All teacher-forced scores
+    go to the model in one batched `score` call. Raises NotImplementedError on a text-only model."""
+    if not model.gives_logits:
+        model._lacks("gives_logits", "the exact probability of returning along a path (path_returns)")
+    if not lines:
+        return [np.zeros(len(paths)) for paths in drawn]
+    plans = [[_plan(model, g, lines, wordings, separator) for g in paths] for paths in drawn]
+    contexts, continuations, owners = [], [], []
+    for j, (injection, paths) in enumerate(zip(injections, plans)):
+        for p, (_, token_cuts) in enumerate(paths):
+            for cut in token_cuts:
+                ids = list(injection.injected_ids) + list(drawn[j][p].token_ids[:cut])
+                for wording in wordings:
+                    contexts.append(ids)
+                    continuations.append(separator + wording)
+                    owners.append((j, p))
+    estimates = [np.array([sampled for sampled, _ in paths], dtype=float) for paths in plans]
+    if contexts:
+        for (j, p), logprob in zip(owners, model.score(contexts, continuations)):
+            estimates[j][p] += float(np.exp(logprob))
+    return estimates
+
+
+def _plan(model: Backend, generation: Generation, lines: Sequence[str], wordings: Sequence[str],
+          separator: str) -> tuple[float, list[int]]:
+    """For one path: the sampled part of X (1 where y returns in other words, or at a boundary off the
+    token grid) and the token counts of y after which q_i is scored (boundaries up to y's first return)."""
+    text = generation.text
+    ids = [t for t in generation.token_ids if t not in model.eos_ids]
+    ends = {0} | {m.end() for m in _BOUNDARY.finditer(text)}
+    if generation.finish_reason == "eos" and _ENDS_SENTENCE.search(text):
+        ends.add(len(text))  # the model stopped after a sentence: it could have gone on with a line instead
+    ends = sorted(ends)
+    lengths = {len(model.decode(ids[:k])): k for k in range(len(ids) + 1)}  # text length -> tokens that make it
+    sampled, cuts = 0.0, []
+    for i, start in enumerate(ends):
+        stop = ends[i + 1] if i + 1 < len(ends) else len(text)
+        sentence = text[start:stop].strip()
+        complete = sentence.rstrip("\"'”’)]").endswith((".", "!", "?"))
+        returns = complete and holds_line([normalise_answer(sentence)], lines)
+        exact = any(text[start:].startswith(separator + w) for w in wordings)
+        if start == len(text) and generation.finish_reason != "eos":
+            break  # the window ends here: no sentence starts inside it
+        on_grid = start in lengths and model.decode(ids[: lengths[start]]) == text[:start]
+        if on_grid:
+            cuts.append(lengths[start])
+            sampled += 1.0 if returns and not exact else 0.0
+        else:
+            sampled += 1.0 if returns else 0.0
+        if returns or exact:
+            break
+    return sampled, cuts
