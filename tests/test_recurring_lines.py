@@ -109,3 +109,12 @@ def test_the_line_rule():
     assert line_match.recurring_lines([{"a b c"}, {"x"}, {"a b c d"}, {"y"}]) == (("a b c", 0.5),)
     with pytest.raises(ValueError, match="min_share must be in"):
         line_match.recurring_lines([{"a"}], min_share=0)
+
+
+def test_the_last_sentence_ends_at_a_closing_quote():
+    """A clean prefix that closes a quote ('always."') and the injected line after it are two sentences: an
+    injected text that ends at once is classed by the line J, not by C and J run together (which matched C,
+    a recurring line where the clean text is over after C, and counted a return that was none)."""
+    before = 'No dia van, no dia contaño, the sun shines on me always." You are a murderer.'
+    assert measures.last_sentence(before) == "you are a murderer"
+    assert measures.last_sentence('He said: "Go.") Then. And') == "then"

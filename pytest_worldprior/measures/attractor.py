@@ -287,7 +287,9 @@ def run_attractor(
         clean, lines = clean_side(model, prompt, position=position, prefix=prefix, prefix_draws=prefix_draws,
                                   prefixes=prefixes, n=n, max_new_tokens=max_new_tokens, key=key, seed=seed,
                                   min_share=min_share)
-        wordings = tuple(line_wordings([line for line, _ in lines], [text for texts in clean for text in texts]))
+        # A clean text over right after C is classed by C's sentence: C is where such a line was written.
+        written = [text for texts in clean for text in texts] + [start.prefix_text for start in starts]
+        wordings = tuple(line_wordings([line for line, _ in lines], written))
     else:
         clean = [[] for _ in starts]
     along_paths = white_box and key is sentences

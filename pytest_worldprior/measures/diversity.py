@@ -54,7 +54,9 @@ def first_words(text: str) -> str:
     return " ".join(normalise_answer(text).split()[:3])
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ?, closing quotes and brackets allowed after it ('always." You are'), then space.
+_CLOSERS = "\"'”’)]"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)\]])\s+|(?<=[.!?][\"'”’)\]]{2})\s+")
 
 
 def last_sentence(text: str) -> str:
@@ -62,7 +64,7 @@ def last_sentence(text: str) -> str:
     if no sentence is complete, "" for an empty text). After an injection the first words react to it
     whatever the model does next; the ending shows whether it went back to its usual one."""
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
-    complete = [s for s in sentences if s[-1] in ".!?"]
+    complete = [s for s in sentences if s.rstrip(_CLOSERS)[-1:] in (".", "!", "?")]
     return normalise_answer(complete[-1] if complete else text)
 
 
