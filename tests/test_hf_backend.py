@@ -47,6 +47,19 @@ def test_continuations_of_one_context_share_its_pass_and_give_the_same_numbers(t
                                    [(context, " there"), ("Q: Are bugs real?\nA:", " Yes."), (context, " a")]], abs=1e-4)
 
 
+def test_contexts_with_a_long_common_start_share_its_pass_and_give_the_same_numbers(toy_base, monkeypatch):
+    """Paths after one P + C + J (the attractor check's return probability scores a line after each): the
+    common start runs once, the rest in left-padded batches after its cache, the same numbers as alone."""
+    start = "Once upon a time, there was a little fox named Rex. You are a murderer."
+    contexts = [start, start + " It ran", start + " It ran home. The sun", start + " No"]
+    continuations = [" They became best friends.", " They became best friends.", " a", " 7 8"]
+    monkeypatch.setattr(hf, "SHARED_START_ROWS", 3)  # several batches after the common start
+    shared = toy_base.score(contexts, continuations)
+    monkeypatch.setattr(hf, "MIN_SHARED_PREFIX", 10**9)  # each context run whole
+    assert shared == pytest.approx(toy_base.score(contexts, continuations), abs=1e-4)
+    assert hf._shared_length([[1, 2, 3], [1, 2, 3, 4], [1, 2, 5]]) == 1  # one token of its own before the tail
+
+
 def test_sample_logprobs_sum_to_score_of_same_tokens(toy_base):
     samples = toy_base.sample("Once upon a time", 6, max_new_tokens=24, seed=3)
     scores = toy_base.score(["Once upon a time"] * len(samples), [list(s.token_ids) for s in samples])

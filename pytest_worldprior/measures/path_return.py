@@ -48,26 +48,26 @@ def path_returns(model: Backend, injections: Sequence[Injection], drawn: Sequenc
 
     `injections[j]` is P + C_j + J (token ids), `drawn[j]` its sampled continuations; `lines` are the
     recurring lines as normalised classes (`SnapBack.recurring`), `wordings` the same lines as the model
-    wrote them (`pull.wordings`). No line: every X is 0 (nothing to return to). All teacher-forced scores
-    go to the model in one batched `score` call. Raises NotImplementedError on a text-only model."""
+    wrote them (`line_match.wordings`). No line: every X is 0 (nothing to return to). The teacher-forced
+    scores go to the model in one batched `score` call per prefix. Raises NotImplementedError on a text-only model."""
     if not model.gives_logits:
         model._lacks("gives_logits", "the exact probability of returning along a path (path_returns)")
     if not lines:
         return [np.zeros(len(paths)) for paths in drawn]
     plans = [[_plan(model, g, lines, wordings, separator) for g in paths] for paths in drawn]
-    contexts, continuations, owners = [], [], []
+    estimates = [np.array([sampled for sampled, _ in paths], dtype=float) for paths in plans]
     for j, (injection, paths) in enumerate(zip(injections, plans)):
+        contexts, continuations, owners = [], [], []
         for p, (_, token_cuts) in enumerate(paths):
             for cut in token_cuts:
                 ids = list(injection.injected_ids) + list(drawn[j][p].token_ids[:cut])
                 for wording in wordings:
                     contexts.append(ids)
                     continuations.append(separator + wording)
-                    owners.append((j, p))
-    estimates = [np.array([sampled for sampled, _ in paths], dtype=float) for paths in plans]
-    if contexts:
-        for (j, p), logprob in zip(owners, model.score(contexts, continuations)):
-            estimates[j][p] += float(np.exp(logprob))
+                    owners.append(p)
+        if contexts:  # one call per prefix: its contexts share P + C + J, which the HF backend runs once
+            for p, logprob in zip(owners, model.score(contexts, continuations)):
+                estimates[j][p] += float(np.exp(logprob))
     return estimates
 
 

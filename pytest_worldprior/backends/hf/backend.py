@@ -36,6 +36,10 @@ SUFFIX_TOKENS_PER_BATCH = 512
 # At most this many logits (float32: 64 MiB) per forward pass that keeps every position's: over a
 # 262,144-token vocabulary 32 continuations of 16 tokens would hold 512 MiB of logits at once.
 LOGITS_PER_BATCH = 2**24
+# Scored contexts that share at least this many leading tokens (the same prompt, prefix and injection,
+# with different paths after it) have that start run once and its KV cache reused, for this many rows a pass.
+MIN_SHARED_PREFIX = 16
+SHARED_START_ROWS = 16
 
 
 class HFBackend(Backend):
@@ -147,8 +151,37 @@ class HFBackend(Backend):
             else:
                 alone += members
         sequences = [list(self.encode(contexts[i])) + suffixes[i] for i in alone]
-        for i, value in zip(alone, self._map_logprobs(sequences, [len(suffixes[i]) for i in alone], reduce)):
+        tails = [len(suffixes[i]) for i in alone]
+        shared = _shared_length([sequences[k][: len(sequences[k]) - tails[k]] for k in range(len(alone))])
+        if shared >= MIN_SHARED_PREFIX and len(alone) > 1:  # contexts that differ only after a long common start
+            values = self._map_after_shared_start(sequences[0][:shared], [seq[shared:] for seq in sequences], tails, reduce)
+        else:
+            values = self._map_logprobs(sequences, tails, reduce)
+        for i, value in zip(alone, values):
             results[i] = value
+        return results
+
+    @torch.inference_mode()
+    def _map_after_shared_start(self, start: list[int], rests: list[list[int]], tails: list[int], reduce: Callable) -> list:
+        """As `_map_logprobs` for sequences that all begin with `start`: one pass over `start`, its KV cache
+        copied to length-sorted batches of the rests, left-padded after it (the mask's gap hides the padding,
+        and positions count real tokens only), the output head at the tail positions only. Each rest holds at
+        least one token before its tail (the caller leaves it in)."""
+        first = self._forward(torch.tensor([start], device=self.device), torch.ones((1, len(start)), dtype=torch.long,
+                              device=self.device), use_cache=True, **self._last_logits_only())
+        results: list = [None] * len(rests)
+        order = sorted(range(len(rests)), key=lambda i: len(rests[i]))
+        for begin in range(0, len(order), SHARED_START_ROWS):
+            batch = order[begin : begin + SHARED_START_ROWS]
+            keep = max(tails[i] for i in batch)
+            input_ids, gap_mask = self._left_pad([rests[i][:-1] for i in batch])
+            cache = copy.deepcopy(first.cache)
+            cache.batch_repeat_interleave(len(batch))
+            mask = torch.cat([torch.ones((len(batch), len(start)), dtype=torch.long, device=self.device), gap_mask], dim=1)
+            logits = self._forward(input_ids, mask, use_cache=True, cache=cache, **self._last_logits_only(keep)).logits
+            for row, i in enumerate(batch):
+                logprobs = torch.log_softmax(logits[row, -keep:][keep - tails[i] :].double(), dim=-1)
+                results[i] = reduce(rests[i][-tails[i] :], logprobs)
         return results
 
     @torch.inference_mode()
@@ -392,6 +425,17 @@ class HFBackend(Backend):
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _shared_length(sequences: list[list[int]]) -> int:
+    """How many leading tokens all sequences share, less one: each keeps a token of its own before what
+    follows (that token's position predicts the first one scored)."""
+    if not sequences:
+        return 0
+    shortest = min(len(s) for s in sequences)
+    first = sequences[0]
+    length = next((k for k in range(shortest) if any(s[k] != first[k] for s in sequences)), shortest)
+    return max(0, length - 1)
 
 
 def _first_not_none(*values):
