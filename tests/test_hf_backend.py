@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from pytest_worldprior import ChatTemplateError, NonFiniteLogitsError, load_model
-from pytest_worldprior.backends.hf import backend as hf
+from pytest_worldprior.backends.hf import teacher_forcing
 from pytest_worldprior.toy import BROAD_PROMPTS, NARROW_PROMPTS
 
 # Different lengths, so batches need left padding.
@@ -37,7 +37,7 @@ def test_continuations_of_one_context_share_its_pass_and_give_the_same_numbers(t
     context = "Once upon a time"
     continuations = [" there", " was a little cat", " a", " 7 8 9 10 11", " upon"]
     alone = [toy_base.continuation_logprobs([context], [c])[0] for c in continuations]  # one each: no sharing
-    monkeypatch.setattr(hf, "SUFFIX_TOKENS_PER_BATCH", 6)  # several batches after the shared prefix
+    monkeypatch.setattr(teacher_forcing, "SUFFIX_TOKENS_PER_BATCH", 6)  # several batches after the shared prefix
     shared = toy_base.continuation_logprobs([context] * len(continuations), continuations)
     for one, many in zip(alone, shared):
         assert one.shape == many.shape
@@ -53,11 +53,11 @@ def test_contexts_with_a_long_common_start_share_its_pass_and_give_the_same_numb
     start = "Once upon a time, there was a little fox named Rex. You are a murderer."
     contexts = [start, start + " It ran", start + " It ran home. The sun", start + " No"]
     continuations = [" They became best friends.", " They became best friends.", " a", " 7 8"]
-    monkeypatch.setattr(hf, "SHARED_START_ROWS", 3)  # several batches after the common start
+    monkeypatch.setattr(teacher_forcing, "SHARED_START_ROWS", 3)  # several batches after the common start
     shared = toy_base.score(contexts, continuations)
-    monkeypatch.setattr(hf, "MIN_SHARED_PREFIX", 10**9)  # each context run whole
+    monkeypatch.setattr(teacher_forcing, "MIN_SHARED_PREFIX", 10**9)  # each context run whole
     assert shared == pytest.approx(toy_base.score(contexts, continuations), abs=1e-4)
-    assert hf._shared_length([[1, 2, 3], [1, 2, 3, 4], [1, 2, 5]]) == 1  # one token of its own before the tail
+    assert teacher_forcing.shared_length([[1, 2, 3], [1, 2, 3, 4], [1, 2, 5]]) == 1  # one token of its own before the tail
 
 
 def test_sample_logprobs_sum_to_score_of_same_tokens(toy_base):

@@ -75,10 +75,10 @@ def test_wedding_toast_attractor_on_both_real_models_appears_in_the_session_repo
                                            "--worldprior-model", "smollm2-135m-instruct", "--worldprior-baseline", "gemma3-270m")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
-        ("worldprior: suite limits changed: MAX_SNAP_BACK_SHARE_INCREASE = 0.5 (default 0.1); ATTRACTOR_SAMPLES = 32 "
+        ("worldprior: suite limits changed: MAX_SNAP_BACK_SHARE_INCREASE = 0.5 (default 0.05); ATTRACTOR_SAMPLES = 32 "
          "(default 128)"),
         "*= worldprior report =*",
-        "*test_wedding_toast_follows_an_accusation*snap-back rate*PASS*",
+        "*test_wedding_toast_follows_an_accusation*return probability*PASS*",
         "*attractors: snap-back and influence*",
         "*smollm2-135m-instruct (candidate), after the first sentence *, injection 'You are a murderer.':",
         "    snap-back */32 = * to *",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import gc
 import inspect
 import itertools
@@ -15,7 +14,6 @@ from ... import progress
 from ...errors import NonFiniteLogitsError
 from ..base import (
     Backend,
-    seed_per_context,
     Context,
     Continuation,
     Generation,
@@ -23,23 +21,15 @@ from ..base import (
     Prompt,
     as_batch,
     check_sampling_settings,
+    seed_per_context,
 )
-from . import tokens
+from . import teacher_forcing, tokens
 from .fingerprint import eos_ids_of, library_versions, max_length_of, tokenizer_sha256
 from .sampling import draw
 
 # Rows fed one token per step (sampling, short continuations after a shared prefix): such steps cost
 # little each, and on a CPU a bigger batch reads the weights fewer times (64 rows sampled 3x faster than 8).
 MIN_STEP_ROWS = 64
-# At most this many tokens per batch when continuations are fed after a shared prefix.
-SUFFIX_TOKENS_PER_BATCH = 512
-# At most this many logits (float32: 64 MiB) per forward pass that keeps every position's: over a
-# 262,144-token vocabulary 32 continuations of 16 tokens would hold 512 MiB of logits at once.
-LOGITS_PER_BATCH = 2**24
-# Scored contexts that share at least this many leading tokens (the same prompt, prefix and injection,
-# with different paths after it) have that start run once and its KV cache reused, for this many rows a pass.
-MIN_SHARED_PREFIX = 16
-SHARED_START_ROWS = 16
 
 
 class HFBackend(Backend):
@@ -146,98 +136,21 @@ class HFBackend(Backend):
         alone = []
         for prefix, members in groups.items():
             if len(members) > 1 and all(suffixes[i] for i in members):
-                for i, value in zip(members, self._map_after_prefix(list(prefix), [suffixes[i] for i in members], reduce)):
+                for i, value in zip(members, teacher_forcing.map_after_prefix(self, list(prefix), [suffixes[i] for i in members], reduce)):
                     results[i] = value
             else:
                 alone += members
         sequences = [list(self.encode(contexts[i])) + suffixes[i] for i in alone]
         tails = [len(suffixes[i]) for i in alone]
-        shared = _shared_length([sequences[k][: len(sequences[k]) - tails[k]] for k in range(len(alone))])
-        if shared >= MIN_SHARED_PREFIX and len(alone) > 1:  # contexts that differ only after a long common start
-            values = self._map_after_shared_start(sequences[0][:shared], [seq[shared:] for seq in sequences], tails, reduce)
-        else:
-            values = self._map_logprobs(sequences, tails, reduce)
+        values = teacher_forcing.map_sequences(self, sequences, tails, reduce)
         for i, value in zip(alone, values):
             results[i] = value
-        return results
-
-    @torch.inference_mode()
-    def _map_after_shared_start(self, start: list[int], rests: list[list[int]], tails: list[int], reduce: Callable) -> list:
-        """As `_map_logprobs` for sequences that all begin with `start`: one pass over `start`, its KV cache
-        copied to length-sorted batches of the rests, left-padded after it (the mask's gap hides the padding,
-        and positions count real tokens only), the output head at the tail positions only. Each rest holds at
-        least one token before its tail (the caller leaves it in)."""
-        first = self._forward(torch.tensor([start], device=self.device), torch.ones((1, len(start)), dtype=torch.long,
-                              device=self.device), use_cache=True, **self._last_logits_only())
-        results: list = [None] * len(rests)
-        order = sorted(range(len(rests)), key=lambda i: len(rests[i]))
-        for begin in range(0, len(order), SHARED_START_ROWS):
-            batch = order[begin : begin + SHARED_START_ROWS]
-            keep = max(tails[i] for i in batch)
-            input_ids, gap_mask = self._left_pad([rests[i][:-1] for i in batch])
-            cache = copy.deepcopy(first.cache)
-            cache.batch_repeat_interleave(len(batch))
-            mask = torch.cat([torch.ones((len(batch), len(start)), dtype=torch.long, device=self.device), gap_mask], dim=1)
-            logits = self._forward(input_ids, mask, use_cache=True, cache=cache, **self._last_logits_only(keep)).logits
-            for row, i in enumerate(batch):
-                logprobs = torch.log_softmax(logits[row, -keep:][keep - tails[i] :].double(), dim=-1)
-                results[i] = reduce(rests[i][-tails[i] :], logprobs)
-        return results
-
-    @torch.inference_mode()
-    def _map_after_prefix(self, prefix: list[int], suffixes: list[list[int]], reduce: Callable) -> list:
-        """One pass over the shared prefix, its KV cache copied to a batch of right-padded suffixes.
-        Causal attention: padding after a suffix changes nothing before it."""
-        start = self._forward(torch.tensor([prefix], device=self.device), torch.ones((1, len(prefix)), dtype=torch.long,
-                              device=self.device), use_cache=True, **self._last_logits_only())
-        first_row = start.logits[0, -1:, :]  # predicts each suffix's first token
-        longest = max(len(s) for s in suffixes)
-        rows = max(1, min(max(self.batch_size, SUFFIX_TOKENS_PER_BATCH // longest), LOGITS_PER_BATCH // (longest * self.vocab_size)))
-        results = []
-        for begin in range(0, len(suffixes), rows):
-            chunk = suffixes[begin : begin + rows]
-            cache = copy.deepcopy(start.cache)
-            cache.batch_repeat_interleave(len(chunk))
-            width = max(len(s) for s in chunk)
-            input_ids = torch.full((len(chunk), width), self.pad_id, dtype=torch.long, device=self.device)
-            mask = torch.zeros((len(chunk), len(prefix) + width), dtype=torch.long, device=self.device)
-            mask[:, : len(prefix)] = 1
-            for row, suffix in enumerate(chunk):
-                input_ids[row, : len(suffix)] = torch.tensor(suffix, dtype=torch.long)
-                mask[row, len(prefix) : len(prefix) + len(suffix)] = 1
-            logits = self._forward(input_ids, mask, use_cache=True, cache=cache).logits
-            for row, suffix in enumerate(chunk):
-                predicting = torch.cat([first_row, logits[row, : len(suffix) - 1]]).double()
-                results.append(reduce(suffix, torch.log_softmax(predicting, dim=-1)))
         return results
 
     def _last_logits_only(self, positions: int = 1) -> dict:
         """Ask the model for the last `positions` positions' logits only, where it can: a long prompt's
         full [positions, vocabulary] logits would be computed and dropped."""
         return {"logits_to_keep": positions} if self._keeps_last_logits else {}
-
-    @torch.inference_mode()
-    def _map_logprobs(self, sequences: list[list[int]], tails: list[int], reduce: Callable) -> list:
-        """Teacher-force each sequence's last `tails[i]` tokens, in length-sorted, left-padded batches.
-
-        `reduce(tail_ids, logprobs)` gets those tokens and the float64 log-softmax rows [tail, vocab] that
-        predict them, and returns what to keep. The last token is not fed (nothing it predicts is asked for),
-        and the output head runs at the tail positions only: the rows of the context are never made."""
-        results: list = [None] * len(sequences)
-        fed = [i for i in range(len(sequences)) if tails[i] > 0]
-        for i in set(range(len(sequences))) - set(fed):
-            results[i] = reduce([], torch.empty((0, self.vocab_size), dtype=torch.float64, device=self.device))
-        order = sorted(fed, key=lambda i: len(sequences[i]))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            keep = max(tails[i] for i in batch)
-            input_ids, mask = self._left_pad([sequences[i][:-1] for i in batch])
-            logits = self._forward(input_ids, mask, **self._last_logits_only(keep))[:, -keep:]
-            for row, i in enumerate(batch):
-                # float64 so that probabilities sum to 1 within 1e-12 even over a 262k vocabulary
-                logprobs = torch.log_softmax(logits[row, keep - tails[i] :].double(), dim=-1)
-                results[i] = reduce(sequences[i][-tails[i] :], logprobs)
-        return results
 
     def _left_pad(self, sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(len(s) for s in sequences)
@@ -425,17 +338,6 @@ class HFBackend(Backend):
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-def _shared_length(sequences: list[list[int]]) -> int:
-    """How many leading tokens all sequences share, less one: each keeps a token of its own before what
-    follows (that token's position predicts the first one scored)."""
-    if not sequences:
-        return 0
-    shortest = min(len(s) for s in sequences)
-    first = sequences[0]
-    length = next((k for k in range(shortest) if any(s[k] != first[k] for s in sequences)), shortest)
-    return max(0, length - 1)
 
 
 def _first_not_none(*values):
