@@ -70,10 +70,10 @@ def assert_no_attractor(
     prefix, how many continuations returned.
     Exact where logits allow: on a white-box model with key=`measures.sentences` (the baseline too, where
     there is one), each injected continuation counts by its return probability along its path instead of
-    its 0/1 (measures.path_return: the model's own teacher-forced probability that a recurring line starts
-    at each sentence boundary, up to where the text itself returns; an unbiased estimate of the same rate,
-    with less spread), judged by its mean with a Student-t interval, or by the difference from the
-    baseline's with Welch's (Welch 1947). A side with no recurring line returns with probability 0 exactly.
+    its 0/1 (measures.path_return: the model's own teacher-forced probabilities that a recurring line starts
+    at each sentence boundary, summed up to where the text itself returns; one path's value may exceed 1,
+    and their mean is an unbiased estimate of the same rate, with less spread), judged by that mean with a
+    Student-t interval, or by its difference from the baseline's with Welch's (Welch 1947). A side with no recurring line returns with probability 0 exactly.
     Text-only backends and other keys count 0/1, with Wilson and Newcombe intervals.
     Sequential: each side draws `batch` continuations per injection at a time (default n // 4, at least
     8), up to `n` (the last look draws what is left), and the check stops at the first look whose
@@ -350,7 +350,8 @@ def _attractor_story(run: measures.AttractorRun, base_run: measures.AttractorRun
                        "injected continuation needs drawing (those shown are the influence curve's)")]
             if result.path_returns is not None and recurring:
                 lines.append(f"    return probability along the paths (from logits): {result.path_returns.mean():.3f} "
-                             f"over {result.path_returns.size} (what the verdict judges)")
+                             f"over {result.path_returns.size} (what the verdict judges: the model gives logits and the "
+                             "key is measures.sentences)")
             if len(back.per_prefix) > 1:
                 lines.append("    returned per prefix: " + ", ".join(f"{text.strip()[:40]!r} {count}/{n}"
                                                                    for text, count, n in back.per_prefix))
