@@ -87,3 +87,11 @@ def test_the_attractor_check_judges_the_path_estimate_on_a_white_box_model_with_
 
     text_only = CallableBackend(wanders, name="wanders")
     assert _judged(text_only, key=measures.sentences, n=16, max_snap_back_share=0.9)["measure"] == "snap-back rate"
+
+
+def test_a_text_only_model_has_no_path_return_probability():
+    def wanders(prompt, n, temperature, seed):
+        return [" It was day." for _ in range(n)]
+
+    with pytest.raises(NotImplementedError, match="path_returns"):
+        measures.path_returns(CallableBackend(wanders, name="wanders"), [], [[]], LINES, WORDINGS)
