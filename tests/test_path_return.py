@@ -38,7 +38,8 @@ def test_a_path_sums_the_line_probability_at_each_sentence_boundary(toy_collapse
     ends = _path(toy_collapsed, injection, " It ran home.", finish="eos")
     other_words = _path(toy_collapsed, injection, " Then they became best friends. It ran home.")
     exact = _path(toy_collapsed, injection, " It ran home. They became best friends. It ran.")
-    got = measures.path_returns(toy_collapsed, [injection], [[wanders, ends, other_words, exact]], LINES, WORDINGS)[0]
+    got = measures.path_returns(toy_collapsed, [injection], [[wanders, ends, other_words, exact]], LINES, WORDINGS,
+                                roulette_below=0)[0]  # every wording teacher-forced: the sums by hand, exactly
     q0 = _q(toy_collapsed, injection, "")
     # Two boundaries inside the window (after J, after "home."); the one after "up." has text after it.
     q_home, q_up = _q(toy_collapsed, injection, " It ran home."), _q(toy_collapsed, injection, " It ran home. The sun was up.")
@@ -50,6 +51,22 @@ def test_a_path_sums_the_line_probability_at_each_sentence_boundary(toy_collapse
     # It returned word for word at the second: the q's up to there, no 0/1 (the q covers that return).
     assert got[3] == pytest.approx(q0 + q_home, rel=1e-6)
     assert measures.path_returns(toy_collapsed, [injection], [[wanders]], [], [])[0].tolist() == [0.0]
+
+
+def test_russian_roulette_keeps_each_path_unbiased(toy_collapsed):
+    """Below `roulette_below` a wording is teacher-forced only now and then, weighted up when it is: over
+    seeds the mean is the exact sum, and a boundary whose first token passes the bound is always exact."""
+    injection = _built(toy_collapsed)
+    wanders = _path(toy_collapsed, injection, " It ran home. The sun was up. It")
+    exact = measures.path_returns(toy_collapsed, [injection], [[wanders]], LINES, WORDINGS, roulette_below=0)[0][0]
+    draws = np.array([measures.path_returns(toy_collapsed, [injection], [[wanders]], LINES, WORDINGS, seed=s,
+                                            roulette_below=0.99)[0][0] for s in range(300)])
+    assert len(set(draws.round(12))) > 1  # the roulette did decide some boundaries
+    assert abs(draws.mean() - exact) < 4 * draws.std() / np.sqrt(draws.size)
+    assert measures.path_returns(toy_collapsed, [injection], [[wanders]], LINES, WORDINGS, seed=1,
+                                 roulette_below=1e-300)[0][0] == pytest.approx(exact, rel=1e-9)
+    with pytest.raises(ValueError, match="roulette_below is a probability"):
+        measures.path_returns(toy_collapsed, [injection], [[wanders]], LINES, WORDINGS, roulette_below=1.5)
 
 
 def test_the_path_estimate_is_the_sampled_share_with_less_spread(toy_collapsed):

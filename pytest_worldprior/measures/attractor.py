@@ -300,7 +300,7 @@ def run_attractor(
     built = [[with_line(model, start, line, separator) for start in starts] for line in injections]
     restarts = _restarts(model, starts, built, counts) if white_box and look == 0 else [None] * len(built)
     results = []
-    for per_prefix, restart in zip(built, restarts):
+    for k, (per_prefix, restart) in enumerate(zip(built, restarts)):
         # Injected continuations: all n where a line recurs; else only the influence paths (nothing to return to).
         drawn_counts = counts if lines else (curve_counts if white_box else [0] * len(starts))
         drawn = model.sample_many([b.injected_context for b in per_prefix], drawn_counts, max_new_tokens=max_new_tokens,
@@ -315,8 +315,9 @@ def run_attractor(
                                      steps=steps, weights=counts, alpha=alpha)
         returns = None
         if along_paths:  # nothing recurs: every path's return probability is 0, none was drawn for it
-            per_path = (path_returns(model, per_prefix, drawn, [line for line, _ in lines], wordings, separator)
-                        if lines else [np.zeros(c) for c in counts])
+            roulette_seed = int(np.random.SeedSequence([draw_seed, k]).generate_state(1)[0])
+            per_path = (path_returns(model, per_prefix, drawn, [line for line, _ in lines], wordings, separator,
+                                     seed=roulette_seed) if lines else [np.zeros(c) for c in counts])
             returns = np.concatenate(per_path)
         results.append(InjectionResult(per_prefix[0], back, curve, restart, returns, tuple(wordings or ())))
     return AttractorRun(tuple(results))

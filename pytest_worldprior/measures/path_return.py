@@ -19,6 +19,17 @@ the Rao-Blackwellisation of the sampled indicator along the path (Casella and Ro
 boundary (a token that holds the full stop and the next word) uses y's own 0/1 instead, which has the
 same expectation. A wording teacher-forced at the window's last boundary counts whole, even where it
 would run past the window: the event is "a line starts inside the window".
+
+Most boundaries are far from any line, and teacher-forcing every wording at every one of them is most of
+the cost (a wording of 12 tokens asks for the output head over the whole vocabulary 12 times). So q_i is
+found in two steps: the next-token distribution at each boundary gives the probability p of the wording's
+first token, an upper bound on q_i; where p >= `roulette_below` the wording is teacher-forced, and below it
+Russian roulette decides (Kahn and Harris 1951, "Estimation of particle transmission by random
+sampling"; Arvo and Kirk 1990, "Particle transport and image synthesis"): with
+probability p / roulette_below the wording is teacher-forced and its q_i counts roulette_below / p times,
+else it counts 0. The expectation is q_i either way, so X stays unbiased; the added variance is below
+q_i * roulette_below per boundary (q_i <= p), and the interval the check takes from the paths' spread
+includes it. roulette_below=0 teacher-forces every wording.
 """
 
 from __future__ import annotations
@@ -36,39 +47,69 @@ from .line_match import holds_line
 if TYPE_CHECKING:
     from .attractor import Injection
 
+# Below this probability of a wording's first token, the wording is teacher-forced only by Russian roulette.
+ROULETTE_BELOW = 0.05
+# Boundary contexts whose next-token distributions (float64 rows over the vocabulary) are held at once.
+ROWS_PER_CALL = 16
+
 # Where a sentence ends and white space (or a new line) begins: the same split as `diversity.sentences`.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*(?=\s)|(?=\n)")
 _ENDS_SENTENCE = re.compile(r"(?:^|[.!?][\"'”’)\]]*)$")
 
 
 def path_returns(model: Backend, injections: Sequence[Injection], drawn: Sequence[Sequence[Generation]],
-                 lines: Sequence[str], wordings: Sequence[str], separator: str = " ") -> list[np.ndarray]:
+                 lines: Sequence[str], wordings: Sequence[str], separator: str = " ", *, seed: int = 0,
+                 roulette_below: float = ROULETTE_BELOW) -> list[np.ndarray]:
     """The estimate X of each sampled injected continuation (see the module): per prefix, an array
     [len(drawn[j])] of floats >= 0 (a probability's unbiased estimate; one path may exceed 1).
+    `seed` drives the Russian roulette below `roulette_below` (a probability in [0, 1]; 0: none).
 
     `injections[j]` is P + C_j + J (token ids), `drawn[j]` its sampled continuations; `lines` are the
     recurring lines as normalised classes (`SnapBack.recurring`), `wordings` the same lines as the model
     wrote them (`line_match.wordings`). No line: every X is 0 (nothing to return to). The teacher-forced
-    scores go to the model in one batched `score` call per prefix. Raises NotImplementedError on a text-only model."""
+    scores go to the model in batched calls per prefix. Raises NotImplementedError on a text-only model,
+    ValueError for a roulette_below outside [0, 1]."""
     if not model.gives_logits:
         model._lacks("gives_logits", "the exact probability of returning along a path (path_returns)")
+    if not 0 <= roulette_below <= 1:
+        raise ValueError(f"roulette_below is a probability in [0, 1] (0: teacher-force every wording), got {roulette_below!r}")
     if not lines:
         return [np.zeros(len(paths)) for paths in drawn]
     plans = [[_plan(model, g, lines, wordings, separator) for g in paths] for paths in drawn]
     estimates = [np.array([sampled for sampled, _ in paths], dtype=float) for paths in plans]
+    continuations = [separator + wording for wording in wordings]
     for j, (injection, paths) in enumerate(zip(injections, plans)):
-        contexts, continuations, owners = [], [], []
+        contexts, owners = [], []
         for p, (_, token_cuts) in enumerate(paths):
             for cut in token_cuts:
-                ids = list(injection.injected_ids) + list(drawn[j][p].token_ids[:cut])
-                for wording in wordings:
-                    contexts.append(ids)
-                    continuations.append(separator + wording)
-                    owners.append(p)
-        if contexts:  # one call per prefix: its contexts share P + C + J, which the HF backend runs once
-            for p, logprob in zip(owners, model.score(contexts, continuations)):
-                estimates[j][p] += float(np.exp(logprob))
+                contexts.append(list(injection.injected_ids) + list(drawn[j][p].token_ids[:cut]))
+                owners.append(p)
+        picked = _roulette(model, contexts, continuations, roulette_below, np.random.default_rng([seed, j]))
+        if picked:  # one call per prefix: its contexts share P + C + J, which the HF backend runs once
+            logprobs = model.score([contexts[c] for c, _, _ in picked], [continuations[w] for _, w, _ in picked])
+            for (c, _, weight), logprob in zip(picked, logprobs):
+                estimates[j][owners[c]] += weight * float(np.exp(logprob))
     return estimates
+
+
+def _roulette(model: Backend, contexts: list[list[int]], continuations: list[str], below: float,
+              rng: np.random.Generator) -> list[tuple[int, int, float]]:
+    """(context index, wording index, weight) of each wording to teacher-force: every one whose first token
+    has probability >= `below` after its context (weight 1), and of the others each with probability
+    p / below (weight below / p): one uniform per such pair, in context-then-wording order."""
+    if below == 0:
+        return [(c, w, 1.0) for c in range(len(contexts)) for w in range(len(continuations))]
+    firsts = [model.continuation_ids(contexts[0], contexts[0], text)[0] for text in continuations] if contexts else []
+    picked = []
+    for start in range(0, len(contexts), ROWS_PER_CALL):
+        rows = np.exp(model.next_token_logprobs(contexts[start : start + ROWS_PER_CALL])[:, firsts])
+        for c, row in enumerate(rows, start):
+            for w, first in enumerate(row):
+                if first >= below:
+                    picked.append((c, w, 1.0))
+                elif rng.random() * below < first:
+                    picked.append((c, w, below / first))
+    return picked
 
 
 def _plan(model: Backend, generation: Generation, lines: Sequence[str], wordings: Sequence[str],

@@ -89,19 +89,17 @@ class HFBackend(Backend):
 
     # ---- exact quantities ---------------------------------------------------------------------
 
-    @torch.inference_mode()
     def next_token_logprobs(self, contexts: Sequence[Context]) -> np.ndarray:
+        """Rows [batch, vocab], float64. Contexts with a long common start (boundaries along paths after one
+        P + C + J) have it run once; the head runs at each context's last position only."""
         encoded = [self.encode(c) for c in as_batch(contexts, "contexts")]
-        rows: list = [None] * len(encoded)
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            input_ids, mask = self._left_pad([encoded[i] for i in batch])
-            # Left-padded, so every row's last position is its own last token: the head runs there only.
-            logits = self._forward(input_ids, mask, **self._last_logits_only())[:, -1, :]
-            for row, i in enumerate(batch):
-                rows[i] = torch.log_softmax(logits[row].double(), dim=-1).cpu().numpy()
-        return np.stack(rows) if rows else np.zeros((0, self.vocab_size))
+        if not encoded:
+            return np.zeros((0, self.vocab_size))
+        # A placeholder token after each context: teacher forcing never feeds a sequence's last token, and
+        # the row that predicts it is the context's next-token distribution.
+        rows = teacher_forcing.map_sequences(self, [ids + [self.pad_id] for ids in encoded], [1] * len(encoded),
+                                             lambda _, logprobs: logprobs[0].cpu().numpy())
+        return np.stack(rows)
 
     def score(self, contexts: Sequence[Context], continuations: Sequence[Continuation]) -> list[float]:
         return [float(np.sum(t)) for t in self.score_tokens(contexts, continuations)]
