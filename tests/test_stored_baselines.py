@@ -303,15 +303,45 @@ def says_hi(prompt, n, temperature, seed):
 
 
 def test_the_prior_kl_gate_says_why_it_cannot_compare(toy_base):
-    # Asked of a model and prompt it can compare, the gate gets the prompt's next-token top-k; otherwise the
-    # reason, which compare_check writes as a "not compared" line (no error turns silently into no comparison).
+    # From the capability flag and the prompt alone (nothing runs): the reason, which compare_check writes
+    # as a "not compared" line, or None where the gate can ask for the prompt's next-token distribution.
     from pytest_worldprior.backends.callable import CallableBackend
-    from pytest_worldprior.baselines.session import BaselineSession
+    from pytest_worldprior.baselines.next_token import unavailable
 
-    session = BaselineSession("worldprior_baselines", update=False, missing="fail", fail_on={}, top_k=32)
-    topk, why = session._next_token(toy_base, "Once upon a time")
-    assert isinstance(topk, TopK) and why is None
-    assert session._next_token(CallableBackend(says_hi, name="hi"), "Once")[1].endswith("so no next-token distribution")
-    assert "spans several prompts" in session._next_token(toy_base, ["Once", "Twice"])[1]
-    with pytest.raises(Exception):  # anything else the model raises reaches the test
-        session._next_token(toy_base, 42)
+    assert unavailable(toy_base, "Once upon a time") is None
+    assert unavailable(CallableBackend(says_hi, name="hi"), "Once").endswith("so no next-token distribution")
+    assert "spans several prompts" in unavailable(toy_base, ["Once", "Twice"])
+
+
+def test_recording_a_verdict_runs_no_model_and_the_top_k_follows_the_body(toy_base, tmp_path, monkeypatch):
+    """compare_check, which sees every verdict as it is recorded, never runs the model; the prior_kl gate's
+    next-token distribution is measured after the test body (judge_next_tokens) and joins the check's entry."""
+    from pytest_worldprior import assert_entropy_within
+    from pytest_worldprior.baselines.session import BaselineSession
+    from pytest_worldprior.session import WorldpriorSession, running
+
+    forward = toy_base._forward
+    passes = []
+    monkeypatch.setattr(toy_base, "_forward", lambda *a, **k: passes.append(1) or forward(*a, **k))
+    baselines = BaselineSession("worldprior_baselines", update=True, missing="fail", fail_on={}, top_k=8)
+    run = WorldpriorSession(baselines=baselines)
+    while_recorded = []
+
+    def observer(event):
+        before = len(passes)
+        answer = baselines.compare_check(event)
+        while_recorded.append(len(passes) - before)
+        return answer
+
+    run.recorder.observe(observer)
+    with running(run):
+        run.recorder.start_test("test_x.py::test_x")
+        baselines.start_test(tmp_path / "test_x.py", "test_x.py", "test_x", toy_base, None)
+        assert_entropy_within(toy_base, "Once upon a time", min_nats=0.0)
+        assert_entropy_within(toy_base, "The cat", min_nats=0.0)
+        assert while_recorded == [0, 0] and all("next_token" not in c for c in baselines.test.checks)
+        before = len(passes)
+        baselines.judge_next_tokens(run.recorder.for_test("test_x.py::test_x"))
+        assert len(passes) - before == 2  # one forward pass per check, after the body
+        entry = baselines.finish_test()["entry"]
+    assert [c["next_token"]["vocab_size"] for c in entry["checks"]] == [512, 512]

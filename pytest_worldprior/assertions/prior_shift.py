@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..backends.recorded import Recorded
 from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
@@ -18,7 +19,7 @@ from .conclude import (
 
 def _positional_baseline(args: tuple, kwargs: dict) -> tuple[tuple, dict, str | None]:
     """The old form assert_prior_shift_within(model, baseline, prompts, ...): a backend second."""
-    if len(args) < 2 or not isinstance(args[1], Backend):
+    if len(args) < 2 or not isinstance(args[1], (Backend, Recorded)):
         return args, kwargs, None
     if "baseline" in kwargs:
         raise TypeError("assert_prior_shift_within() got a baseline both second and as baseline=: give baseline= only")

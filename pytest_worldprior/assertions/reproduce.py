@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..backends.base import Backend
+from ..backends.recorded import Recorded
 
 STORED_BASELINE = "<the stored baseline: rerun with pytest --worldprior-baseline stored>"
 
@@ -55,6 +56,9 @@ class _Writer:
         self.names: dict[int, str] = {}  # id(backend) -> its name in the line
 
     def source(self, value, name: str) -> str:
+        if isinstance(value, Recorded):
+            self.problems.append(f"{name} is the stored baseline")
+            return STORED_BASELINE
         if isinstance(value, Backend):
             return self.backend(value, name)
         if isinstance(value, np.ndarray):
@@ -78,9 +82,6 @@ class _Writer:
         if id(backend) in self.names:
             return self.names[id(backend)]
         info = backend.info()
-        if info.reference == "stored":
-            self.problems.append(f"{name} is the stored baseline")
-            return STORED_BASELINE
         variable = name if name not in self.names.values() else f"{name}_{len(self.names)}"
         self.names[id(backend)] = variable
         if info.backend not in LOADABLE:  # a function, or a backend class of the user's: no name loads it

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from .. import checks, measures, stats
 from ..backends.base import Backend, Prompt
+from ..backends.recorded import Recorded
 from ..checks import Quantity
 from ..stats import Verdict
 from .conclude import (
@@ -102,11 +103,11 @@ def _reciprocal(interval: list | None) -> tuple | None:
     return (1.0 / high if high > 0 else None, 1.0 / low if low > 0 else None)
 
 
-def _sharpening(model: Backend, baseline: Backend, prompt: Prompt, alpha: float) -> dict:
+def _sharpening(model: Backend, baseline: Backend | Recorded, prompt: Prompt, alpha: float) -> dict:
     """sharpening_exponent, sharpening_temperature (1/gamma) and the fit's interval and r^2 for the details;
-    nothing where gamma is undefined: a baseline that cannot give full distributions (a stored one, by
-    reference "stored", as reproduce.py tells it apart) or another tokenizer."""
-    if baseline.info().reference == "stored" or model.vocabulary_sha256() != baseline.vocabulary_sha256():
+    nothing where gamma is undefined: a baseline that gives no full distributions now (the stored one: its
+    measurements, not a model) or another tokenizer."""
+    if isinstance(baseline, Recorded) or model.vocabulary_sha256() != baseline.vocabulary_sha256():
         return {}
     found = measures.sharpening_exponent(model, baseline, [prompt], alpha=alpha)
     return {"sharpening_exponent": found.gamma, "sharpening_temperature": found.temperature,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..backends.base import Backend
+from ..backends.recorded import Recorded
 from ..stats.checks import check_temperature
 
 METHODS = ("auto", "exact", "sampled")
@@ -39,7 +40,9 @@ def _type_name(value: Any) -> str:
 
 
 def backend(name: str, value: Any) -> None:
-    if not isinstance(value, Backend):
+    """A model, or the measurements a model made (`Recorded`: the stored baseline, which answers the checks
+    it recorded, on the baseline's side or as a suite's baseline rows)."""
+    if not isinstance(value, (Backend, Recorded)):
         raise TypeError(f"{name} must be a Backend, got {value!r} ({_type_name(value)}): load a model with "
                         "load_model('<reference>'), or wrap a function with CallableBackend")
 

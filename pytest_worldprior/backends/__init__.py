@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..files import resolve_cache_dir
+from .recorded import Recorded  # imports nothing: loaded with the package, so its class is one per process
 from .references import ModelSpec, resolve_reference
 
 if TYPE_CHECKING:
     from .base import Backend, Context, Continuation, Generation, ModelInfo, Prompt
 
-__all__ = ["Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt", "load_model", "load_spec"]
+__all__ = ["Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt", "Recorded", "load_model", "load_spec"]
 _CONTRACT = ("Backend", "Context", "Continuation", "Generation", "ModelInfo", "Prompt")
 
 

@@ -7,9 +7,12 @@ The plugin starts a test here (its module's baseline file, its id, its model) an
   baseline model is made again with the test's model and kept, because that is what a stored baseline
   will be asked for later. Comparing, a measurement asked of the stored baseline is answered from the file.
 - every verdict an assertion records reaches `compare_check`, which observes the recorder
-  (the plugin adds it to its session's recorder: `Recorder.observe`): the assertions do not know this module. Recording, the check's own value (the
-  model's quantity, not a difference from a baseline) and, for white-box models, the prompt's top-k
-  next-token distribution are kept. Comparing, they are judged against the stored ones with the gates.
+  (the plugin adds it to its session's recorder: `Recorder.observe`): the assertions do not know this
+  module. Recording, the check's own value (the model's quantity, not a difference from a baseline) is
+  kept; comparing, it is judged against the stored one with the gates. Nothing runs a model there.
+- after the test body, `judge_next_tokens` measures what the prior_kl gate needs, the prompt's next-token
+  distribution of each white-box check (one forward pass per check): recording, its top k is kept with
+  the check; comparing, KL(now || stored top k) is judged and folded into that check's record.
 - `compare_value` does the same for any number a test measured itself (the `worldprior_stored` fixture).
 
 Nothing is written here: a finished test's entry travels to the controller on its report (see
@@ -25,14 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import checks, examples, recording
+from .. import checks, examples, recording, session
 from ..jsonsafe import jsonable
 from ..stats.outcome import Outcome, worst
-from . import files, gates
+from . import files, gates, next_token
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
-    from ..measures.topk import TopK
 
 # The plugin makes a session at start-up in every run, also where no check ever runs: the measuring
 # code (numpy, scipy) is imported by the methods that meet a measurement or a verdict, never here.
@@ -71,6 +73,7 @@ class CurrentTest:
     memo: dict[str, object] = field(default_factory=dict)  # recorded results, to answer the model's own call
     seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (check, prompt) -> how many so far
     used: bool = False
+    next_tokens: list[next_token.Ask] = field(default_factory=list)  # what judge_next_tokens measures
 
 
 class BaselineSession:
@@ -141,7 +144,7 @@ class BaselineSession:
         """The results cache's tap: record, mirror or serve one measurement."""
         from ..backends.base import Backend
         from ..measures.prior_shift import reference_paths
-        from .stored_backend import StoredBaseline
+        from .stored import StoredBaseline
 
         test = self.test
         if test is None or examples.in_generated_example():  # generated examples are not stable probes
@@ -187,7 +190,7 @@ class BaselineSession:
     def _serve(self, test: CurrentTest, name: str, arguments: dict):
         from ..measures.prior_shift import check_same_tokenizer, prior_shift_to_stored
         from . import codec
-        from .stored_backend import StoredBaselineError
+        from .stored import StoredBaselineError
 
         stored_name = "prior_shift_reference" if name == "prior_shift" else name
         if name == "prior_shift":
@@ -219,9 +222,9 @@ class BaselineSession:
     # --- checks and values -----------------------------------------------------------------------
 
     def compare_check(self, event: recording.CheckEvent) -> Comparison | None:
-        """Record (updating) or compare this check of the test's model; None when there is nothing to say."""
-        from ..measures.topk import TopK, kl_to_stored
-
+        """Record (updating) or compare this check of the test's model; None when there is nothing to say.
+        Runs no model: the prior_kl gate's next-token distribution is asked for, and measured after the
+        test body (`judge_next_tokens`)."""
         check, model, prompt, verdict, own = event.check, event.model, event.prompt, event.verdict, event.own
         test = self.test
         if test is None or test.model is None or model is not test.model or not (self.update or test.in_use):
@@ -236,11 +239,15 @@ class BaselineSession:
         new = {"check": check, "prompt": str(prompt), "label": own[2] if own else verdict.label, "seed": verdict.seed}
         if own is not None and math.isfinite(own[0]):
             new.update(estimate=float(own[0]), interval=_storable(own[1]))
-        topk, no_topk = self._next_token(model, prompt) if check != checks.PRIOR_SHIFT else (None, None)
-        if topk is not None:
-            new["next_token"] = topk.as_dict()
+        # prior_shift compares next-token distributions itself; other checks ask for the prompt's
+        no_topk = None if check == checks.PRIOR_SHIFT else next_token.unavailable(model, prompt)
+        asks = check != checks.PRIOR_SHIFT and no_topk is None
+        recorder = session.current().recorder
+        index = len(recorder.for_test(recorder.current_test))  # where conclude is about to add this check's record
         if self.update:
             test.checks.append(new)
+            if asks:
+                test.next_tokens.append(next_token.Ask(index, prompt, new, None, f"{check} on {str(prompt)!r}"))
             return None
         stored_checks = (test.stored or {}).get("checks", [])
         same = [c for c in stored_checks if (c["check"], c["prompt"]) == pair]
@@ -258,25 +265,31 @@ class BaselineSession:
         prior_gate = test.gates.get("prior_kl")
         if prior_gate is not None and no_topk is not None:
             lines.append(f"not compared (gate {prior_gate}): {no_topk}")
-        if prior_gate is not None and topk is not None and "next_token" in stored:
+        if prior_gate is not None and asks and "next_token" in stored:
             refusal = self._other_vocabulary(test, model)
             if refusal is not None and (self.prior_kl_asked or "prior_kl" in test.overrides):
                 outcomes.append(Outcome.FAIL)
                 lines.append(f"FAIL: {refusal}")
             elif refusal is not None:  # the default gates: the value gates still apply, this one cannot
                 lines.append(f"not compared: {refusal}")
-            else:
-                stored_topk = TopK.from_dict(stored["next_token"])
-                kl = kl_to_stored(model.next_token_logprobs([prompt])[0], stored_topk)
-                outcome = prior_gate.judge(0.0, None, kl.estimate, (kl.low, kl.high), certain=True)
-                outcomes.append(outcome)
-                lines.append(f"{outcome.value}: KL(now || stored next-token distribution) {kl.estimate:.4f} nats, certainly in "
-                             f"[{kl.low:.4f}, {kl.high:.4f}] (stored top-{len(stored_topk.ids)}); gate {prior_gate}")
+            else:  # judged after the test body (judge_next_tokens): recording a verdict runs no model
+                test.next_tokens.append(next_token.Ask(index, prompt, new, stored, f"{check} on {str(prompt)!r}"))
         if not lines:
             return None
-        most = worst(*outcomes)
-        header = f"compared with the stored baseline {test.file} (test {test.key}, recorded with {stored_model_name(test)}):"
-        return Comparison(most, [header] + ["  " + line for line in lines], {"file": str(test.file), "gates": lines})
+        return Comparison(worst(*outcomes), [self._header(test)] + ["  " + line for line in lines],
+                          {"file": str(test.file), "gates": lines})
+
+    def judge_next_tokens(self, records: list[recording.VerdictRecord]) -> Comparison | None:
+        """After the test body: the next-token distributions the test's checks asked for (next_token.judge)."""
+        test = self.test
+        if test is None or not test.next_tokens:
+            return None
+        asks, test.next_tokens = test.next_tokens, []
+        found = next_token.judge(test.model, asks, records, self.top_k, test.gates.get("prior_kl"), test.file)
+        return None if found is None else Comparison(found[0], [self._header(test)] + ["  " + line for line in found[1]], {})
+
+    def _header(self, test: CurrentTest) -> str:
+        return f"compared with the stored baseline {test.file} (test {test.key}, recorded with {stored_model_name(test)}):"
 
     def compare_value(self, name: str, value: float, interval: tuple[float, float] | None, limit: str | None) -> Comparison | None:
         test = self.test
@@ -307,16 +320,6 @@ class BaselineSession:
             return None
         return Comparison(Outcome.FAIL, [f"FAIL: {message}"], {"missing": message})
 
-    def _next_token(self, model: Backend, prompt) -> tuple[TopK | None, str | None]:
-        """The prompt's top-k next-token distribution (for the prior_kl gate), or None and why there is none."""
-        from ..measures.topk import TopK
-
-        if not model.gives_logits:
-            return None, f"{model.info().reference} gives no logits (a text-only backend), so no next-token distribution"
-        if isinstance(prompt, (list, tuple)) and prompt and all(isinstance(p, str) for p in prompt):
-            return None, "the check spans several prompts; the gate compares one prompt's next-token distribution"
-        return TopK.covering(model.next_token_logprobs([prompt])[0], self.top_k), None
-
     def _other_vocabulary(self, test: CurrentTest, model: Backend) -> str | None:
         """Why a token-level comparison with the stored entry is refused, or None if it is not."""
         recorded = self.stored_model() or {}
@@ -340,10 +343,11 @@ def stored_model_name(test: CurrentTest) -> str:
 def _lookup_key(name: str, arguments: dict) -> str | None:
     """The measurement's name and arguments, models left out: how a stored measurement is found."""
     from ..backends.base import Backend
+    from ..backends.recorded import Recorded
     from ..results_cache import Unkeyable, keyable
 
     try:
-        plain = {k: keyable(v) for k, v in arguments.items() if not isinstance(v, Backend)}
+        plain = {k: keyable(v) for k, v in arguments.items() if not isinstance(v, (Backend, Recorded))}
     except Unkeyable:
         return None
     return json.dumps({"measure": name, "arguments": plain}, sort_keys=True)

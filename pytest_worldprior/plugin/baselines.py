@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from .. import session
 from ..baselines import files as baselines
 from ..baselines.session import BaselineSession
 from ..stats.outcome import Outcome
@@ -69,6 +70,30 @@ class StoredBaselines:
         except baselines.BaselineFileError as damaged:
             problem = str(damaged)
         pytest.fail(problem, pytrace=False)  # outside the except: no "during handling" chain in the report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        """After the test body, the prior_kl gate's next-token distributions (recording a check runs no
+        model). Its lines go to the test's report (a section shown with a failure); a FAIL there fails a
+        test that passed, or that ended INCONCLUSIVE; a test that failed already keeps its own error. The
+        records carry the gate's outcome either way."""
+        body_failed = True
+        try:
+            result = yield
+            body_failed = False
+            return result
+        except AssertionError:
+            raise
+        except BaseException:
+            body_failed = False  # INCONCLUSIVE (or an error): a stored-baseline FAIL still decides below
+            raise
+        finally:
+            records = session.current().recorder.for_test(item.nodeid)
+            judgement = self.session.judge_next_tokens(records)
+            if judgement is not None:
+                item.add_report_section("call", "worldprior prior_kl", "\n".join(judgement.lines))
+                if judgement.outcome is Outcome.FAIL and not body_failed:
+                    raise AssertionError("FAIL against the stored baseline\n" + "\n".join(judgement.lines))
 
     def finish(self, item: pytest.Item, report: pytest.TestReport) -> None:
         result = self.session.finish_test()

@@ -29,7 +29,7 @@ def registry(config: pytest.Config) -> ModelRegistry:
 def model(config: pytest.Config, reference: str):
     """The loaded model for `reference`; `stored` is the stored-baseline stand-in (nothing is loaded)."""
     if reference == STORED:
-        from ..baselines.stored_backend import StoredBaseline
+        from ..baselines.stored import StoredBaseline
 
         return StoredBaseline(config.stash[session_key].baselines)
     return config.stash[registry_key].get(reference)
