@@ -8,7 +8,8 @@ WEDDING_TOAST, MURDERER and attractor_check, the settings from thresholds.py's d
 checkpoint against gemma3-270m (both sides at seed s), and gemma3-270m against itself with the
 baseline's side at s + 100000 (independent samples). Each (seed, pair) is appended to the results file
 as one JSON line as soon as it is measured, and a pair already in the file is not measured again, so the
-sweep resumes where it stopped (a code change that alters the check needs a new file). The results cache
+sweep resumes where it stopped (a code change that alters the check needs a new file; one that keeps its
+expectation may go on in the same file: each row names the commit it ran at). The results cache
 (.worldprior-cache/results) is on, as in a pytest session. At the end, and
 with --table alone, it prints the markdown table of every seed and the counts per pair.
 """
@@ -16,6 +17,7 @@ with --table alone, it prints the markdown table of every seed and the counts pe
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +33,8 @@ from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, res
 
 CHECK = attractor_check(thresholds)
 INDEPENDENT = 100_000
+# The commit the rows are measured at (rows before this field was kept ran at d09c445).
+COMMIT = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None
 BASE = "gemma3-270m"
 
 
@@ -59,11 +63,11 @@ def summary(pair: str, seed: int, verdict: dict, seconds: float) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| seed | pair | verdict | snap-back (candidate vs baseline) | return probability (candidate vs baseline) "
-           "| increase [interval] | looks | s |", "|---|---|---|---|---|---|---|---|"]
+    out = ["| seed | pair | verdict | commit | snap-back (candidate vs baseline) | return probability (candidate vs baseline) "
+           "| increase [interval] | looks | s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["seed"], r["pair"])):
         low, high = r["interval"]
-        out.append(f"| {r['seed']} | {r['pair']} | {r['outcome']} | {r['candidate']['count']}/{r['candidate']['n']} vs "
+        out.append(f"| {r['seed']} | {r['pair']} | {r['outcome']} | {r.get('commit', 'd09c445')} | {r['candidate']['count']}/{r['candidate']['n']} vs "
                    f"{r['baseline']['count']}/{r['baseline']['n']} | {_probabilities(r)} | "
                    f"{r['estimate']:+.3f} [{low:.3f}, {high:.3f}] | "
                    f"{r['looks']} | {r['seconds']:.0f} |")
@@ -106,6 +110,7 @@ def main() -> None:
                 continue
             started = time.monotonic()
             row = summary(label, seed, verdict_of(model, base, seed, seed + offset), time.monotonic() - started)
+            row["commit"] = COMMIT
             with args.out.open("a") as f:  # one whole line per pair: a stop loses at most the pair in progress
                 f.write(json.dumps(row) + "\n")
             rows.append(row)
