@@ -115,8 +115,9 @@ ATTRACTOR_PREFIXES = 4
 # The influence curve is a mean: it is measured along this many injected continuations of the first look
 # (on the first two prefixes), not along every snap-back path. Teacher-forcing 32 paths of 32 tokens over
 # gemma's 262,144-token vocabulary took 40 s of a 78 s look (8 paths still 16 s a side); the suite gates on
-# the return rate, and the report's curve is an indication with its interval. At 4 paths (one per prefix)
-# the curves took about 80 s of the main job and it ran 15 min 24 s (the aim: 15); 2 paths halve that.
+# the return rate, and the report's curve is an indication only: along 2 paths its per-step t interval at
+# alpha 0.001 is all but unbounded. At 4 paths (one per prefix) the main job ran 15 min 24 s (the aim: 15);
+# at 2, 13 min 22 s (BENCHMARKS.md, issue 23).
 ATTRACTOR_INFLUENCE_PATHS = 2
 # Hypothesis searches injected lines on the toast (strategies.injections()) for the one after which the
 # model most likely writes one of its recurring lines next: the return pull, an exact probability from

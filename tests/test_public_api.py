@@ -236,7 +236,13 @@ def _bound(model, baseline=None):
 
 def test_device_and_dtype_and_the_stored_baseline(toy_base):
     gpu = _Stub(dataclasses.replace(toy_base.info(), reference="some/model", device="cuda:0", dtype="bfloat16"))
-    stored = _Stub(dataclasses.replace(toy_base.info(), reference="stored"))
+    from pytest_worldprior.baselines.stored import StoredBaseline
+
+    class NoEntry:  # the stored-baseline comparison of a run with no entry for this test
+        def stored_model(self):
+            return None
+
+    stored = StoredBaseline(NoEntry())  # a Recorded, not a Backend: told apart by its type, not its reference
     line = _bound(gpu, stored)
     assert "model = load_model('some/model', device='cuda:0', dtype='bfloat16')" in line
     assert f"baseline={STORED_BASELINE}" in line and "does not reproduce: baseline is the stored baseline" in line

@@ -64,11 +64,14 @@ def judge(model: Backend, asks: list[Ask], records: list[VerdictRecord], top_k: 
         outcome = gate.judge(0.0, None, kl.estimate, (kl.low, kl.high), certain=True)
         line = (f"{outcome.value}: KL(now || stored next-token distribution) {kl.estimate:.4f} nats, certainly in "
                 f"[{kl.low:.4f}, {kl.high:.4f}] (stored top-{len(stored.ids)}); gate {gate}")
-        if ask.record < len(records):
-            verdict = records[ask.record].verdict
-            verdict["outcome"] = worst(verdict["outcome"], outcome).value
-            comparison = verdict["details"].setdefault("stored_baseline", {"file": str(file), "gates": []})
-            comparison["gates"] = list(comparison.get("gates", [])) + [line]
+        record = records[ask.record] if ask.record < len(records) else None
+        if record is None or (record.check, record.prompt) != (ask.new["check"], ask.new["prompt"]):
+            raise RuntimeError(f"pytest-worldprior: the record of {ask.description} is not where the check was recorded "
+                               f"(record {ask.record} of {len(records)}); please report this")
+        verdict = record.verdict
+        verdict["outcome"] = worst(verdict["outcome"], outcome).value
+        comparison = verdict["details"].setdefault("stored_baseline", {"file": str(file), "gates": []})
+        comparison["gates"] = list(comparison.get("gates", [])) + [line]
         outcomes.append(outcome)
         lines.append(f"{ask.description}: {line}")
     return (worst(*outcomes), lines) if outcomes else None

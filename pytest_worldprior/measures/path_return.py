@@ -87,28 +87,32 @@ def path_returns(model: Backend, injections: Sequence[Injection], drawn: Sequenc
         picked = _roulette(model, contexts, continuations, roulette_below, np.random.default_rng([seed, j]))
         if picked:  # one call per prefix: its contexts share P + C + J, which the HF backend runs once
             logprobs = model.score([contexts[c] for c, _, _ in picked], [continuations[w] for _, w, _ in picked])
-            for (c, _, weight), logprob in zip(picked, logprobs):
-                estimates[j][owners[c]] += weight * float(np.exp(logprob))
+            for (c, _, log_weight), logprob in zip(picked, logprobs):
+                estimates[j][owners[c]] += float(np.exp(logprob + log_weight))
     return estimates
 
 
 def _roulette(model: Backend, contexts: list[list[int]], continuations: list[str], below: float,
               rng: np.random.Generator) -> list[tuple[int, int, float]]:
-    """(context index, wording index, weight) of each wording to teacher-force: every one whose first token
-    has probability >= `below` after its context (weight 1), and of the others each with probability
-    p / below (weight below / p): one uniform per such pair, in context-then-wording order."""
+    """(context index, wording index, log weight) of each wording to teacher-force: every one whose first
+    token has probability p >= `below` after its context (weight 1), and of the others each with
+    probability p / below (weight below / p, kept as its log: no overflow where p is tiny). One uniform per
+    (context, wording) pair, in that order."""
     if below == 0:
-        return [(c, w, 1.0) for c in range(len(contexts)) for w in range(len(continuations))]
+        return [(c, w, 0.0) for c in range(len(contexts)) for w in range(len(continuations))]
+    # The continuation's first token after token ids: what `score` feeds first, so q <= p holds (a backend
+    # whose continuation_ids depended on the context ids would need one lookup per context).
     firsts = [model.continuation_ids(contexts[0], contexts[0], text)[0] for text in continuations] if contexts else []
     picked = []
     for start in range(0, len(contexts), ROWS_PER_CALL):
-        rows = np.exp(model.next_token_logprobs(contexts[start : start + ROWS_PER_CALL])[:, firsts])
-        for c, row in enumerate(rows, start):
-            for w, first in enumerate(row):
-                if first >= below:
-                    picked.append((c, w, 1.0))
-                elif rng.random() * below < first:
-                    picked.append((c, w, below / first))
+        logprobs = model.next_token_logprobs(contexts[start : start + ROWS_PER_CALL])[:, firsts]
+        uniforms = rng.random(logprobs.shape)  # one per pair, whatever p is: a small change to p moves no other pair's draw
+        for c, (row, draws) in enumerate(zip(logprobs, uniforms), start):
+            for w, (logp, u) in enumerate(zip(row, draws)):
+                if logp >= np.log(below):
+                    picked.append((c, w, 0.0))
+                elif u * below < np.exp(logp):
+                    picked.append((c, w, float(np.log(below) - logp)))
     return picked
 
 

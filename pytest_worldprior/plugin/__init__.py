@@ -11,7 +11,6 @@ collected tests ask for; a reference that cannot be loaded stops the run with a 
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict, replace
 
@@ -265,7 +264,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         cache, before = item.stash.get(_cache_mark_key, (None, {}))
         if cache is not None:  # this test's share of the cache counts, summed on the controller under xdist
             report.worldprior_cache = {k: v - before.get(k, 0) for k, v in cache.stats.as_dict().items()}
-        if call.excinfo is not None and _is_inconclusive(call.excinfo.value):
+        from .baselines import is_inconclusive
+
+        if call.excinfo is not None and is_inconclusive(call.excinfo.value):
             report.outcome = "skipped"
             report.wasxfail = str(call.excinfo.value)  # the message starts "INCONCLUSIVE: ..."
     return report
@@ -304,9 +305,3 @@ def _check_marker(item: pytest.Item, mark: pytest.Mark) -> None:
         if role in mark.kwargs and not (role == "baseline" and mark.kwargs[role] == STORED):
             with as_usage_error(prefix=f"{where}({role}=...): "):
                 registry.spec(str(mark.kwargs[role]))
-
-
-def _is_inconclusive(error: BaseException) -> bool:
-    """An assertion's INCONCLUSIVE (reported as xfail); only an assertion can raise it, so it is loaded."""
-    conclude = sys.modules.get("pytest_worldprior.assertions.conclude")
-    return conclude is not None and isinstance(error, conclude.Inconclusive)

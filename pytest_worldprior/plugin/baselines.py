@@ -10,6 +10,7 @@ order, so a serial run and an `-n 2` run with the same seed write the same bytes
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,27 +74,35 @@ class StoredBaselines:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        """After the test body, the prior_kl gate's next-token distributions (recording a check runs no
-        model). Its lines go to the test's report (a section shown with a failure); a FAIL there fails a
-        test that passed, or that ended INCONCLUSIVE; a test that failed already keeps its own error. The
-        records carry the gate's outcome either way."""
-        body_failed = True
+        """After the test function returns, the prior_kl gate's next-token distributions (one forward pass
+        per check: recording a verdict runs no model). Their lines go to the test's report (a section shown
+        with a failure), and each check's record carries the gate's outcome. A prior_kl FAIL fails a test that
+        passed or ended INCONCLUSIVE. A test that raised anything else keeps its own error: the gate is judged
+        for the records only, and an error while judging is written in the section. An interrupt (Ctrl-C,
+        pytest.exit) is not held up."""
         try:
             result = yield
-            body_failed = False
-            return result
-        except AssertionError:
+        except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
             raise
-        except BaseException:
-            body_failed = False  # INCONCLUSIVE (or an error): a stored-baseline FAIL still decides below
+        except BaseException as raised:
+            if not is_inconclusive(raised):
+                try:
+                    self._judge_next_tokens(item)
+                except Exception as error:  # the test's own error is the one to show
+                    item.add_report_section("call", "worldprior prior_kl", f"not judged: {type(error).__name__}: {error}")
+                raise
+            self._judge_next_tokens(item, fail=True)
             raise
-        finally:
-            records = session.current().recorder.for_test(item.nodeid)
-            judgement = self.session.judge_next_tokens(records)
-            if judgement is not None:
-                item.add_report_section("call", "worldprior prior_kl", "\n".join(judgement.lines))
-                if judgement.outcome is Outcome.FAIL and not body_failed:
-                    raise AssertionError("FAIL against the stored baseline\n" + "\n".join(judgement.lines))
+        self._judge_next_tokens(item, fail=True)
+        return result
+
+    def _judge_next_tokens(self, item: pytest.Item, fail: bool = False) -> None:
+        judgement = self.session.judge_next_tokens(session.current().recorder.for_test(item.nodeid))
+        if judgement is None:
+            return
+        item.add_report_section("call", "worldprior prior_kl", "\n".join(judgement.lines))
+        if fail and judgement.outcome is Outcome.FAIL:
+            raise AssertionError("FAIL against the stored baseline\n" + "\n".join(judgement.lines)) from None
 
     def finish(self, item: pytest.Item, report: pytest.TestReport) -> None:
         result = self.session.finish_test()
@@ -210,3 +219,9 @@ class StoredValues:
             warnings.warn(InconclusiveWarning(message), stacklevel=2)
             return
         raise Inconclusive("INCONCLUSIVE: " + message)
+
+
+def is_inconclusive(error: BaseException) -> bool:
+    """An assertion's INCONCLUSIVE (reported as xfail); only an assertion can raise it, so it is loaded."""
+    conclude = sys.modules.get("pytest_worldprior.assertions.conclude")
+    return conclude is not None and isinstance(error, conclude.Inconclusive)
