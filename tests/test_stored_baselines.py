@@ -345,3 +345,27 @@ def test_recording_a_verdict_runs_no_model_and_the_top_k_follows_the_body(toy_ba
         assert len(passes) - before == 2  # one forward pass per check, after the body
         entry = baselines.finish_test()["entry"]
     assert [c["next_token"]["vocab_size"] for c in entry["checks"]] == [512, 512]
+
+
+def test_a_prior_kl_fail_after_the_body_fails_a_passing_test_and_its_junit_record(pytester):
+    """The prior_kl gate alone: the check passes its own limit and its value gate is off, the candidate's
+    next-token distribution moved. Judged after the test body, the FAIL fails the test, shows its KL line
+    and reaches the check's outcome in the JUnit properties; a test that raised its own error keeps it."""
+    pytester.makepyfile(test_checks=CHECKS + '''
+
+def test_raises_its_own(worldprior_model):
+    assert_uniform_choice(worldprior_model, "Pick a random number from 1 to 10:", NUMBERS, max_top_share=1.0)
+    raise ValueError("the test's own error")
+''')
+    # Recorded although the second test fails: its check is recorded before its own error.
+    assert run(pytester, BASE, BASE, "--worldprior-update-baselines", "-k", "random_number or raises_its_own").ret == 1
+    junit = pytester.path / "junit.xml"
+    result = run(pytester, COLLAPSED, "stored", "-k", "random_number or raises_its_own", "--worldprior-fail-on", "prior_kl:0.5",
+                 "--junitxml", str(junit))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*FAIL against the stored baseline*", "*uniform_choice on 'Pick a random number*: FAIL: KL(now || "
+                                 "stored next-token distribution)*gate prior_kl:0.5*"])
+    result.assert_outcomes(failed=2)
+    assert "ValueError: the test's own error" in result.stdout.str()
+    outcomes = re.findall(r'name="worldprior\.1\.uniform_choice\.outcome" value="(\w+)"', junit.read_text())
+    assert outcomes == ["FAIL", "FAIL"]
