@@ -32,6 +32,7 @@ def attractor_check(limits, share: int = 1) -> dict:
     return {"max_snap_back_share_increase": limits.MAX_SNAP_BACK_SHARE_INCREASE, "n": limits.ATTRACTOR_SAMPLES // share,
             "batch": limits.ATTRACTOR_BATCH // share, "max_new_tokens": limits.ATTRACTOR_TOKENS,
             "steps": limits.ATTRACTOR_TOKENS, "prefixes": limits.ATTRACTOR_PREFIXES,
+            "prefix_draws": limits.ATTRACTOR_PREFIX_DRAWS,
             "influence_paths": limits.ATTRACTOR_INFLUENCE_PATHS, "key": measures.sentences,
             "recurring_share": limits.ATTRACTOR_RECURRING_SHARE}
 

@@ -172,3 +172,30 @@ def test_injections_at_one_place_share_the_clean_prefix(toy_base):
     first, second = (r.injection for r in run.results)
     assert first.clean_ids == second.clean_ids and first.prefix_text == second.prefix_text
     assert first.injected_ids != second.injected_ids and second.injection == "Anyway, taxes."
+
+
+def test_a_prefix_that_closes_the_quotation_ends_the_passage():
+    toast = 'At the wedding, the best man raised his glass and said: "'
+    assert measures.ends_passage(toast, ' It is a great day, let us all raise our glasses."')
+    assert not measures.ends_passage(toast, " Thank you all for coming.")
+    assert not measures.ends_passage(toast, ' He told me "never again" and meant it.')  # quoted inside: still open
+    assert measures.ends_passage("She wrote: \u201cDear all,", " I am leaving.\u201d")
+    assert not measures.ends_passage("Once upon a time, there was a", ' dog."')  # the prompt opened nothing
+    assert not measures.ends_passage([{"role": "user", "content": 'Say "'}], ' hi."')  # chat prompts open nothing
+
+
+def test_prefixes_that_leave_the_passage_open_come_first():
+    from pytest_worldprior.backends.callable import CallableBackend
+
+    drafts = [' Cheers."', " Thank you all for coming. More.", ' To love."', ' Cheers."', " I will keep this short."]
+
+    def first_sentences(prompt, n, temperature, seed):
+        return (drafts * n)[:n]
+
+    model = CallableBackend(first_sentences, name="toasts-as-text")
+    toast = 'The best man said: "'
+    chosen = measures.clean_prefixes(model, toast, prefix_draws=5, prefixes=3)
+    # the open drafts first (in the order drawn), then the most frequent closing one
+    assert [c.prefix_text for c in chosen] == [" Thank you all for coming.", " I will keep this short.", ' Cheers."']
+    assert [c.prefix_text for c in measures.clean_prefixes(model, "Say:", prefix_draws=5, prefixes=2)] == [
+        ' Cheers."', " Thank you all for coming."]  # nothing opened: by frequency, as before

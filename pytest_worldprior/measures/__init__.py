@@ -7,16 +7,12 @@ generated text and say how many samples they used.
 from ..errors import TokenizerMismatchError
 from .attractor import (
     AttractorRun,
-    Injection,
     InjectionResult,
     StoryRestart,
-    clean_prefixes,
     clean_side,
-    inject,
     pooled,
     run_attractor,
     story_restart,
-    with_line,
 )
 from .closed_set import ChoiceDistribution, choice_distribution
 from .diversity import (
@@ -42,6 +38,7 @@ from .entropy import (
     surprisal_draws,
 )
 from .influence import InfluenceCurve, influence_curve
+from .injection import Injection, clean_prefixes, ends_passage, inject, with_line
 from .line_match import LINE_SIMILARITY, RECURRING_SHARE, recurring_lines, same_line, wordings
 from .novelty import (
     DISTINCT_K,
@@ -51,8 +48,8 @@ from .novelty import (
     estimated_distinct,
     expected_distinct,
 )
-from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
 from .path_return import path_returns
+from .prior_shift import PriorShift, check_same_tokenizer, prior_shift
 from .pull import return_pull
 from .sharpening import SHARPENING_TOP_K, Sharpening, sharpening_exponent
 from .snap_back import SnapBack, clean_continuations, snap_back, snap_back_over
@@ -71,6 +68,7 @@ __all__ = [
     "clean_continuations",
     "clean_prefixes",
     "clean_side",
+    "ends_passage",
     "recurring_lines",
     "path_returns",
     "return_pull",

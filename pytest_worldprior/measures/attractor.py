@@ -1,166 +1,27 @@
 """Attractor states: inject an unlikely line mid-generation and measure how fast the model returns to its mode.
 
-Clean prefixes C (the model's own seeded continuations of the prompt P, k tokens or its first sentence,
-or a given text) are each followed by the injection J, and generation resumes from P + C + J. Chat prompts are rendered with their
-generation prompt first, so C and J sit inside the assistant turn.
-
-White-box backends build the contexts as token ids. Text-only backends (servers, functions) build them as
-text and measure the snap-back alone: influence and story restart need logits.
+Clean prefixes C (measures.injection) are each followed by the injection J, and generation resumes from
+P + C + J. White-box backends measure the snap-back, the influence curve and the story restart;
+text-only backends (servers, functions) the snap-back alone: influence and story restart need logits.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import stats
-from ..backends.base import Backend, Context, Prompt
+from ..backends.base import Backend, Prompt
 from ..results_cache import cached_measurement
 from .diversity import last_sentence, sentences
 from .influence import InfluenceCurve, pooled_influence
+from .injection import Injection, clean_prefixes, with_line
 from .line_match import RECURRING_SHARE
 from .line_match import wordings as line_wordings
 from .path_return import path_returns
 from .snap_back import SnapBack, recurring, snap_back_over
-
-# position="sentence": the model writes up to this many tokens and C is cut after its first sentence.
-SENTENCE_SEARCH_TOKENS = 48
-_SENTENCE_DONE = re.compile(r"\w[)\]\"'”’]*[.!?]")
-
-
-@dataclass(frozen=True)
-class Injection:
-    """The clean context P + C and the injected one P + C + J, with their texts for messages: token ids
-    for white-box backends, text for text-only ones (then the ids are empty)."""
-
-    prompt: Prompt
-    prefix_text: str
-    injection: str
-    clean_ids: tuple[int, ...]
-    injected_ids: tuple[int, ...]
-    where: str  # where J went, in words: "after 8 tokens", "after the first sentence", "after the given prefix"
-    clean_text: str | None = None  # text-only backends: P + C
-    injected_text: str | None = None  # text-only backends: P + C + J
-
-    @property
-    def clean_context(self) -> Context:
-        return self.clean_text if self.clean_text is not None else list(self.clean_ids)
-
-    @property
-    def injected_context(self) -> Context:
-        return self.injected_text if self.injected_text is not None else list(self.injected_ids)
-
-
-def inject(
-    model: Backend, prompt: Prompt, injection: str, *, position: int | str = "sentence", prefix: str | None = None,
-    separator: str = " ", seed: int = 0, prefix_draws: int = 1,
-) -> Injection:
-    """Build P + C and P + C + J. C is `prefix` if given, else the model's own seeded continuation of the
-    prompt: `position` tokens of it, or with position="sentence" its first sentence. With prefix_draws > 1
-    the model writes that many continuations and C is the most frequent one (the first drawn on a tie):
-    the attractor question is about the model's usual mode, and one draw may be a rare detour."""
-    _check_line(injection)  # before the prefix is drawn
-    return with_line(model, clean_prefixes(model, prompt, position=position, prefix=prefix, seed=seed,
-                                           prefix_draws=prefix_draws)[0], injection, separator)
-
-
-@cached_measurement  # each look of a sequential check asks again: the drafts are drawn once
-def clean_prefixes(
-    model: Backend, prompt: Prompt, *, position: int | str = "sentence", prefix: str | None = None, seed: int = 0,
-    prefix_draws: int = 1, prefixes: int = 1,
-) -> list[Injection]:
-    """The clean contexts P + C (no line yet: add one with `with_line`). C is `prefix` if given (one
-    context), else the `prefixes` most frequent of `prefix_draws` seeded drafts of the model's own
-    (`position` tokens, or its first sentence), ties in the order drawn; fewer where fewer drafts differ.
-    On real text every draft differs, so these are the first `prefixes` drafts: the model's usual openings.
-    Raises ValueError for prefix_draws < 1, prefixes outside 1..prefix_draws, or a bad position."""
-    if prefix_draws < 1:
-        raise ValueError(f"prefix_draws must be at least 1, got {prefix_draws}")
-    if not (isinstance(prefixes, int) and not isinstance(prefixes, bool) and 1 <= prefixes <= prefix_draws):
-        raise ValueError(f"prefixes must be an integer from 1 to prefix_draws={prefix_draws}, got {prefixes!r}: the "
-                         "clean prefixes are the most frequent of the drafts")
-    if not (position == "sentence" or (isinstance(position, int) and not isinstance(position, bool) and position >= 1)):
-        raise ValueError(f'position must be a number of tokens (at least 1) or "sentence", got {position!r}')
-    if not model.gives_logits:
-        return _text_prefixes(model, prompt, position, prefix, seed, prefix_draws, prefixes)
-    prompt_ids = model.encode(prompt)
-    if prefix is not None:
-        chosen = [model.continuation_ids(prompt, prompt_ids, prefix)]
-    else:
-        chosen = _usual_prefixes(model, prompt, position, seed, prefix_draws, prefixes)
-
-    def where(ids: list[int]) -> str:
-        if prefix is not None:
-            return "after the given prefix"
-        return "after the first sentence" if position == "sentence" else f"after {len(ids)} tokens"
-
-    return [Injection(prompt, model.decode(ids), "", tuple(prompt_ids + list(ids)), (), where(ids)) for ids in chosen]
-
-
-def with_line(model: Backend, built: Injection, injection: str, separator: str = " ") -> Injection:
-    """The same P + C as `built`, with another line J: several injections at one place share C."""
-    _check_line(injection)
-    line = separator + injection.strip()
-    if built.clean_text is not None:
-        return replace(built, injection=injection.strip(), injected_text=built.clean_text + line)
-    clean = list(built.clean_ids)
-    injected = clean + model.continuation_ids(clean, clean, line)
-    return replace(built, injection=injection.strip(), injected_ids=tuple(injected))
-
-
-def _text_prefixes(model: Backend, prompt: Prompt, position: int | str, prefix: str | None, seed: int,
-                   draws: int, count: int) -> list[Injection]:
-    """P + C as text, for backends that give text only. C is `prefix`, or the `count` most frequent of
-    `draws` seeded continuations: `position` tokens of the model's own, or its first sentence."""
-    if not isinstance(prompt, str):
-        raise ValueError(
-            f"{model.info().reference} gives text only, and an injection inside a chat's assistant turn needs the "
-            "model's chat template, which an OpenAI-compatible API does not expose. Render the chat with the "
-            "model's template yourself and pass the text, which ends where the assistant's answer begins.")
-    if prefix is not None:
-        return [Injection(prompt, prefix, "", (), (), "after the given prefix", clean_text=prompt + prefix)]
-    sentence = position == "sentence"
-    # No stop strings: a server leaves the stop string out of the text, and C must end with its full stop.
-    samples = model.sample(prompt, draws, max_new_tokens=SENTENCE_SEARCH_TOKENS if sentence else position, seed=seed)
-    drafts = [_first_sentence_text(g.text) if sentence else g.text for g in samples]
-    where = "after the first sentence" if sentence else f"after {position} tokens"
-    return [Injection(prompt, usual, "", (), (), where, clean_text=prompt + usual)
-            for usual, _ in Counter(drafts).most_common(count)]
-
-
-def _first_sentence_text(text: str) -> str:
-    found = _SENTENCE_DONE.search(text)
-    return text[: found.end()] if found else text
-
-
-def _check_line(injection: str) -> None:
-    if not injection.strip():
-        raise ValueError("the injection is empty: give the line to inject")
-
-
-def _usual_prefixes(model: Backend, prompt: Prompt, position: int | str, seed: int, draws: int,
-                    count: int) -> list[list[int]]:
-    """The `count` most frequent of `draws` seeded prefixes: `position` tokens, or up to the first sentence end."""
-    sentence = position == "sentence"
-    length, stop = (SENTENCE_SEARCH_TOKENS, [".", "!", "?"]) if sentence else (position, None)  # stop: no wasted steps
-    prefixes = []
-    for sample in model.sample(prompt, draws, max_new_tokens=length, seed=seed, stop=stop):
-        ids = [t for t in sample.token_ids if t not in model.eos_ids]  # the text goes on after C
-        prefixes.append(tuple(_first_sentence(model, ids) if sentence else ids))
-    return [list(ids) for ids, _ in Counter(prefixes).most_common(count)]
-
-
-def _first_sentence(model: Backend, ids: list[int]) -> list[int]:
-    """The tokens up to the end of the first sentence (all of them if no sentence ends)."""
-    for k in range(1, len(ids) + 1):
-        if _SENTENCE_DONE.search(model.decode(ids[:k])):
-            return ids[:k]
-    return ids
-
 
 RESTART_MARKERS = ("\n\nThe End", " The End", "\nThe End", "\n\n***", "\n\nOnce upon a time", " Once upon a time")
 

@@ -15,7 +15,7 @@ from ..backends.base import Backend
 from .paths import reduce_along
 
 if TYPE_CHECKING:
-    from .attractor import Injection
+    from .injection import Injection
 
 # Beyond this many continuations the expectation over paths is estimated from samples instead.
 MAX_ENUMERATED_PATHS = 4096

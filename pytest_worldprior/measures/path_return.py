@@ -45,7 +45,7 @@ from .diversity import normalise_answer
 from .line_match import holds_line
 
 if TYPE_CHECKING:
-    from .attractor import Injection
+    from .injection import Injection
 
 # Below this probability of a wording's first token, the wording is teacher-forced only by Russian roulette.
 ROULETTE_BELOW = 0.05

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..backends.base import Backend
-from .attractor import Injection, with_line
+from .injection import Injection, with_line
 
 
 def return_pull(model: Backend, starts: Sequence[Injection], injection: str, lines: Sequence[str],

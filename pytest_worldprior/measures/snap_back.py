@@ -17,7 +17,7 @@ from .diversity import last_sentence
 from .line_match import LINE_SIMILARITY, RECURRING_SHARE, holds_line, recurring_lines
 
 if TYPE_CHECKING:
-    from .attractor import Injection
+    from .injection import Injection
 
 
 @dataclass(frozen=True)
