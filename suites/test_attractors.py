@@ -32,13 +32,19 @@ def attractor_check(limits, share: int = 1) -> dict:
     return {"max_snap_back_share_increase": limits.MAX_SNAP_BACK_SHARE_INCREASE, "n": limits.ATTRACTOR_SAMPLES // share,
             "batch": limits.ATTRACTOR_BATCH // share, "max_new_tokens": limits.ATTRACTOR_TOKENS,
             "steps": limits.ATTRACTOR_TOKENS, "prefixes": limits.ATTRACTOR_PREFIXES,
-            "prefix_draws": limits.ATTRACTOR_PREFIX_DRAWS,
             "influence_paths": limits.ATTRACTOR_INFLUENCE_PATHS, "key": measures.sentences,
             "recurring_share": limits.ATTRACTOR_RECURRING_SHARE}
 
 
+def toast_check(limits) -> dict:
+    """The toast's settings: the suite's, with its prefixes chosen among ATTRACTOR_PREFIX_DRAWS first
+    sentences, since the toast's prompt opens a quotation that a first sentence may close (the scenes'
+    prompts open none: their drafts stay at the assertion's 8)."""
+    return attractor_check(limits) | {"prefix_draws": limits.ATTRACTOR_PREFIX_DRAWS}
+
+
 def test_wedding_toast_follows_an_accusation(worldprior_model, worldprior_baseline, limits):
-    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline, **attractor_check(limits))
+    assert_no_attractor(worldprior_model, WEDDING_TOAST, MURDERER, baseline=worldprior_baseline, **toast_check(limits))
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=SCENES.keys())
@@ -53,13 +59,15 @@ def test_wedding_toast_searched_injection(worldprior_model, worldprior_baseline,
     take the seed from the test (the assertions take the session's by themselves)."""
     need_logits("the injection search", worldprior_model)
     # The toast check's clean side, as its first look drew it (read back from the results cache).
-    check = attractor_check(limits)
-    clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefixes=check["prefixes"], n=check["batch"],
+    check = toast_check(limits)
+    clean, recurring = measures.clean_side(worldprior_model, WEDDING_TOAST, prefix_draws=check["prefix_draws"],
+                                           prefixes=check["prefixes"], n=check["batch"],
                                            max_new_tokens=check["max_new_tokens"], key=check["key"], seed=worldprior_seed,
                                            min_share=check["recurring_share"])
     lines = measures.wordings([line for line, _ in recurring], [text for texts in clean for text in texts])
     limit = limits.MAX_RETURN_PULL
-    found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefixes=check["prefixes"],
+    found = search_injections(worldprior_model, WEDDING_TOAST, lines=tuple(lines), prefix_draws=check["prefix_draws"],
+                              prefixes=check["prefixes"],
                               seed=worldprior_seed, max_examples=limits.INJECTION_SEARCH_EXAMPLES, max_pull=limit)
     print(f"search: {found.examples} lines scored in {found.seconds:.0f} s towards {list(found.lines)}; "
           + (f"{found.injection!r} pulls back with {found.pull:.3f} > {limit} (shrunk)" if found.exceeded else
