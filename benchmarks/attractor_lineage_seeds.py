@@ -4,14 +4,15 @@
     # default 20 seeds; gemma3-270m-dpo,gemma3-270m-sft; benchmarks/results/attractor_lineage_seeds.jsonl
 
 The wedding toast with the known attractor, run exactly as the suite runs it (suites/test_attractors.py:
-WEDDING_TOAST, MURDERER and attractor_check, the settings from thresholds.py's defaults). For each seed s: every tuned
+WEDDING_TOAST, MURDERER and toast_check, the settings from thresholds.py's defaults). For each seed s: every tuned
 checkpoint against gemma3-270m (both sides at seed s), and gemma3-270m against itself with the
 baseline's side at s + 100000 (independent samples). Each (seed, pair) is appended to the results file
 as one JSON line as soon as it is measured, and a pair already in the file is not measured again, so the
-sweep resumes where it stopped (a code change that alters the check needs a new file; one that keeps its
-expectation may go on in the same file: each row names the commit it ran at). The results cache
-(.worldprior-cache/results) is on, as in a pytest session. At the end, and
-with --table alone, it prints the markdown table of every seed and the counts per pair.
+sweep resumes where it stopped, and two processes, one with --descending, share the seeds (a code change
+that alters the check needs a new file; one that keeps its expectation may go on in the same file: each
+row names the commit it ran at). The results cache (.worldprior-cache/results) is on, as in a pytest
+session. At the end, and with --table alone, it prints the markdown table of every seed and the counts
+per pair.
 """
 
 import argparse
@@ -27,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "suites"))
 
 import thresholds  # noqa: E402 (the suite's limits, as its conftest gives them to the tests by default)
-from test_attractors import MURDERER, WEDDING_TOAST, attractor_check  # noqa: E402 (the suite's own scene and settings)
+from test_attractors import MURDERER, WEDDING_TOAST, toast_check  # noqa: E402 (the suite's own scene and settings)
 
 from pytest_worldprior import Inconclusive, assert_no_attractor, load_model, results_cache, session  # noqa: E402
 
-CHECK = attractor_check(thresholds)
+CHECK = toast_check(thresholds)
 INDEPENDENT = 100_000
 # The commit the rows are measured at (rows before this field was kept ran at d09c445).
 COMMIT = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or None
@@ -85,18 +86,24 @@ def _probabilities(row: dict) -> str:
     return "-" if ours is None or theirs is None else f"{ours:.3f} vs {theirs:.3f}"
 
 
+def measured(out: Path) -> set[tuple[int, str]]:
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()] if out.exists() else []
+    return {(r["seed"], r["pair"]) for r in rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("seeds", nargs="?", type=int, default=20)
     parser.add_argument("checkpoints", nargs="?", default="gemma3-270m-dpo,gemma3-270m-sft")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "attractor_lineage_seeds.jsonl")
     parser.add_argument("--table", action="store_true", help="print the table of the results so far and stop")
+    parser.add_argument("--descending", action="store_true",
+                        help="the highest seed first: a second process beside one that goes up shares the work")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()] if args.out.exists() else []
     if args.table:
         print(table(rows))
         return
-    done = {(r["seed"], r["pair"]) for r in rows}
     cache = ROOT / ".worldprior-cache"
     # As in a pytest session: each look reads the prefixes' drafts and the clean side back instead of redrawing them.
     session.activate(session.WorldpriorSession(cache=results_cache.ResultsCache(cache / "results")))
@@ -104,9 +111,9 @@ def main() -> None:
     tuned = {name: load_model(name, cache_dir=cache) for name in args.checkpoints.split(",")}
     pairs = [(f"{name} vs {BASE}", model, 0) for name, model in tuned.items()] + [(f"{BASE} vs itself", base, INDEPENDENT)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    for seed in range(args.seeds):
+    for seed in sorted(range(args.seeds), reverse=args.descending):
         for label, model, offset in pairs:
-            if (seed, label) in done:
+            if (seed, label) in measured(args.out):  # read again each time: another process may have measured it
                 continue
             started = time.monotonic()
             row = summary(label, seed, verdict_of(model, base, seed, seed + offset), time.monotonic() - started)
