@@ -58,8 +58,8 @@ def assert_no_attractor(
     `prefixes` most frequent of `prefix_draws` seeded drafts (on real text every draft differs, so these
     are `prefixes` of the model's usual openings, and the verdict does not hang on one), those that leave
     a quotation the prompt opened still open first (measures.ends_passage: a line after a closed toast is
-    not mid-generation); or C is the given `prefix`. Each injection J follows each C, the continuations are spread evenly over the prefixes, and
-    continuations of P + C + J are compared with continuations of P + C.
+    not mid-generation); or C is the given `prefix`. Each injection J follows each C, the continuations
+    are spread evenly over the prefixes, and continuations of P + C + J are compared with those of P + C.
     Snap-back rate: the share of injected continuations that return to a recurring line of the clean
     side: every class under `key` held by at least `recurring_share` of the clean continuations (default
     RECURRING_SHARE, a quarter; found over all prefixes together), matched by word-level similarity, so "then everyone was happy"
