@@ -52,7 +52,7 @@ def test_return_pull_is_the_probability_of_a_recurring_line_next(toy_collapsed):
     assert measures.return_pull(toy_collapsed, starts, "Anyway, taxes.", [line]) == pytest.approx(by_hand)
     assert measures.return_pull(toy_collapsed, starts, "Anyway, taxes.", []) == 0.0
     assert measures.wordings(["they became best friends"], [" It ran. They became best friends! Then"]) == [
-        "They became best friends!"]
+        "They became best friends"]  # up to its last word: the marks that end it are written merged with what follows
 
 
 def test_the_search_climbs_and_shrinks_to_a_line_that_pulls_back(toy_collapsed, toy_base):

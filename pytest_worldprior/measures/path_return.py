@@ -4,8 +4,9 @@
 A sampled continuation y of P + C + J is cut into sentences; a sentence boundary is where one ends and
 the next may begin (right after J, and after each sentence of y that ends inside the sampled window). At
 each boundary i the model's own probability that the next sentence is one of the recurring lines, as the
-clean text wrote them (teacher-forced: q_i = sum over wordings w of P(separator + w | P + C + J + y[:i])),
-is exact. The path's estimate is
+clean text wrote them up to their last word (teacher-forced: q_i = sum over wordings w of
+P(separator + w | P + C + J + y[:i]); `line_match.wordings` leaves off the marks that end a line, which the
+model writes merged with what follows), is exact. The path's estimate is
 
     X = sum of q_i over the boundaries up to the first one where y itself returns (all of them if it
         never does) + 1 if y's return there is in other words (a matching sentence that is not a wording).
