@@ -138,8 +138,8 @@ def ends_passage(prompt: Prompt, prefix: str) -> bool:
 
 
 def _open_first(prompt: Prompt, drafts: Sequence, text_of: Callable[[object], str], count: int) -> list:
-    """The `count` most frequent drafts (ties in the order drawn), those that leave the passage open
-    before those that end it (`ends_passage`)."""
+    """`count` of the drafts: every one that leaves the passage open before any that ends it
+    (`ends_passage`), each group most frequent first (ties in the order drawn)."""
     ranked = [draft for draft, _ in Counter(drafts).most_common()]
     ranked.sort(key=lambda draft: ends_passage(prompt, text_of(draft)))  # stable: frequency order within each
     return ranked[:count]
